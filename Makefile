@@ -1,0 +1,33 @@
+# Everything runs from .venv in the repository, created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: crawl demo test bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(INSTALLED)
+
+## crawl: crawl The Cable on foreignpolicy.com into output/ (ARGS="-a since=2024-01-01 ...")
+crawl: $(INSTALLED)
+	$(BIN)/scrapy crawl cable $(ARGS)
+
+## demo: serve the offline fixture site on 127.0.0.1 and crawl it into output/
+demo: $(INSTALLED)
+	$(BIN)/python tests/demo.py $(ARGS)
+
+## test: the whole test suite (unit, page and end-to-end crawls on 127.0.0.1)
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+## bench: parse and crawl throughput and memory on the fixture site
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache *.egg-info

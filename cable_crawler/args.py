@@ -1,0 +1,92 @@
+"""Spider arguments (-a name=value): parsed and checked before any request is sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://foreignpolicy.com"
+
+
+class ArgumentError(ValueError):
+    """A bad -a value. The message names the argument and says what is expected."""
+
+
+@dataclass(frozen=True)
+class CrawlArgs:
+    base_url: str = DEFAULT_BASE_URL
+    since: date | None = None
+    until: date | None = None
+    max_pages: int | None = None
+    urls: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    def in_window(self, day: date | None) -> bool:
+        if day is None:
+            return True  # unknown dates are fetched; the article page decides
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+
+def _date(name: str, value) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ArgumentError(f"{name}={value!r} is not an ISO date (expected YYYY-MM-DD)") from None
+
+
+def _base_url(value) -> str:
+    text = str(value or "").strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("",) or parts.query:
+        raise ArgumentError(f"base_url={value!r} must be a site root such as https://foreignpolicy.com")
+    return text
+
+
+def _site_host(host: str) -> str:
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_site(url_host: str, site_host: str) -> bool:
+    """The site's own host or a subdomain of it (thecable.foreignpolicy.com)."""
+    url_host, site_host = _site_host(url_host.lower()), _site_host(site_host.lower())
+    return url_host == site_host or url_host.endswith("." + site_host)
+
+
+def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, **unknown) -> CrawlArgs:
+    unknown = {k: v for k, v in unknown.items() if not k.startswith("_")}  # Scrapyd passes _job
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise ArgumentError(f"unknown argument(s): {names} (known: base_url, since, until, max_pages, urls)")
+    base = _base_url(base_url if base_url not in (None, "") else DEFAULT_BASE_URL)
+    since_date, until_date = _date("since", since), _date("until", until)
+    if since_date and until_date and since_date > until_date:
+        raise ArgumentError(f"since={since_date} is after until={until_date}")
+    pages = None
+    if max_pages not in (None, ""):
+        try:
+            pages = int(str(max_pages).strip())
+        except ValueError:
+            raise ArgumentError(f"max_pages={max_pages!r} is not a whole number") from None
+        if pages < 1:
+            raise ArgumentError(f"max_pages={max_pages!r} must be 1 or more")
+    url_list: list[str] = []
+    site = urlsplit(base).hostname or ""
+    for raw in str(urls or "").split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ArgumentError(f"urls: {raw!r} is not an absolute http(s) URL")
+        if not same_site(parts.hostname, site) or (parts.port != urlsplit(base).port and parts.hostname == site):
+            raise ArgumentError(f"urls: {raw!r} is not on the crawled site {base}")
+        url_list.append(raw)
+    if urls not in (None, "") and not url_list:
+        raise ArgumentError("urls is empty (expected comma-separated article URLs)")
+    return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list))

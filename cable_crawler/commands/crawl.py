@@ -1,0 +1,29 @@
+"""`scrapy crawl`, with spider arguments checked before the crawler starts.
+
+Scrapy only builds the spider once the engine is starting, and an exception
+there ends in a traceback. Spiders that define `check_arguments(**kwargs)` get
+a one-line error instead, and the process exits with status 2 before any
+request is sent.
+"""
+
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args, opts):
+        if len(args) == 1 and self.crawler_process is not None:
+            try:
+                spider_class = self.crawler_process.spider_loader.load(args[0])
+            except KeyError:
+                spider_class = None
+            check = getattr(spider_class, "check_arguments", None)
+            if check is not None:
+                try:
+                    check(**opts.spargs)
+                except ValueError as error:
+                    print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
+                    self.exitcode = 2
+                    return
+        super().run(args, opts)

@@ -1,0 +1,44 @@
+"""Item classes. Field meanings are documented in README.md (Output schema) and
+enforced by schema/article.schema.json."""
+
+import scrapy
+
+# Key order of every JSONL line: stable, so diffs between crawls stay readable.
+ARTICLE_FIELDS = (
+    "schema_version", "id", "url", "column", "headline", "dek", "authors", "byline",
+    "published_at", "modified_at", "dateline", "lead_image", "images", "body",
+    "word_count", "tags", "related", "fingerprint", "crawled_at",
+)
+
+
+class ArticleItem(scrapy.Item):
+    schema_version = scrapy.Field()
+    id = scrapy.Field()
+    url = scrapy.Field()
+    column = scrapy.Field()
+    headline = scrapy.Field()
+    dek = scrapy.Field()
+    authors = scrapy.Field()
+    byline = scrapy.Field()
+    published_at = scrapy.Field()
+    modified_at = scrapy.Field()
+    dateline = scrapy.Field()
+    lead_image = scrapy.Field()
+    images = scrapy.Field()
+    body = scrapy.Field()
+    word_count = scrapy.Field()
+    tags = scrapy.Field()
+    related = scrapy.Field()
+    fingerprint = scrapy.Field()
+    crawled_at = scrapy.Field()
+
+
+class PageFailure(scrapy.Item):
+    """A page the spider could not turn into an article (HTTP error, timeout,
+    DNS failure...). Not an article: the validation pipeline records it in the
+    rejects file so that nothing the crawl attempted disappears silently."""
+
+    url = scrapy.Field()
+    reason = scrapy.Field()
+    status = scrapy.Field()
+

@@ -1,0 +1,80 @@
+"""Item loaders: which processor normalizes which field.
+
+The spider's page readers (pages/) only *find* raw values in the markup and
+add them here, often several candidates per field (a caption rendered three
+times, authors from links, byline text and bios). The processors collapse the
+candidates into one clean value per field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from . import SCHEMA_VERSION
+from .items import ARTICLE_FIELDS, ArticleItem
+from .processors import (
+    article_id, body_dateline, body_paragraphs, canonical_url, clean_text, comparison_key,
+    content_fingerprint, headline_text, html_to_text, iso_datetime, merge_authors, merge_images,
+    unique, word_count,
+)
+
+LIST_FIELDS = ("authors", "images", "body", "tags", "related")
+
+
+def unique_related(links: list[dict]) -> list[dict]:
+    """Teasers by canonical URL, first headline kept."""
+    out = []
+    for link in unique(links, key=lambda link: link.get("url") or ""):
+        headline = headline_text(link.get("headline"))
+        if headline and link.get("url"):
+            out.append({"headline": headline, "url": canonical_url(link["url"])})
+    return unique(out, key=lambda link: link["url"])
+
+
+def first_image(candidates: list[dict]):
+    images = merge_images(candidates)
+    return images[0] if images else None
+
+
+class ArticleLoader(ItemLoader):
+    default_item_class = ArticleItem
+    default_input_processor = MapCompose(clean_text)
+    default_output_processor = TakeFirst()
+
+    url_in = MapCompose(canonical_url)
+    headline_in = MapCompose(headline_text)
+    dek_in = MapCompose(html_to_text)
+    byline_in = MapCompose(html_to_text)
+    published_at_in = MapCompose(iso_datetime)
+    modified_at_in = MapCompose(iso_datetime)
+
+    authors_in = Identity()
+    authors_out = Compose(merge_authors)
+    lead_image_in = Identity()
+    lead_image_out = Compose(first_image)
+    images_in = Identity()
+    images_out = Compose(merge_images)
+    body_in = MapCompose(html_to_text)
+    body_out = Compose(body_paragraphs)
+    tags_out = Compose(unique)
+    related_in = Identity()
+    related_out = Compose(unique_related)
+
+    def load_item(self):
+        item = super().load_item()
+        for field in ARTICLE_FIELDS:
+            item.setdefault(field, [] if field in LIST_FIELDS else None)
+        # Derived fields: computed from the normalized ones, never read from the page.
+        item["schema_version"] = SCHEMA_VERSION
+        if item["url"]:
+            item["id"] = article_id(item["id"], item["url"])
+        item["word_count"] = word_count(item["body"])
+        item["dateline"] = body_dateline(item["body"][0]) if item["body"] else None
+        item["fingerprint"] = content_fingerprint(item["headline"] or "", item["body"])
+        if item["dek"] and item["headline"] and comparison_key(item["dek"]) == comparison_key(item["headline"]):
+            item["dek"] = None  # some templates echo the headline in the dek slot
+        item["crawled_at"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        return item

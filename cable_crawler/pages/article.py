@@ -1,0 +1,259 @@
+"""Reads an FP article page into an ArticleLoader.
+
+Selectors cover FP's template eras (see tests/site/FIXTURES.md and the markup
+notes in README.md): legacy Cable blog (A), `vip/foreign-policy` 2015-17 (B),
+`foreign-policy-2017` (C) and the current theme (D). Each field lists its
+sources from most to least reliable; the loader's processors pick and clean.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from parsel import Selector
+
+from ..loaders import ArticleLoader
+from ..processors import (
+    articlebody_paragraphs, byline_names, canonical_url, clean_text, date_from_url, parse_caption, parse_datetime,
+)
+
+# Where the article text lives, best first. Era D puts the full text in
+# content-gated (content-ungated is a teaser copy of the lede).
+BODY_CONTAINERS = (
+    "div.content-gated--main-article", "div.content-gated", "div.post-content-main",
+    "div.feature-body", "div.post-inner", "div.translateBody", "#art-body", "div.entry-content",
+    "div.content-ungated", "article",
+)
+
+# Never article text, wherever they sit inside the body container.
+BODY_JUNK = (
+    "script", "style", "noscript", "iframe", "svg", "button", "nav", "aside", "form", "figure",
+    "input", "select", "textarea", "template",
+    ".fp_choose_placement_related_posts", ".fp-related-wrapper", ".related-articles",
+    ".related-articles-carousel", ".related_posts", ".post-content--after",
+    ".in-article-subscribe-container", ".newsletter-signup", ".share-links", "#share-box",
+    "#fb-meta-like", ".wp-caption", ".wp-caption-text", ".gallery", ".wpse-gallery-wrapper",
+    ".caption", ".content-ungated", ".editors-note-in-post--v2", ".myfp-article", ".more-text",
+    ".fp-lightbox--overlay", ".author-photo", ".sidebar-box_right", ".hide-desktop-alt",
+    ".hide-desktop-900", ".comment-count", ".comments-container", ".author-bio",
+    ".author-bio-text", ".bio-no-photo", ".the-tags", ".piano-sticky-bar", ".paywall",
+    "[id^=div-gpt-ad]", "[class*=sidebar-big-box-ad]", "[style*='height:0;opacity:0;']",
+    ".FP-paywall--login", ".channel-header",
+)
+
+BLOCKS_XPATH = (
+    ".//*[self::p or self::h2 or self::h3 or self::h4 or self::li"
+    " or (self::blockquote and not(.//p))][not(ancestor::p)][not(ancestor::li)]"
+)
+
+# Teaser blocks: their images, links and bylines belong to other articles.
+TEASER_ANCESTOR = (
+    "ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' related-articles ')"
+    " or contains(@class, 'related-articles-carousel') or contains(@class, 'fp_choose_placement_related_posts')"
+    " or contains(@class, 'excerpt-content') or contains(@class, 'post-content--after')"
+    " or contains(@class, 'related_posts') or self::nav or self::footer or self::header]"
+)
+
+BYLINE_NODES = (
+    "div.feature-header-text address.author-list", "div.author-bio-text", "address.author-list",
+    "p.feature-byline", "span.post_by", "span#by-line", ".byline",
+)
+HEADLINES = (
+    "h1.hed::text", "div.hed-heading h1", "h1.feature-hed", "div.translateHead h1", "#art-mast h1",
+    "article h1",
+)
+
+
+def jsonld_article(sel: Selector) -> dict:
+    """The NewsArticle object from the page's JSON-LD blocks ({} if none parses)."""
+    for raw in sel.css('script[type="application/ld+json"]::text').getall():
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            node = stack.pop(0)
+            if not isinstance(node, dict):
+                continue
+            stack.extend(node.get("@graph") or [])
+            kind = node.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(k in ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") for k in kinds):
+                return node
+    return {}
+
+
+def _not_in_teaser(nodes):
+    return [n for n in nodes if not n.xpath(TEASER_ANCESTOR)]
+
+
+def _first(sel: Selector, queries) -> Selector | None:
+    for query in queries:
+        found = _not_in_teaser(sel.css(query))
+        if found:
+            return found[0]
+    return None
+
+
+def _node_text(node: Selector) -> str:
+    """Visible text of an element: <br> counts as a space, inline tags do not split words."""
+    root = node.root
+    if hasattr(root, "iter"):
+        for br in root.iter("br"):
+            br.tail = " " + (br.tail or "")
+    return clean_text("".join(node.xpath(".//text()").getall()))
+
+
+def post_id(sel: Selector) -> str | None:
+    candidates = [
+        sel.css("article.article::attr(data-post-id)").get(),
+        sel.css("div.post-content::attr(data-post-id)").get(),
+        sel.css('link[rel=alternate][type="application/json"]::attr(href)').re_first(r"/posts/(\d+)"),
+        sel.css("link[rel=shortlink]::attr(href)").re_first(r"[?&]p=(\d+)"),
+        sel.css("body::attr(class)").re_first(r"\bpostid-(\d+)"),
+    ]
+    return next((c for c in candidates if c and c.isdigit()), None)
+
+
+def add_authors(loader: ArticleLoader, sel: Selector, ld: dict, byline_node: Selector | None, urljoin) -> None:
+    # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
+    if byline_node is not None:
+        for link in byline_node.css("a[rel=author], a.author, a[href*='/author/']"):
+            href = link.attrib.get("href")
+            loader.add_value("authors", {"name": _node_text(link), "url": canonical_url(urljoin(href)) if href else None})
+        loader.add_value("byline", _node_text(byline_node))
+        for name in byline_names(_node_text(byline_node)):
+            loader.add_value("authors", {"name": name})
+    # 2. Head meta and JSON-LD names.
+    for name in sel.css("meta[name=author]::attr(content), meta[property='article:author']::attr(content)").getall():
+        if not name.startswith("http"):
+            for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name):
+                loader.add_value("authors", {"name": part})
+    ld_authors = ld.get("author") or []
+    for author in ld_authors if isinstance(ld_authors, list) else [ld_authors]:
+        if isinstance(author, dict):
+            loader.add_value("authors", {"name": author.get("name"), "url": author.get("url") and canonical_url(urljoin(author["url"]))})
+        elif isinstance(author, str):
+            loader.add_value("authors", {"name": author})
+    # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
+    for bio in sel.css("section.bio-no-photo p, div.author-bio p, div.author-bio-box p, .post-author-bio p"):
+        loader.add_value("authors", {"name": clean_text(bio.css("strong::text").get()) or None,
+                                     "bio": _node_text(bio)})
+
+
+def image_candidate(container: Selector, year: int | None, urljoin) -> dict | None:
+    img = container.css("img")
+    if not img:
+        return None
+    url = (container.css("noscript img::attr(src)").get()
+           or img.attrib.get("data-src") or img.attrib.get("src")
+           or (img.attrib.get("srcset") or img.attrib.get("data-srcset") or "").split(" ")[0])
+    renderings = []
+    for caption_node in container.css("div.caption, figcaption, p.wp-caption-text, dd.wp-caption-text,"
+                                      " dd.gallery-caption, .wp-caption-dd"):
+        credit = caption_node.css("span.attribution").xpath("string()").get()
+        renderings.append(parse_caption(_node_text(caption_node), credit=credit, fallback_year=year))
+    for alt in container.css("img::attr(alt)").getall():
+        renderings.append(parse_caption(alt, fallback_year=year))
+    return {"url": urljoin(url) if url else None, "renderings": renderings}
+
+
+def add_images(loader: ArticleLoader, sel: Selector, scope: Selector, year: int | None, urljoin) -> None:
+    lead = _first(scope, ("figure.figure-image", "div.feature-image", "figure"))
+    if lead is not None:
+        candidate = image_candidate(lead, year, urljoin)
+        if candidate:
+            loader.add_value("lead_image", candidate)
+            loader.add_value("images", candidate)
+    for container in _not_in_teaser(scope.css("figure, div.wp-caption, dl.gallery-item")):
+        candidate = image_candidate(container, year, urljoin)
+        if candidate:
+            loader.add_value("images", candidate)
+    if lead is None:
+        og_image = sel.css("meta[property='og:image']::attr(content)").get()
+        if og_image:
+            # Only a lead image when the page shows it too (not the site's default logo).
+            for candidate in loader.get_collected_values("images"):
+                if candidate["url"] and candidate["url"].split("?")[0] == og_image.split("?")[0]:
+                    loader.add_value("lead_image", candidate)
+                    break
+
+
+def body_blocks(container: Selector) -> list[str]:
+    """Paragraph texts of the body container, junk blocks removed first."""
+    body = Selector(text=container.get() or "<div></div>")
+    for junk in BODY_JUNK:
+        for node in body.css(junk):
+            node.drop()
+    return [_node_text(block) for block in body.xpath(BLOCKS_XPATH)]
+
+
+def add_related(loader: ArticleLoader, sel: Selector, urljoin) -> None:
+    for block in sel.css(".fp_choose_placement_related_posts, .related-articles, .related-articles-carousel,"
+                         " .post-content--after, .related_posts"):
+        for link in block.css("a.hed-heading, h3 a, a:has(h3)") or []:
+            href = link.attrib.get("href")
+            headline = link.xpath("string()").get()
+            if href:
+                loader.add_value("related", {"headline": headline, "url": urljoin(href)})
+        for heading in block.css("h3.hed"):
+            href = heading.xpath("ancestor::a[1]/@href").get() or heading.css("a::attr(href)").get()
+            if href:
+                loader.add_value("related", {"headline": heading.xpath("string()").get(), "url": urljoin(href)})
+
+
+def load_article(response, column: str) -> ArticleLoader:
+    """Fill an ArticleLoader from an article page. The caller calls load_item()."""
+    sel = response.selector
+    loader = ArticleLoader(selector=sel)
+    ld = jsonld_article(sel)
+
+    canonical = sel.css("link[rel=canonical]::attr(href)").get() or sel.css("meta[property='og:url']::attr(content)").get()
+    loader.add_value("url", response.urljoin(canonical) if canonical else response.url)
+    loader.add_value("id", post_id(sel))
+    loader.add_value("column", column)
+
+    for query in HEADLINES:
+        for node in _not_in_teaser(sel.css(query)):
+            loader.add_value("headline", node.xpath("string()").get())
+    loader.add_css("headline", "meta[property='og:title']::attr(content)")
+    loader.add_value("headline", ld.get("headline"))
+    loader.add_css("headline", "title::text")
+
+    for node in _not_in_teaser(sel.css("h2.dek-heading, div.dek-heading p.dek, p.feature-dek, .dek")):
+        loader.add_value("dek", node.xpath("string()").get())
+
+    byline_node = _first(sel, BYLINE_NODES)
+    add_authors(loader, sel, ld, byline_node, response.urljoin)
+
+    loader.add_value("published_at", ld.get("datePublished"))
+    loader.add_css("published_at", "meta[property='article:published_time']::attr(content)")
+    loader.add_css("published_at", "meta[name=parsely-pub-date]::attr(content)")
+    for time_value in _not_in_teaser(sel.css("time[datetime]")):
+        loader.add_value("published_at", time_value.attrib["datetime"])
+    url_date = date_from_url(response.url) or date_from_url(canonical)
+    if url_date:
+        loader.add_value("published_at", url_date.isoformat())
+    loader.add_value("modified_at", ld.get("dateModified"))
+    loader.add_css("modified_at", "meta[property='article:modified_time']::attr(content)")
+    loader.add_css("modified_at", "meta[property='og:updated_time']::attr(content)")
+
+    published = parse_datetime(loader.get_output_value("published_at"))
+    year = published.year if published else None
+
+    scope = _first(sel, ("article.article", "div.post-content", "div#main", "article", "body")) or sel
+    add_images(loader, sel, scope, year, response.urljoin)
+
+    container = next((c for query in BODY_CONTAINERS for c in _not_in_teaser(sel.css(query))), None)
+    paragraphs = body_blocks(container) if container is not None else []
+    if not [p for p in paragraphs if p] and ld.get("Articlebody", ld.get("articleBody")):
+        # Insider posts carry the full text only in JSON-LD.
+        paragraphs = articlebody_paragraphs(ld.get("Articlebody") or ld.get("articleBody"))
+    loader.add_value("body", paragraphs)
+
+    loader.add_value("tags", [_node_text(tag) for tag in sel.css("div.the-tags a.tag")])
+    loader.add_css("tags", "meta[property='article:tag']::attr(content)")
+    add_related(loader, sel, response.urljoin)
+    return loader

@@ -1,0 +1,60 @@
+"""Reads a column index (listing) page: its article entries and the next page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..processors import clean_text, date_from_url, parse_datetime
+
+# Column entries in the main listing. Sidebars ("Trending", "Recent") use plain
+# div.excerpt-content without blog-list-layout and are other columns' articles.
+ENTRY_NODES = (
+    "div.blog-list-layout div.excerpt-content--list",
+    "div.blog-list-layout div.excerpt-content",
+    "div.blog-list-layout",
+    "article.post",  # a plain WordPress archive, for robustness
+)
+NEXT_LINKS = (
+    "a.next.page-numbers::attr(href)", "link[rel=next]::attr(href)", "a[rel=next]::attr(href)",
+    ".pagination a.next::attr(href)", "a.load-more::attr(href)", "a.load-more::attr(data-href)",
+)
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    url: str
+    published: date | None
+    post_id: str | None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    entries: list[ListingEntry]
+    next_url: str | None
+
+
+def _entry(node, urljoin) -> ListingEntry | None:
+    href = (node.css("a.hed-heading::attr(href)").get()
+            or node.css("h3.hed a::attr(href), h2 a::attr(href), h3 a::attr(href)").get()
+            or node.css("figure a::attr(href)").get())
+    if not href:
+        return None
+    url = urljoin(clean_text(href))
+    when = parse_datetime(node.css("time::attr(datetime)").get())
+    published = when.date() if when else date_from_url(url)
+    return ListingEntry(url=url, published=published, post_id=node.attrib.get("data-post-id"))
+
+
+def parse_listing(response) -> ListingPage:
+    entries: list[ListingEntry] = []
+    for query in ENTRY_NODES:
+        nodes = response.css(query)
+        if nodes:
+            entries = [e for e in (_entry(n, response.urljoin) for n in nodes) if e]
+            break
+    next_href = next((h for q in NEXT_LINKS if (h := response.css(q).get())), None)
+    next_url = response.urljoin(clean_text(next_href)) if next_href else None
+    if next_url == response.url:
+        next_url = None  # a template that links a page to itself would loop
+    return ListingPage(entries=entries, next_url=next_url)

@@ -1,0 +1,507 @@
+"""Pure normalization functions used by the item loaders.
+
+Every function here takes plain values (strings, lists, dates) and returns plain
+values: no Scrapy objects, no I/O. Each one has table-driven tests in
+tests/test_processors.py. The loaders in loaders.py wire them to item fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from urllib.parse import urlsplit, urlunsplit
+
+from w3lib.html import remove_tags, replace_entities
+from w3lib.url import url_query_cleaner
+
+# --------------------------------------------------------------------------- text
+
+
+_SPACE_RE = re.compile(r"\s+")
+# Zero-width and soft-hyphen characters that WordPress and CMS editors leave behind.
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def clean_text(value: str | None) -> str:
+    """Entities decoded, NFC-normalized, invisible characters dropped, whitespace
+    (including non-breaking spaces) collapsed to single spaces, ends stripped."""
+    if value is None:
+        return ""
+    text = replace_entities(str(value))
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE_RE.sub("", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def html_to_text(value: str | None) -> str:
+    """Text of an HTML fragment, tags removed, then clean_text."""
+    if not value:
+        return ""
+    return clean_text(remove_tags(value))
+
+
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
+                         "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+
+
+def comparison_key(text: str) -> str:
+    """Key under which two renderings of the same text compare equal: the same
+    paragraph may appear with straight or curly quotes and different spacing."""
+    return clean_text(text).translate(_QUOTES).casefold()
+
+
+def unique(values, key=comparison_key) -> list:
+    """Drop empty values and later duplicates (by key), keeping first-seen order."""
+    seen: set = set()
+    out = []
+    for value in values:
+        if not value:
+            continue
+        k = key(value)
+        if k in seen:
+            continue
+        seen.add(k)
+        out.append(value)
+    return out
+
+
+def word_count(paragraphs: list[str]) -> int:
+    return sum(len(p.split()) for p in paragraphs)
+
+
+# --------------------------------------------------------------------------- places
+
+# Tokens kept as written when title-casing an all-caps place name.
+_PLACE_SMALL_WORDS = {"of", "de", "la", "le", "al", "el", "and", "on", "upon", "du", "da"}
+# Abbreviations written without dots that stay upper-case: "WASHINGTON, DC".
+_PLACE_ABBREVIATIONS = {"DC", "US", "USA", "UK", "UN", "EU", "UAE", "DRC", "NATO", "NY"}
+
+
+def title_case_place(value: str) -> str:
+    """'ALEPPO, SYRIA' -> 'Aleppo, Syria'; 'WASHINGTON, D.C.' -> 'Washington, D.C.';
+    'UNITED NATIONS' -> 'United Nations'. Mixed-case input is returned cleaned only."""
+    text = clean_text(value).strip(" ,")
+    if not text or text != text.upper():
+        return text
+
+    def fix_word(i: int, word: str) -> str:
+        if "." in word or word.strip(",") in _PLACE_ABBREVIATIONS:  # D.C., U.S., DC
+            return word
+        lower = word.lower()
+        if i > 0 and lower in _PLACE_SMALL_WORDS:
+            return lower
+        # Hyphenated and apostrophe names: PORT-AU-PRINCE, N'DJAMENA.
+        return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), lower)
+
+    words = text.split(" ")
+    return " ".join(fix_word(i, w) for i, w in enumerate(words))
+
+
+# An all-caps place at the start of a paragraph, followed by a dash: "WASHINGTON —".
+_BODY_DATELINE_RE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\-]*(?:[ ,]+[A-Z][A-Z.'\-]*)*)\s*(?:\([^)]*\)\s*)?[\u2014\u2013-]{1,2}\s+\S"
+)
+
+
+def body_dateline(first_paragraph: str | None) -> str | None:
+    """The opening place of a news story: 'WASHINGTON — The State ...' -> 'Washington'."""
+    text = clean_text(first_paragraph)
+    match = _BODY_DATELINE_RE.match(text)
+    if not match:
+        return None
+    place = match.group("place").strip(" ,")
+    # A lone capitalized word is a sentence start ("A", "I"), not a place.
+    if len(place.replace(".", "")) < 2:
+        return None
+    return title_case_place(place)
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august",
+     "september", "october", "november", "december"], start=1)}
+_MONTH_ABBR = {name[:3]: num for name, num in _MONTHS.items()} | {"sept": 9}
+
+
+def month_number(name: str) -> int | None:
+    key = name.lower().rstrip(".")
+    return _MONTHS.get(key) or _MONTH_ABBR.get(key)
+
+
+def parse_datetime(value) -> datetime | None:
+    """Parse the date formats FP pages carry into an aware datetime:
+    ISO 8601 with or without offset or time ('2021-05-29T13:18:04+00:00',
+    '2016-08-04T13:48:00Z', '2021-05-29'), and epoch seconds ('1622294284',
+    og:updated_time). A value without an offset is taken as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = clean_text(str(value))
+        if not text:
+            return None
+        if re.fullmatch(r"\d{9,11}", text):
+            return datetime.fromtimestamp(int(text), tz=timezone.utc)
+        text = re.sub(r"Z$", "+00:00", text)
+        # "+0000" -> "+00:00" for fromisoformat on older Pythons.
+        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def iso_datetime(value) -> str | None:
+    """ISO 8601 string with offset, seconds precision, or None."""
+    parsed = parse_datetime(value)
+    return parsed.replace(microsecond=0).isoformat() if parsed else None
+
+
+_URL_DATE_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>[01]\d)/(?P<d>[0-3]\d)/")
+
+
+def date_from_url(url: str | None) -> date | None:
+    """FP article URLs carry the publication date: /2016/08/04/slug/."""
+    match = _URL_DATE_RE.search(url or "")
+    if not match:
+        return None
+    try:
+        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- URLs
+
+# Query parameters that only track campaigns or sessions: never part of an article's identity.
+TRACKING_PARAMS = (
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "ocid", "tpcc",
+    "ref", "share", "amp", "s", "cid", "sp_rid", "sp_mid", "_ga", "noamp",
+)
+
+_LEGACY_POST_RE = re.compile(r"^/posts/(?P<date>\d{4}/\d{2}/\d{2})/(?P<slug>[^/]+?)/?$")
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per article: lower-case host without 'www.', no fragment,
+    no tracking parameters, no AMP suffix, article paths with a trailing slash.
+    Legacy Cable URLs (thecable.foreignpolicy.com/posts/2013/05/02/under_slug)
+    are kept as they are: only the site's redirect knows the new slug."""
+    url = clean_text(url)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    path = parts.path or "/"
+    path = re.sub(r"/amp/?$", "/", path)  # /2016/08/04/slug/amp/ -> /2016/08/04/slug/
+    if not _LEGACY_POST_RE.match(path) and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    cleaned = url_query_cleaner(
+        urlunsplit((parts.scheme.lower(), netloc, path, parts.query, "")),
+        TRACKING_PARAMS, remove=True, unique=True, keep_fragments=False,
+    )
+    return cleaned
+
+
+def image_url(url: str | None) -> str | None:
+    """An image's address without resize/quality parameters, so the lazy copy,
+    the noscript copy and the srcset variants of one image compare equal."""
+    url = clean_text(url)
+    if not url or url.startswith("data:"):
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def article_id(post_id, url: str) -> str:
+    """Stable id: the WordPress post id when the page carries one, else a hash
+    of the canonical URL (prefixed so the two kinds can never collide)."""
+    post = clean_text(str(post_id)) if post_id is not None else ""
+    if post.isdigit() and int(post) > 0:
+        return f"fp-{int(post)}"
+    digest = hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:20]
+    return f"url-{digest}"
+
+
+def content_fingerprint(headline: str, body: list[str]) -> str:
+    """Hash of what a reader sees: the same article served under two URLs has the same one."""
+    text = comparison_key(headline) + "\n" + "\n".join(comparison_key(p) for p in body)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- bylines
+
+_BY_PREFIX_RE = re.compile(r"^\s*by\b[:\s]*", re.IGNORECASE)
+# A comma-separated segment that starts a role description, not a name:
+# "a staff writer ...", "an editor ...", "the director ...", "who ...", "FP's ...".
+_ROLE_START_RE = re.compile(
+    r"^(?:a|an|the|who|is|was|are|were|has|fp|foreign policy|"
+    r"staff|senior|deputy|contributing|special|former|reporting|with)\b",
+    re.IGNORECASE,
+)
+_NAME_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*", re.IGNORECASE)
+
+
+def byline_names(byline: str | None) -> list[str]:
+    """Author names in a displayed byline, in order, without the role tail:
+    'By X' / 'By X and Y' / 'By X, Y, and Z' / 'By X, a staff writer at FP'.
+    An empty name slot ('By , a staff writer ...') gives no name."""
+    # "By Colum Lynch | March 15, 2018": what follows a separator is not names.
+    text = _BY_PREFIX_RE.sub("", clean_text(byline).split("|")[0])
+    if not text:
+        return []
+    names: list[str] = []
+    for segment in _NAME_SPLIT_RE.split(text):
+        segment = segment.strip(" .;:|")
+        if not segment:
+            continue
+        if _ROLE_START_RE.match(segment) or not segment[0].isupper():
+            break  # everything from here on describes the author(s)
+        names.append(normalize_name(segment))
+    return unique(names)
+
+
+def normalize_name(name: str | None) -> str:
+    """'  JOHN   Hudson ' -> 'JOHN Hudson' is left alone except whitespace;
+    an all-caps byline ('BY ELIAS GROLL') is title-cased."""
+    text = _BY_PREFIX_RE.sub("", clean_text(name)).strip(" ,.;:|")
+    if text and text == text.upper() and any(c.isalpha() for c in text):
+        text = " ".join(w.capitalize() if "." not in w else w for w in text.split(" "))
+    return text
+
+
+# "John Hudson was a staff writer ...", "Omar G. Encarnación is a professor ..."
+_BIO_NAME_RE = re.compile(
+    r"^(?P<name>[A-Z][\w.'\u2019\-]*(?:\s+[A-Z][\w.'\u2019\-]*){0,4})\s+"
+    r"(?:is|was|are|were|has|covers|writes|reports|serves)\b",
+    re.UNICODE,
+)
+
+
+def bio_name(bio: str | None) -> str | None:
+    """The subject of an author bio sentence, or None."""
+    match = _BIO_NAME_RE.match(clean_text(bio))
+    return normalize_name(match.group("name")) if match else None
+
+
+def merge_author_names(*sources: list[str]) -> list[str]:
+    """First non-empty source wins the order; names from later sources are
+    appended only if absent. Case- and accent-insensitive comparison."""
+    return unique([n for source in sources for n in source if n], key=_name_key)
+
+
+def _name_key(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", clean_text(name))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def same_name(a: str, b: str) -> bool:
+    return _name_key(a) == _name_key(b)
+
+
+# --------------------------------------------------------------------------- captions
+
+_CREDIT_TAIL_RE = re.compile(
+    r"\s*[\(\[](?P<credit>(?:photo|photos|image|illustration|video)\s+(?:by|courtesy(?:\s+of)?)\b[^()\[\]]*"
+    r"|[^()\[\]]*(?:/|getty|afp|reuters|associated press|\bAP\b|epa|shutterstock|courtesy|pool)[^()\[\]]*)"
+    r"[\)\]]\s*$",
+    re.IGNORECASE,
+)
+_CREDIT_LABEL_RE = re.compile(r"^(?:photo|photos|image|illustration|video)\s+(?:by|courtesy of|courtesy)\s+",
+                              re.IGNORECASE)
+_FILENAME_RE = re.compile(r"^[\w.\-]+\.(?:jpe?g|png|gif|webp|tiff?|bmp|svg)$", re.IGNORECASE)
+# "ALEPPO, SYRIA - AUGUST 4:" / "WASHINGTON, DC - MARCH 3, 2017:" / "KABUL, AFGHANISTAN — SEPT. 1:"
+_CAPTION_DATELINE_RE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\-]*(?:[ ,]+[A-Z][A-Z.'\-]*)*)\s*[-\u2013\u2014]+\s*"
+    r"(?P<month>[A-Z][A-Za-z]{2,8}\.?)\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?\s*:\s*"
+)
+_YEAR_IN_TEXT_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def is_filename(text: str | None) -> bool:
+    """'588143_090227_boxes5.jpg' is what WordPress shows when nobody wrote a caption."""
+    return bool(_FILENAME_RE.match(clean_text(text)))
+
+
+def normalize_credit(credit: str | None) -> str | None:
+    """'(Photo by Ibrahim Ebu Leys/Anadolu Agency/Getty Images)' ->
+    'Ibrahim Ebu Leys/Anadolu Agency/Getty Images'."""
+    text = clean_text(credit).strip("()[] ")
+    text = _CREDIT_LABEL_RE.sub("", text).strip()
+    return text or None
+
+
+def split_credit(caption: str | None) -> tuple[str, str | None]:
+    """Caption text and its trailing photo credit, if the credit is glued on."""
+    text = clean_text(caption)
+    match = _CREDIT_TAIL_RE.search(text)
+    if not match:
+        return text, None
+    return text[: match.start()].strip(), normalize_credit(match.group("credit"))
+
+
+def split_caption_dateline(caption: str | None, fallback_year: int | None = None
+                           ) -> tuple[str, dict | None]:
+    """'ALEPPO, SYRIA - AUGUST 4: Smoke rises ... on August 4, 2016.' ->
+    ('Smoke rises ... on August 4, 2016.', {'place': 'Aleppo, Syria', 'date': '2016-08-04'}).
+    The year comes from the dateline itself, else from a year in the caption
+    text, else from fallback_year (the article's year); date is None if unknown."""
+    text = clean_text(caption)
+    match = _CAPTION_DATELINE_RE.match(text)
+    if not match:
+        return text, None
+    month = month_number(match["month"])
+    if month is None:
+        return text, None
+    rest = text[match.end():].strip()
+    year = int(match["year"]) if match["year"] else None
+    if year is None:
+        years = _YEAR_IN_TEXT_RE.findall(rest)
+        year = int(years[0]) if years else fallback_year
+    day_value = None
+    if year is not None:
+        try:
+            day_value = date(year, month, int(match["day"])).isoformat()
+        except ValueError:
+            day_value = None
+    return rest, {"place": title_case_place(match["place"]), "date": day_value}
+
+
+def parse_caption(raw: str | None, credit: str | None = None,
+                  fallback_year: int | None = None) -> dict:
+    """One caption rendering -> {'caption', 'credit', 'dateline'}.
+    `credit` is a separately marked credit (span.attribution); without it a
+    credit glued to the end of the text is split off. A file name is no caption."""
+    text = clean_text(raw)
+    if credit:
+        # The attribution span's text is inside the rendered caption too: cut it off.
+        credit_text = clean_text(credit)
+        if credit_text and text.endswith(credit_text):
+            text = text[: -len(credit_text)].strip()
+    text, glued_credit = split_credit(text)
+    text, dateline = split_caption_dateline(text, fallback_year)
+    if is_filename(text):
+        text = ""
+    return {
+        "caption": text or None,
+        "credit": normalize_credit(credit) or glued_credit,
+        "dateline": dateline,
+    }
+
+
+def best_caption(renderings: list[dict]) -> dict:
+    """Collapse several renderings (img alt, noscript copy, figcaption, wp-caption-text)
+    of one image's caption into one: the first with a caption, completed with the
+    first credit and dateline found in any rendering."""
+    result = {"caption": None, "credit": None, "dateline": None}
+    for rendering in renderings:
+        for field in result:
+            if result[field] is None and rendering.get(field):
+                result[field] = rendering[field]
+    return result
+
+
+def merge_images(candidates: list[dict]) -> list[dict]:
+    """Images found in several places (header figure, in-body [caption], gallery,
+    noscript copies) -> one entry per image. Two candidates are the same image when
+    their URLs (without resize parameters) or their non-empty captions match.
+    Each candidate is {'url', 'renderings': [parse_caption() results]}."""
+    merged: list[dict] = []
+    for candidate in candidates:
+        url = image_url(candidate.get("url"))
+        if not url:
+            continue
+        caption = best_caption(candidate.get("renderings") or [])
+        key = comparison_key(caption["caption"]) if caption["caption"] else None
+        for image in merged:
+            if image["url"] == url or (key and image["caption"] and comparison_key(image["caption"]) == key):
+                for field in ("caption", "credit", "dateline"):
+                    image[field] = image[field] or caption[field]
+                break
+        else:
+            merged.append({"url": url, **caption})
+    return merged
+
+
+# --------------------------------------------------------------------------- authors
+
+
+def merge_authors(candidates: list[dict]) -> list[dict]:
+    """Author candidates from the byline links, the byline text, meta tags,
+    JSON-LD and bio paragraphs -> one {'name', 'url', 'bio'} per person, in
+    first-seen order. Candidates are {'name', 'url'?, 'bio'?}; a candidate
+    without a name only contributes when its bio names a known author."""
+    authors: list[dict] = []
+    for candidate in candidates:
+        name = normalize_name(candidate.get("name"))
+        bio = clean_text(candidate.get("bio")) or None
+        if not name and bio:
+            name = bio_name(bio) or ""
+        if not name:
+            continue
+        for author in authors:
+            if same_name(author["name"], name):
+                author["url"] = author["url"] or candidate.get("url") or None
+                author["bio"] = author["bio"] or bio
+                break
+        else:
+            authors.append({"name": name, "url": candidate.get("url") or None, "bio": bio})
+    return authors
+
+
+# --------------------------------------------------------------------------- body
+
+# Text that FP's templates put between paragraphs and that is never article text.
+_BOILERPLATE_RE = re.compile(
+    r"^(?:more from foreign policy|read more|read more:|related:|advertisement|tags:|"
+    r"subscribe(?: now| today)?(?: to foreign policy)?[.!]?|sign up for .{0,80}|"
+    r"you have read \d+ of \d+ free articles.*|loading more\.*|"
+    r"this post is part of fp['\u2019]s .{0,200}|already a subscriber\?.*|"
+    r"(?:fp )?insider access.{0,80}|share this article.*)$",
+    re.IGNORECASE,
+)
+
+
+def is_boilerplate(paragraph: str | None) -> bool:
+    return bool(_BOILERPLATE_RE.match(clean_text(paragraph)))
+
+
+def body_paragraphs(paragraphs: list[str]) -> list[str]:
+    """Clean paragraphs, drop empties and template boilerplate, keep each text once
+    (the template repeats the lede: teaser copy, gated copy, excerpt)."""
+    cleaned = [clean_text(p) for p in paragraphs]
+    return unique([p for p in cleaned if p and not is_boilerplate(p)])
+
+
+_SHORTCODE_BLOCK_RE = re.compile(r"\[(caption|gallery|fp_related|embed|video|audio)\b[^\]]*\].*?\[/\1\]",
+                                 re.IGNORECASE | re.DOTALL)
+_SHORTCODE_RE = re.compile(r"\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]", re.IGNORECASE)
+_BLOCK_SPLIT_RE = re.compile(r"(?:\r?\n\s*){2,}|</?(?:p|div|h[1-6]|blockquote|li|ul|ol)\b[^>]*>",
+                             re.IGNORECASE)
+
+
+def articlebody_paragraphs(raw: str | None) -> list[str]:
+    """Paragraphs from JSON-LD 'Articlebody': raw WordPress post_content with
+    [caption]/[gallery]/[fp_related] shortcodes and \\r\\n paragraph breaks."""
+    if not raw:
+        return []
+    text = _SHORTCODE_BLOCK_RE.sub("\n\n", raw)
+    text = _SHORTCODE_RE.sub("", text)
+    return body_paragraphs([html_to_text(block) for block in _BLOCK_SPLIT_RE.split(text)])
+
+
+_SITE_SUFFIX_RE = re.compile(r"\s*[|\u2013\u2014-]\s*Foreign Policy\s*$", re.IGNORECASE)
+
+
+def headline_text(value: str | None) -> str:
+    """Headline without the site name that <title> and og:title append."""
+    return _SITE_SUFFIX_RE.sub("", html_to_text(value))

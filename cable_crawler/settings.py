@@ -1,0 +1,58 @@
+"""Scrapy settings for cable_crawler. Every choice here is deliberate; see README."""
+
+
+BOT_NAME = "cable_crawler"
+SPIDER_MODULES = ["cable_crawler.spiders"]
+NEWSPIDER_MODULE = "cable_crawler.spiders"
+# Our `crawl` checks spider arguments first: one-line error, exit 2, no request sent.
+COMMANDS_MODULE = "cable_crawler.commands"
+
+# Say who we are; operators can add a contact with -s USER_AGENT=...
+USER_AGENT = "cable_crawler/0.1 (+https://github.com/cable-crawler/cable_crawler; The Cable archive crawler)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: AutoThrottle adapts the delay to the site's latency.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# 4xx other than 408/429 are final: hand them to the spider's errback for the rejects file.
+HTTPERROR_ALLOW_ALL = False
+REDIRECT_ENABLED = True
+REDIRECT_MAX_TIMES = 5
+# A page is at most a few hundred KB; anything far larger is hostile or broken.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+ITEM_PIPELINES = {
+    "cable_crawler.pipelines.ValidationPipeline": 100,
+    "cable_crawler.pipelines.DeduplicationPipeline": 200,
+    "cable_crawler.pipelines.JsonLinesWriterPipeline": 300,
+}
+EXTENSIONS = {
+    "cable_crawler.summary.CrawlSummary": 500,
+}
+
+# Output files: {stamp} is the crawl's start time in UTC.
+CABLE_OUTPUT_DIR = "output"
+CABLE_JSONL_FILE = "the-cable-{stamp}.jsonl"
+CABLE_REJECTS_FILE = "rejects-{stamp}.jsonl"
+
+# Scrapy's own feed exports (-o/-O) write the same UTF-8 JSON with stable keys.
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = [
+    "schema_version", "id", "url", "column", "headline", "dek", "authors", "byline",
+    "published_at", "modified_at", "dateline", "lead_image", "images", "body",
+    "word_count", "tags", "related", "fingerprint", "crawled_at",
+]
+
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 30.0
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,48 @@
+"""End-of-crawl summary: what an operator needs to know, in a few lines."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlSummary:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.reason = "unknown"
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        # Printed once everything (pipelines' files included) is closed.
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_closed(self, spider, reason):
+        self.reason = reason
+
+    def engine_stopped(self):
+        for line in summary_lines(self.crawler.stats.get_stats(), self.reason):
+            logger.info(line)
+
+
+def summary_lines(stats: dict, reason: str) -> list[str]:
+    start, finish = stats.get("start_time"), stats.get("finish_time")
+    elapsed = (finish - start).total_seconds() if start and finish else stats.get("elapsed_time_seconds", 0)
+    reasons = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("cable/rejects/")}
+    lines = [
+        f"crawl finished ({reason}) in {elapsed:.1f}s",
+        f"  pages fetched: {stats.get('response_received_count', 0)}"
+        f" (index pages: {stats.get('cable/index_pages', 0)})",
+        f"  articles written: {stats.get('cable/articles_written', 0)}"
+        f" -> {stats.get('cable/output_file', 'no output file')}",
+        f"  duplicates dropped: {stats.get('cable/duplicates', 0)}",
+        f"  rejects: {stats.get('cable/rejects', 0)}"
+        + (f" -> {stats.get('cable/rejects_file')}" if stats.get("cable/rejects_file") else ""),
+    ]
+    lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
+    lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
+    return lines

@@ -1,0 +1,63 @@
+"""Shared fixtures: the FP-shaped site on 127.0.0.1 and a real `scrapy crawl` runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fpsite import FPSite  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def site():
+    with FPSite() as running:
+        yield running
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    log: str
+    output_dir: Path
+
+    def _lines(self, pattern: str) -> list[dict]:
+        files = sorted(self.output_dir.glob(pattern))
+        return [json.loads(line) for f in files for line in f.read_text("utf-8").splitlines()]
+
+    @property
+    def articles(self) -> list[dict]:
+        return self._lines("the-cable-*.jsonl")
+
+    @property
+    def rejects(self) -> list[dict]:
+        return self._lines("rejects-*.jsonl")
+
+
+def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, timeout: int = 300) -> CrawlResult:
+    """Runs `scrapy crawl cable` as an operator would, from the repository root."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-s", f"CABLE_OUTPUT_DIR={output_dir}",
+               "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "LOG_LEVEL=INFO"]
+    for name, value in (settings or {}).items():
+        command += ["-s", f"{name}={value}"]
+    for arg in args:
+        command += ["-a", arg]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return CrawlResult(done.returncode, done.stdout + done.stderr, Path(output_dir))
+
+
+@pytest.fixture
+def crawl(tmp_path):
+    def run(*args: str, **kwargs) -> CrawlResult:
+        return scrapy_crawl(tmp_path / "output", *args, **kwargs)
+    return run

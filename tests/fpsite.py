@@ -1,0 +1,139 @@
+"""The offline FP site: serves tests/site/ on 127.0.0.1 the way foreignpolicy.com
+would (paths, ?results-page=N listings, redirects, 404s, robots.txt).
+
+Used by the tests (started in-process on a free port) and by `make demo`:
+    python tests/fpsite.py --port 8765
+Absolute https://foreignpolicy.com links in the pages are rewritten to the
+server's own address, so crawls never leave 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+SITE_DIR = Path(__file__).resolve().parent / "site"
+# Hosts whose links the pages carry; all of them are this server.
+SITE_ORIGINS = ("https://foreignpolicy.com", "http://foreignpolicy.com",
+                "https://www.foreignpolicy.com", "http://thecable.foreignpolicy.com")
+
+
+class FPSiteHandler(BaseHTTPRequestHandler):
+    server_version = "FPFixtureSite/1.0"
+    site_dir: Path = SITE_DIR
+
+    def log_message(self, format, *args):  # keep test output quiet
+        self.server.request_log.append(self.path)
+
+    def do_GET(self):
+        parts = urlsplit(self.path)
+        path = parts.path
+        routes = self._routes()
+        if path in routes:
+            route = routes[path]
+            if "location" in route:
+                self.send_response(route["status"])
+                self.send_header("Location", self._base() + route["location"])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            return self._send(route["status"], self._error_page(route["status"]))
+        file = self._file_for(path, parse_qs(parts.query))
+        if file is None:
+            return self._send(404, self._error_page(404))
+        body = file.read_bytes()
+        if file.suffix == ".html":
+            body = self._rewrite(body)
+            return self._send(200, body)
+        return self._send(200, body, content_type="text/plain; charset=utf-8")
+
+    def _routes(self) -> dict:
+        routes_file = self.site_dir / "_routes.json"
+        return json.loads(routes_file.read_text("utf-8")) if routes_file.exists() else {}
+
+    def _file_for(self, path: str, query: dict) -> Path | None:
+        if ".." in path.split("/"):
+            return None
+        relative = path.lstrip("/")
+        if path.endswith("/") or not relative:
+            page = (query.get("results-page") or ["1"])[0]
+            name = "index.html" if page in ("", "1") else f"page-{page}.html"
+            if not re.fullmatch(r"index\.html|page-\d+\.html", name):
+                return None
+            candidate = self.site_dir / relative / name
+        else:
+            candidate = self.site_dir / relative
+        if candidate.is_file() and not candidate.name.startswith("_") and candidate.suffix in (".html", ".txt"):
+            return candidate
+        return None
+
+    def _base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def _rewrite(self, body: bytes) -> bytes:
+        base = self._base().encode()
+        for origin in SITE_ORIGINS:
+            body = body.replace(origin.encode(), base)
+        return body
+
+    def _error_page(self, status: int) -> bytes:
+        return (f"<!DOCTYPE html><html><head><title>Page not found - Foreign Policy</title></head>"
+                f"<body class=\"error{status}\"><h1>{status}</h1><p>Sorry, that page could not be found."
+                f"</p></body></html>").encode()
+
+    def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=UTF-8"):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class FPSite:
+    """A running fixture site: `with FPSite() as site: site.url`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, site_dir: Path = SITE_DIR):
+        handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir)})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.request_log = []
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.request_log
+
+    def __enter__(self) -> "FPSite":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    options = parser.parse_args()
+    site = FPSite(options.host, options.port)
+    print(f"serving {SITE_DIR} at {site.url}", flush=True)
+    try:
+        site.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

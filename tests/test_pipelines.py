@@ -1,0 +1,123 @@
+"""Pipelines: validation -> rejects file, deduplication, JSONL writing."""
+
+import json
+
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from cable_crawler.items import ARTICLE_FIELDS, ArticleItem, PageFailure
+from cable_crawler.pipelines import DeduplicationPipeline, JsonLinesWriterPipeline, ValidationPipeline
+from cable_crawler.processors import content_fingerprint
+from cable_crawler.validation import problems, record
+
+
+def article(**overrides) -> ArticleItem:
+    body = overrides.pop("body", ["WASHINGTON \u2014 First paragraph.", "Second."])
+    values = {
+        "schema_version": "1.0.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
+        "column": "The Cable", "headline": "A headline", "dek": None,
+        "authors": [{"name": "Robbie Gramer", "url": None, "bio": None}], "byline": "By Robbie Gramer",
+        "published_at": "2021-06-02T17:42:10+00:00", "modified_at": None, "dateline": "Washington",
+        "lead_image": None, "images": [], "body": body, "word_count": 5, "tags": [], "related": [],
+        "fingerprint": content_fingerprint(overrides.get("headline", "A headline"), body),
+        "crawled_at": "2026-11-25T00:00:00+00:00",
+    }
+    values.update(overrides)
+    return ArticleItem(**values)
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    crawler = get_crawler(Spider, {"CABLE_OUTPUT_DIR": str(tmp_path)})
+    crawler.spider = Spider(name="cable")
+    return crawler
+
+
+def test_item_fields_match_the_schema():
+    from cable_crawler.validation import schema
+    assert tuple(ArticleItem.fields) == ARTICLE_FIELDS or set(ArticleItem.fields) == set(ARTICLE_FIELDS)
+    assert set(schema()["properties"]) == set(ARTICLE_FIELDS)
+
+
+@pytest.mark.parametrize("overrides, expected_reason", [
+    ({"headline": None}, "missing headline"),
+    ({"body": []}, "empty body (no article paragraphs found)"),
+    ({"published_at": None}, "missing published_at (no date found on the page)"),
+    ({"url": None}, "missing url"),
+    ({"published_at": "August 4"}, "published_at: 'August 4' does not match"),
+    ({"authors": [{"name": "", "url": None, "bio": None}]}, "authors.0.name"),
+    ({"tags": ["x", "x"]}, "tags: ['x', 'x'] has non-unique elements"),
+    ({"id": "1045575"}, "id: '1045575' does not match"),
+])
+def test_problems_name_the_field(overrides, expected_reason):
+    reasons = problems(record(article(**overrides)))
+    assert any(r.startswith(expected_reason) for r in reasons), reasons
+
+
+def test_valid_article_has_no_problems():
+    assert problems(record(article())) == []
+
+
+def test_invalid_item_goes_to_rejects_file_with_reasons_and_is_counted(crawler, tmp_path):
+    pipeline = ValidationPipeline.from_crawler(crawler)
+    assert pipeline.process_item(article(), crawler.spider)["id"] == "fp-1"
+    with pytest.raises(DropItem):
+        pipeline.process_item(article(headline=None, body=[]), crawler.spider)
+    with pytest.raises(DropItem):
+        pipeline.process_item(PageFailure(url="https://foreignpolicy.com/x/", status=404,
+                                          reason="article page: HTTP 404"), crawler.spider)
+    pipeline.spider_closed(crawler.spider, "finished")
+    [rejects_file] = tmp_path.glob("rejects-*.jsonl")
+    rejects = [json.loads(line) for line in rejects_file.read_text().splitlines()]
+    assert [r["kind"] for r in rejects] == ["invalid_item", "page_failure"]
+    assert rejects[0]["reasons"] == ["missing headline", "empty body (no article paragraphs found)"]
+    assert rejects[0]["url"] == "https://foreignpolicy.com/2021/06/02/a/"
+    assert rejects[1] == {**rejects[1], "url": "https://foreignpolicy.com/x/", "reasons": ["article page: HTTP 404"]}
+    stats = crawler.stats.get_stats()
+    assert stats["cable/rejects"] == 2
+    assert stats["cable/rejects/missing_headline"] == 1
+    assert stats["cable/rejects/article_page_http_404"] == 1
+
+
+def test_duplicates_by_id_url_or_content_are_dropped_and_counted(crawler):
+    pipeline = DeduplicationPipeline.from_crawler(crawler)
+    first = article()
+    assert pipeline.process_item(first, crawler.spider) is first
+    same_id = article(url="https://foreignpolicy.com/2021/06/02/a-2/", body=["Other text."])
+    same_url = article(id="fp-2", body=["Different."])
+    same_content = article(id="url-0123456789abcdef0123", url="https://foreignpolicy.com/2021/06/02/copy/")
+    for duplicate in (same_id, same_url, same_content):
+        with pytest.raises(DropItem, match="duplicate of https://foreignpolicy.com/2021/06/02/a/"):
+            pipeline.process_item(duplicate, crawler.spider)
+    other = article(id="fp-3", url="https://foreignpolicy.com/2021/06/03/b/", headline="B", body=["B body."])
+    assert pipeline.process_item(other, crawler.spider) is other
+    assert crawler.stats.get_value("cable/duplicates") == 3
+
+
+def test_writer_writes_one_object_per_line_in_schema_key_order(crawler, tmp_path):
+    pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
+    pipeline.open_spider(crawler.spider)
+    pipeline.process_item(article(headline="Encarnación\u2019s \u201cpoint\u201d"), crawler.spider)
+    pipeline.process_item(article(id="fp-2"), crawler.spider)
+    assert not list(tmp_path.glob("*.jsonl"))  # only the .part file until the crawl closes
+    pipeline.spider_closed(crawler.spider, "finished")
+    [out] = tmp_path.glob("the-cable-*.jsonl")
+    raw = out.read_bytes()
+    assert "Encarnación\u2019s \u201cpoint\u201d".encode("utf-8") in raw  # UTF-8, not \\u escapes
+    lines = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    assert [list(line) for line in lines] == [list(ARTICLE_FIELDS)] * 2
+    assert crawler.stats.get_value("cable/articles_written") == 2
+
+
+@pytest.mark.parametrize("reason, key", [
+    ("article page: HTTP 404", "article_page_http_404"),
+    ("index page: TimeoutError: Getting http://x took longer than 30.0 seconds.", "index_page_timeouterror"),
+    ("published_at: 'August 4' does not match '^\\\\d{4}'", "invalid_published_at"),
+    ("empty body (no article paragraphs found)", "empty_body"),
+    ("missing headline", "missing_headline"),
+])
+def test_reason_stats_keys(reason, key):
+    from cable_crawler.pipelines import _reason_key
+    assert _reason_key(reason) == key

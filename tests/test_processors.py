@@ -1,0 +1,353 @@
+"""Table-driven tests for every normalization rule in cable_crawler.processors.
+
+Rows marked "seed" come from ../shared/seeds/000_746d469ef31f3483.txt, the text
+a naive scraper took from the real page of 2016-08-04.
+"""
+
+from datetime import date
+
+import pytest
+
+from cable_crawler import processors as p
+
+SEED_CAPTION = (
+    "ALEPPO, SYRIA - AUGUST 4: Smoke rises as Syrian opponents burn tires to block the ground "
+    "visibility of the war crafts belonging to the Russian Army and Assad regime forces at an "
+    "opposition controlled neighborhood in Aleppo, Syria on August 4, 2016.  "
+    "(Photo by Ibrahim Ebu Leys/Anadolu Agency/Getty Images)"
+)
+SEED_CAPTION_TEXT = (
+    "Smoke rises as Syrian opponents burn tires to block the ground visibility of the war crafts "
+    "belonging to the Russian Army and Assad regime forces at an opposition controlled neighborhood "
+    "in Aleppo, Syria on August 4, 2016."
+)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("  a \n\t b  ", "a b"),
+    ("caption.\u00a0\u00a0(Photo)", "caption. (Photo)"),          # non-breaking spaces
+    ("Foreign&nbsp;Policy &amp; Co", "Foreign Policy & Co"),      # entities
+    ("zero\u200bwidth soft\u00adhyphen", "zerowidth softhyphen"),
+    ("Encarnacio\u0301n", "Encarnación"),                          # NFC
+    (None, ""),
+    ("", ""),
+])
+def test_clean_text(raw, expected):
+    assert p.clean_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("<p>A <em>b</em>\n c</p>", "A b c"),
+    ("<span class='attribution'>X/AFP</span>", "X/AFP"),
+    ("", ""),
+])
+def test_html_to_text(raw, expected):
+    assert p.html_to_text(raw) == expected
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ('a deal could emerge in the coming "days."', "a deal could emerge in the coming \u201cdays.\u201d", True),
+    ("It\u2019s  unclear", "It's unclear", True),
+    ("Aleppo \u2014 now", "Aleppo - now", True),
+    ("one text", "another text", False),
+])
+def test_comparison_key(a, b, same):
+    assert (p.comparison_key(a) == p.comparison_key(b)) is same
+
+
+@pytest.mark.parametrize("paragraphs, expected", [
+    # seed: the lede rendered as teaser copy (straight quotes) and full-text copy (curly)
+    (['a deal in the coming "days."', "a deal in the coming \u201cdays.\u201d", "Next."],
+     ['a deal in the coming "days."', "Next."]),
+    (["", "  ", "Text"], ["Text"]),
+    (["More from Foreign Policy", "Body."], ["Body."]),
+    (["Read More", "Subscribe to Foreign Policy", "Sign up for Morning Brief", "Body."], ["Body."]),
+    (["You have read 0 of 5 free articles this month.", "Body."], ["Body."]),
+    (["Body one.", "Body two."], ["Body one.", "Body two."]),
+])
+def test_body_paragraphs(paragraphs, expected):
+    assert p.body_paragraphs(paragraphs) == expected
+
+
+@pytest.mark.parametrize("paragraphs, expected", [
+    (["one two three", "four five"], 5),
+    ([], 0),
+])
+def test_word_count(paragraphs, expected):
+    assert p.word_count(paragraphs) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("ALEPPO, SYRIA", "Aleppo, Syria"),                                  # seed
+    ("WASHINGTON", "Washington"),
+    ("WASHINGTON, D.C.", "Washington, D.C."),
+    ("UNITED NATIONS", "United Nations"),
+    ("PORT-AU-PRINCE, HAITI", "Port-Au-Prince, Haiti"),
+    ("BOSNIA AND HERZEGOVINA", "Bosnia and Herzegovina"),
+    ("Kabul", "Kabul"),                                                  # already mixed case
+])
+def test_title_case_place(raw, expected):
+    assert p.title_case_place(raw) == expected
+
+
+@pytest.mark.parametrize("paragraph, expected", [
+    ("WASHINGTON \u2014 The State Department said", "Washington"),
+    ("UNITED NATIONS \u2014 Diplomats at the U.N.", "United Nations"),
+    ("VIENNA \u2013 Talks resumed", "Vienna"),
+    ("BEIRUT, LEBANON -- Protesters", "Beirut, Lebanon"),
+    ("WASHINGTON, D.C. \u2014 x", "Washington, D.C."),
+    # seed: the lede has no dateline
+    ("The United Nations said Thursday diplomats are working overtime", None),
+    ("A \u2014 strange start", None),
+    ("U.S. officials \u2014 speaking anonymously", None),
+    ("", None),
+    (None, None),
+])
+def test_body_dateline(paragraph, expected):
+    assert p.body_dateline(paragraph) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("2021-05-29T13:18:04+00:00", "2021-05-29T13:18:04+00:00"),         # JSON-LD
+    ("2015-06-10T15:04:00-04:00", "2015-06-10T15:04:00-04:00"),         # article:published_time
+    ("2016-08-04T13:48:00Z", "2016-08-04T13:48:00+00:00"),              # parsely-pub-date
+    ("2016-08-04T13:48:00+0000", "2016-08-04T13:48:00+00:00"),
+    ("2021-05-29", "2021-05-29T00:00:00+00:00"),                        # time@datetime
+    ("1622294284", "2021-05-29T13:18:04+00:00"),                        # og:updated_time
+    ("2021-05-29T13:18:04.123456+00:00", "2021-05-29T13:18:04+00:00"),
+    ("May 29, 2021", None),
+    ("", None),
+    (None, None),
+])
+def test_iso_datetime(raw, expected):
+    assert p.iso_datetime(raw) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://foreignpolicy.com/2016/08/04/un-nears-deal/", date(2016, 8, 4)),
+    ("http://thecable.foreignpolicy.com/posts/2013/05/02/kerry_moscow", date(2013, 5, 2)),
+    ("https://foreignpolicy.com/2016/02/30/bad-date/", None),
+    ("https://foreignpolicy.com/channel/the-cable/", None),
+    (None, None),
+])
+def test_date_from_url(url, expected):
+    assert p.date_from_url(url) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://foreignpolicy.com/2021/06/02/slug/?utm_source=twitter&utm_medium=social#comments",
+     "https://foreignpolicy.com/2021/06/02/slug/"),
+    ("https://www.ForeignPolicy.com/2021/06/02/slug", "https://foreignpolicy.com/2021/06/02/slug/"),
+    ("https://foreignpolicy.com/2016/08/04/slug/amp/", "https://foreignpolicy.com/2016/08/04/slug/"),
+    ("https://foreignpolicy.com/2016/08/04/slug/amp", "https://foreignpolicy.com/2016/08/04/slug/"),
+    ("https://foreignpolicy.com/2016/08/04/slug/?amp=1&fbclid=abc", "https://foreignpolicy.com/2016/08/04/slug/"),
+    ("https://foreignpolicy.com/channel/the-cable/?results-page=2&utm_campaign=x",
+     "https://foreignpolicy.com/channel/the-cable/?results-page=2"),
+    ("http://127.0.0.1:8765/2020/11/03/slug/#x", "http://127.0.0.1:8765/2020/11/03/slug/"),
+    ("http://thecable.foreignpolicy.com/posts/2015/06/10/kerry_heads_to_vienna",
+     "http://thecable.foreignpolicy.com/posts/2015/06/10/kerry_heads_to_vienna"),
+    ("https://foreignpolicy.com/wp-content/uploads/a.jpg", "https://foreignpolicy.com/wp-content/uploads/a.jpg"),
+])
+def test_canonical_url(url, expected):
+    assert p.canonical_url(url) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://foreignpolicy.com/wp-content/uploads/2021/05/flag.jpg?w=1024&#038;h=683&#038;quality=90",
+     "https://foreignpolicy.com/wp-content/uploads/2021/05/flag.jpg"),
+    ("https://foreignpolicy.com/wp-content/uploads/2021/05/flag.jpg?resize=150,100",
+     "https://foreignpolicy.com/wp-content/uploads/2021/05/flag.jpg"),
+    ("data:image/gif;base64,R0lGOD", None),
+    ("", None),
+    (None, None),
+])
+def test_image_url(url, expected):
+    assert p.image_url(url) == expected
+
+
+@pytest.mark.parametrize("post_id, url, expected_prefix", [
+    ("1045575", "https://foreignpolicy.com/2021/05/29/x/", "fp-1045575"),
+    (" 308713 ", "https://foreignpolicy.com/2016/08/04/x/", "fp-308713"),
+    (None, "https://foreignpolicy.com/2016/08/04/x/", "url-"),
+    ("0", "https://foreignpolicy.com/2016/08/04/x/", "url-"),
+    ("abc", "https://foreignpolicy.com/2016/08/04/x/", "url-"),
+])
+def test_article_id(post_id, url, expected_prefix):
+    assert p.article_id(post_id, url).startswith(expected_prefix)
+
+
+def test_article_id_hash_is_stable_across_url_spellings():
+    a = p.article_id(None, "https://foreignpolicy.com/2016/08/04/x/?utm_source=rss#top")
+    b = p.article_id(None, "https://www.foreignpolicy.com/2016/08/04/x")
+    c = p.article_id(None, "https://foreignpolicy.com/2016/08/04/y/")
+    assert a == b != c
+
+
+@pytest.mark.parametrize("a, b, same", [
+    (("Title", ["One \u201cquoted\u201d.", "Two."]), ("Title", ['One "quoted".', "Two."]), True),
+    (("Title", ["One.", "Two."]), ("Title", ["One.", "Two!"]), False),
+    (("Title", ["One."]), ("Other title", ["One."]), False),
+])
+def test_content_fingerprint(a, b, same):
+    assert (p.content_fingerprint(*a) == p.content_fingerprint(*b)) is same
+
+
+@pytest.mark.parametrize("byline, expected", [
+    # seed: the name sat in a link; the text alone has an empty slot
+    ("By , a staff writer and reporter at Foreign Policy from 2013-2017.", []),
+    ("By John Hudson, a staff writer and reporter at Foreign Policy from 2013-2017.", ["John Hudson"]),
+    ("By John Hudson", ["John Hudson"]),
+    ("by   John\n Hudson ", ["John Hudson"]),
+    ("By Robbie Gramer and Amy Mackinnon", ["Robbie Gramer", "Amy Mackinnon"]),
+    ("By Emily Tamkin, Elias Groll, and Robbie Gramer", ["Emily Tamkin", "Elias Groll", "Robbie Gramer"]),
+    ("By Emily Tamkin, Elias Groll and Robbie Gramer", ["Emily Tamkin", "Elias Groll", "Robbie Gramer"]),
+    ("By Colum Lynch | March 15, 2018", ["Colum Lynch"]),
+    ("BY ELIAS GROLL", ["Elias Groll"]),
+    ("By Omar G. Encarnación", ["Omar G. Encarnación"]),
+    ("By John Hudson and John Hudson", ["John Hudson"]),                  # no duplicates
+    ("By Dan De Luce, Robbie Gramer, and Jack Detsch, FP reporters", ["Dan De Luce", "Robbie Gramer", "Jack Detsch"]),
+    ("By Amy Mackinnon, FP\u2019s national security reporter", ["Amy Mackinnon"]),
+    ("", []),
+    (None, []),
+])
+def test_byline_names(byline, expected):
+    assert p.byline_names(byline) == expected
+
+
+@pytest.mark.parametrize("bio, expected", [
+    ("John Hudson was a staff writer and reporter at Foreign Policy from 2013-2017.", "John Hudson"),  # seed
+    ("Omar G. Encarnación is a professor of political studies at Bard College.", "Omar G. Encarnación"),
+    ("Robbie Gramer is a diplomacy and national security reporter at Foreign Policy.", "Robbie Gramer"),
+    ("A former diplomat, she writes on Europe.", None),
+    ("", None),
+])
+def test_bio_name(bio, expected):
+    assert p.bio_name(bio) == expected
+
+
+@pytest.mark.parametrize("candidates, expected", [
+    # seed: byline text gives no name; the link and the bio do
+    ([{"name": "John Hudson", "url": "https://foreignpolicy.com/author/john-hudson/"},
+      {"name": None, "bio": "John Hudson was a staff writer and reporter at Foreign Policy from 2013-2017."}],
+     [{"name": "John Hudson", "url": "https://foreignpolicy.com/author/john-hudson/",
+       "bio": "John Hudson was a staff writer and reporter at Foreign Policy from 2013-2017."}]),
+    # name only in the bio
+    ([{"name": None, "bio": "John Hudson was a staff writer."}],
+     [{"name": "John Hudson", "url": None, "bio": "John Hudson was a staff writer."}]),
+    # same person spelled with/without accent and case; order kept
+    ([{"name": "Omar G. Encarnación", "url": "u1"}, {"name": "Amy Mackinnon"},
+      {"name": "OMAR G. ENCARNACION"}, {"name": "Amy Mackinnon", "url": "u2"}],
+     [{"name": "Omar G. Encarnación", "url": "u1", "bio": None},
+      {"name": "Amy Mackinnon", "url": "u2", "bio": None}]),
+    ([{"name": "  "}, {"name": None}], []),
+])
+def test_merge_authors(candidates, expected):
+    assert p.merge_authors(candidates) == expected
+
+
+@pytest.mark.parametrize("raw, credit, expected", [
+    # seed: alt text with double space, dateline and glued credit
+    (SEED_CAPTION, None,
+     {"caption": SEED_CAPTION_TEXT, "credit": "Ibrahim Ebu Leys/Anadolu Agency/Getty Images",
+      "dateline": {"place": "Aleppo, Syria", "date": "2016-08-04"}}),
+    # 2018 home page teaser alt
+    ("Nikki Haley, the U.S. ambassador to the U.N., tours a U.S.-funded supermarket in the Zaatari "
+     "refugee camp in Jordan on May 21, 2017.  (Raad Adayleh/AFP/Getty Images)", None,
+     {"caption": "Nikki Haley, the U.S. ambassador to the U.N., tours a U.S.-funded supermarket in the "
+                 "Zaatari refugee camp in Jordan on May 21, 2017.",
+      "credit": "Raad Adayleh/AFP/Getty Images", "dateline": None}),
+    # 2021 article: credit in span.attribution, also inside the rendered text
+    ("A gay pride flag hangs at half-staff in San Diego, California, on June 12, 2016. "
+     "SANDY HUFFAKER/AFP via Getty Images", "SANDY HUFFAKER/AFP via Getty Images",
+     {"caption": "A gay pride flag hangs at half-staff in San Diego, California, on June 12, 2016.",
+      "credit": "SANDY HUFFAKER/AFP via Getty Images", "dateline": None}),
+    # dateline without a year anywhere in the text: the article's year
+    ("KABUL, AFGHANISTAN - SEPT. 1: Troops board a plane. (Photo by A B/Getty Images)", None,
+     {"caption": "Troops board a plane.", "credit": "A B/Getty Images",
+      "dateline": {"place": "Kabul, Afghanistan", "date": "2021-09-01"}}),
+    ("WASHINGTON, DC - MARCH 3, 2017: Officials meet. (Photo by X/Getty Images)", None,
+     {"caption": "Officials meet.", "credit": "X/Getty Images",
+      "dateline": {"place": "Washington, DC", "date": "2017-03-03"}}),
+    # a file name is not a caption
+    ("588143_090227_boxes5.jpg", None, {"caption": None, "credit": None, "dateline": None}),
+    ("588143_090227_boxes5.jpg", "Spencer Platt/Getty Images",
+     {"caption": None, "credit": "Spencer Platt/Getty Images", "dateline": None}),
+    ("Gay pride flag at half-staff", None,
+     {"caption": "Gay pride flag at half-staff", "credit": None, "dateline": None}),
+    ("A parenthetical (the Hague) remark.", None,
+     {"caption": "A parenthetical (the Hague) remark.", "credit": None, "dateline": None}),
+    ("", None, {"caption": None, "credit": None, "dateline": None}),
+])
+def test_parse_caption(raw, credit, expected):
+    assert p.parse_caption(raw, credit=credit, fallback_year=2021) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("(Photo by Ibrahim Ebu Leys/Anadolu Agency/Getty Images)", "Ibrahim Ebu Leys/Anadolu Agency/Getty Images"),
+    ("(Raad Adayleh/AFP/Getty Images)", "Raad Adayleh/AFP/Getty Images"),
+    ("Photo courtesy of the State Department", "the State Department"),
+    ("  ", None),
+])
+def test_normalize_credit(raw, expected):
+    assert p.normalize_credit(raw) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("588143_090227_boxes5.jpg", True),
+    ("GettyImages-539764966.JPEG", True),
+    ("photo.png", True),
+    ("Smoke rises over Aleppo.", False),
+    ("", False),
+])
+def test_is_filename(text, expected):
+    assert p.is_filename(text) is expected
+
+
+def test_merge_images_collapses_the_seed_renderings():
+    """seed: alt (double space), noscript alt, figcaption, in-body wp-caption-text."""
+    single_space = SEED_CAPTION.replace("2016.  (", "2016. (")
+    url = "https://foreignpolicy.com/wp-content/uploads/2016/08/aleppo.jpg"
+    candidates = [
+        {"url": url + "?w=1024", "renderings": [p.parse_caption(single_space), p.parse_caption(SEED_CAPTION),
+                                                p.parse_caption(SEED_CAPTION)]},
+        {"url": url + "?w=550", "renderings": [p.parse_caption(single_space)]},
+    ]
+    assert p.merge_images(candidates) == [{
+        "url": url, "caption": SEED_CAPTION_TEXT, "credit": "Ibrahim Ebu Leys/Anadolu Agency/Getty Images",
+        "dateline": {"place": "Aleppo, Syria", "date": "2016-08-04"},
+    }]
+
+
+@pytest.mark.parametrize("candidates, expected_urls", [
+    ([{"url": "https://x/a.jpg", "renderings": []}, {"url": "https://x/b.jpg", "renderings": []}],
+     ["https://x/a.jpg", "https://x/b.jpg"]),
+    # same caption, different file: one image
+    ([{"url": "https://x/a.jpg", "renderings": [{"caption": "Same.", "credit": None, "dateline": None}]},
+      {"url": "https://x/a-crop.jpg", "renderings": [{"caption": "Same.", "credit": "C", "dateline": None}]}],
+     ["https://x/a.jpg"]),
+    ([{"url": None, "renderings": []}, {"url": "data:image/gif;base64,AAA", "renderings": []}], []),
+])
+def test_merge_images(candidates, expected_urls):
+    assert [i["url"] for i in p.merge_images(candidates)] == expected_urls
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ('<div class="graphic-mid-width">\r\n\r\n[caption id="attachment_1" align="alignnone" width="550"]'
+     '<img src="a.jpg" /> A caption. <span class="attribution">X/AFP</span>[/caption]\r\n\r\n</div>\r\n'
+     '<div class="bolded-first-line">\r\n\r\nFirst paragraph.\r\n\r\n</div>\r\n\r\nSecond <em>one</em>.'
+     '\r\n\r\n[fp_related id="5"]\r\n\r\nThird.',
+     ["First paragraph.", "Second one.", "Third."]),
+    ("", []),
+    (None, []),
+])
+def test_articlebody_paragraphs(raw, expected):
+    assert p.articlebody_paragraphs(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Gay Reparations Are Past Due \u2013 Foreign Policy", "Gay Reparations Are Past Due"),
+    ("UN Nears Deal | Foreign Policy", "UN Nears Deal"),
+    ("<h1 class='hed'> Haley: Vote With U.S. </h1>", "Haley: Vote With U.S."),
+])
+def test_headline_text(raw, expected):
+    assert p.headline_text(raw) == expected
