@@ -36,13 +36,18 @@ def record(item) -> dict:
     return {field: data.get(field) for field in ARTICLE_FIELDS}
 
 
+# Fields computed from another one: their errors only repeat the other's.
+DERIVED_FROM = {"word_count": "body", "fingerprint": "body"}
+
+
 def problems(data: dict) -> list[str]:
     """Reasons the record is not a valid article; [] when it is."""
     reasons = [reason for field, reason in REQUIRED.items() if not data.get(field)]
     for error in sorted(validator().iter_errors(data), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in error.absolute_path) or "(item)"
         field = str(error.absolute_path[0]) if error.absolute_path else None
-        if field in REQUIRED and REQUIRED[field] in reasons:
+        source = DERIVED_FROM.get(field, field)
+        if source in REQUIRED and REQUIRED[source] in reasons:
             continue  # already said, in plainer words
         reasons.append(f"{path}: {error.message}")
     return reasons

@@ -43,7 +43,8 @@ class CrawlResult:
         return self._lines("rejects-*.jsonl")
 
 
-def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, timeout: int = 300) -> CrawlResult:
+def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, extra: list[str] = (),
+                 timeout: int = 300) -> CrawlResult:
     """Runs `scrapy crawl cable` as an operator would, from the repository root."""
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-s", f"CABLE_OUTPUT_DIR={output_dir}",
                "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "LOG_LEVEL=INFO"]
@@ -51,6 +52,7 @@ def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, tim
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
+    command += list(extra)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(done.returncode, done.stdout + done.stderr, Path(output_dir))

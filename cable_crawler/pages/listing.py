@@ -13,7 +13,10 @@ ENTRY_NODES = (
     "div.blog-list-layout div.excerpt-content--list",
     "div.blog-list-layout div.excerpt-content",
     "div.blog-list-layout",
-    "article.post",  # a plain WordPress archive, for robustness
+)
+OUTSIDE_LISTING = (
+    "ancestor::*[contains(@class, 'related') or contains(@class, 'fp_choose_placement')"
+    " or self::article or self::aside or self::footer]"
 )
 NEXT_LINKS = (
     "a.next.page-numbers::attr(href)", "link[rel=next]::attr(href)", "a[rel=next]::attr(href)",
@@ -49,7 +52,8 @@ def _entry(node, urljoin) -> ListingEntry | None:
 def parse_listing(response) -> ListingPage:
     entries: list[ListingEntry] = []
     for query in ENTRY_NODES:
-        nodes = response.css(query)
+        # Teaser blocks inside an article ("Read More", "More from Foreign Policy") are not entries.
+        nodes = [n for n in response.css(query) if not n.xpath(OUTSIDE_LISTING)]
         if nodes:
             entries = [e for e in (_entry(n, response.urljoin) for n in nodes) if e]
             break

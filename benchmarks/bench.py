@@ -1,0 +1,93 @@
+"""Speed and memory figures for cable_crawler (prints them; asserts nothing).
+
+1. Parser: every fixture article page read by load_article() + load_item(),
+   repeated; pages/s and ms/page; peak Python memory (tracemalloc).
+2. Crawl: `scrapy crawl cable` end to end against the fixture site on
+   127.0.0.1, repeated; wall time, responses/s, items, peak RSS of the crawl.
+
+Run: make bench   (or .venv/bin/python benchmarks/bench.py --rounds 5)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from scrapy.http import HtmlResponse  # noqa: E402
+
+from cable_crawler.pages.article import load_article  # noqa: E402
+from fpsite import SITE_DIR, FPSite  # noqa: E402
+
+
+def article_pages() -> list[HtmlResponse]:
+    pages = []
+    for path in sorted(SITE_DIR.glob("[12][0-9][0-9][0-9]/**/index.html")):
+        url = "https://foreignpolicy.com/" + str(path.parent.relative_to(SITE_DIR)) + "/"
+        pages.append(HtmlResponse(url=url, body=path.read_bytes(), encoding="utf-8"))
+    return pages
+
+
+def bench_parser(rounds: int) -> None:
+    pages = article_pages()
+    size = sum(len(p.body) for p in pages)
+    timings = []
+    for _ in range(rounds):
+        fresh = [p.replace() for p in pages]  # new responses: no cached selector
+        start = time.perf_counter()
+        for response in fresh:
+            load_article(response, column="The Cable").load_item()
+        timings.append(time.perf_counter() - start)
+    best = min(timings)
+    tracemalloc.start()
+    for response in [p.replace() for p in pages]:
+        load_article(response, column="The Cable").load_item()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"parser: {len(pages)} article pages ({size / 1024:.0f} KiB), best of {rounds}: "
+          f"{best * 1000:.1f} ms -> {len(pages) / best:.0f} pages/s, {best / len(pages) * 1000:.2f} ms/page "
+          f"(median {statistics.median(timings) * 1000:.1f} ms)")
+    print(f"parser: peak Python memory for one pass: {peak / 1024 / 1024:.1f} MiB")
+
+
+def bench_crawl(rounds: int) -> None:
+    with FPSite() as site:
+        for n in range(1, rounds + 1):
+            with tempfile.TemporaryDirectory() as out:
+                command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
+                           "-s", f"CABLE_OUTPUT_DIR={out}", "-s", "AUTOTHROTTLE_ENABLED=False",
+                           "-s", "LOG_LEVEL=WARNING", "-s", "STATS_DUMP=False"]
+                before = len(site.requests)
+                start = time.perf_counter()
+                subprocess.run(command, cwd=REPO, check=False, capture_output=True)
+                elapsed = time.perf_counter() - start
+                requests = len(site.requests) - before
+                items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
+                rejects = sum(len(f.read_text().splitlines()) for f in Path(out).glob("rejects-*.jsonl"))
+                print(f"crawl {n}: {requests} requests, {items} articles, {rejects} rejects in {elapsed:.2f}s "
+                      f"(process start included) -> {requests / elapsed:.1f} requests/s")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"crawl: peak RSS of a crawl process: {rss:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    options = parser.parse_args()
+    print(json.dumps({"python": sys.version.split()[0]}))
+    bench_parser(options.rounds * 4)
+    bench_crawl(options.rounds)
+
+
+if __name__ == "__main__":
+    main()
