@@ -147,17 +147,17 @@ class JsonLinesWriterPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self, spider=None):
-        spider = self.crawler.spider
-        path = output_path(self.crawler.settings, "CABLE_JSONL_FILE", spider)
-        if path is not None:
-            self.file = AtomicJsonLinesFile(path).open()
-            spider.logger.info("writing articles to %s", self.file.part_path)
-
     def process_item(self, item, spider=None):
-        if self.file is not None:
-            self.file.write(record(item))
-            self.crawler.stats.inc_value("cable/articles_written")
+        if self.file is None:
+            # Opened with the first article: a crawl that writes nothing leaves no empty file
+            # (`scrapy parse`, an incremental run with nothing new).
+            path = output_path(self.crawler.settings, "CABLE_JSONL_FILE", self.crawler.spider)
+            if path is None:
+                return item
+            self.file = AtomicJsonLinesFile(path).open()
+            self.crawler.spider.logger.info("writing articles to %s", self.file.part_path)
+        self.file.write(record(item))
+        self.crawler.stats.inc_value("cable/articles_written")
         return item
 
     def spider_closed(self, spider, reason):

@@ -67,8 +67,12 @@ def unique(values, key=comparison_key) -> list:
     return out
 
 
+_WORD_RE = re.compile(r"\S*\w\S*")
+
+
 def word_count(paragraphs: list[str]) -> int:
-    return sum(len(p.split()) for p in paragraphs)
+    """Words: whitespace-separated tokens with a letter or digit (a dash is no word)."""
+    return sum(len(_WORD_RE.findall(p)) for p in paragraphs)
 
 
 # --------------------------------------------------------------------------- places
@@ -291,12 +295,6 @@ def bio_name(bio: str | None) -> str | None:
     """The subject of an author bio sentence, or None."""
     match = _BIO_NAME_RE.match(clean_text(bio))
     return normalize_name(match.group("name")) if match else None
-
-
-def merge_author_names(*sources: list[str]) -> list[str]:
-    """First non-empty source wins the order; names from later sources are
-    appended only if absent. Case- and accent-insensitive comparison."""
-    return unique([n for source in sources for n in source if n], key=_name_key)
 
 
 def _name_key(name: str) -> str:

@@ -185,3 +185,20 @@ def test_scrapy_feed_options_still_work(site, crawl, tmp_path):
     record = json.loads(line)
     assert list(record) == list(ARTICLE_FIELDS)
     assert record == result.articles[0]
+
+
+@pytest.mark.parametrize("path, expected", [
+    (SEED_PATH, "'name': 'John Hudson'"),
+    ("/channel/the-cable/", "/channel/the-cable/?results-page=2"),
+])
+def test_scrapy_parse_shows_what_a_page_gives(site, tmp_path, path, expected):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    done = subprocess.run([sys.executable, "-m", "scrapy", "parse", "--spider=cable", "-a", f"base_url={site.url}",
+                           "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", f"CABLE_OUTPUT_DIR={tmp_path}", site.url + path],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expected in done.stdout
+    assert list(tmp_path.iterdir()) == []  # debugging a page writes no output file

@@ -98,7 +98,6 @@ def test_duplicates_by_id_url_or_content_are_dropped_and_counted(crawler):
 
 def test_writer_writes_one_object_per_line_in_schema_key_order(crawler, tmp_path):
     pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
-    pipeline.open_spider(crawler.spider)
     pipeline.process_item(article(headline="Encarnación\u2019s \u201cpoint\u201d"), crawler.spider)
     pipeline.process_item(article(id="fp-2"), crawler.spider)
     assert not list(tmp_path.glob("*.jsonl"))  # only the .part file until the crawl closes
@@ -121,3 +120,9 @@ def test_writer_writes_one_object_per_line_in_schema_key_order(crawler, tmp_path
 def test_reason_stats_keys(reason, key):
     from cable_crawler.pipelines import _reason_key
     assert _reason_key(reason) == key
+
+
+def test_writer_without_articles_leaves_no_file(crawler, tmp_path):
+    pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert list(tmp_path.iterdir()) == []

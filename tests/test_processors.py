@@ -71,6 +71,7 @@ def test_body_paragraphs(paragraphs, expected):
 
 @pytest.mark.parametrize("paragraphs, expected", [
     (["one two three", "four five"], 5),
+    (["WASHINGTON — One & two.", "U.S.-Russia 2021"], 5),
     ([], 0),
 ])
 def test_word_count(paragraphs, expected):
@@ -351,3 +352,79 @@ def test_articlebody_paragraphs(raw, expected):
 ])
 def test_headline_text(raw, expected):
     assert p.headline_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("  John   Hudson ", "John Hudson"),
+    ("By John Hudson,", "John Hudson"),
+    ("ELIAS GROLL", "Elias Groll"),
+    ("JOHN D. SMITH", "John D. Smith"),
+    ("danah boyd", "danah boyd"),  # lower-case by choice: left alone
+    (None, ""),
+])
+def test_normalize_name(raw, expected):
+    assert p.normalize_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw, fallback_year, expected", [
+    ("ALEPPO, SYRIA - AUGUST 4: Smoke rises on August 4, 2016.", None,
+     ("Smoke rises on August 4, 2016.", {"place": "Aleppo, Syria", "date": "2016-08-04"})),
+    ("NEW YORK, NEW YORK - NOVEMBER 02: Flags fly.", 2020,
+     ("Flags fly.", {"place": "New York, New York", "date": "2020-11-02"})),
+    ("GENEVA, SWITZERLAND \u2014 JUNE 1: Villa.", None,
+     ("Villa.", {"place": "Geneva, Switzerland", "date": None})),  # no year known anywhere
+    ("CAIRO, EGYPT - FEBRUARY 30, 2011: Impossible day.", None,
+     ("Impossible day.", {"place": "Cairo, Egypt", "date": None})),
+    ("CAIRO, EGYPT - SOMEDAY 3: Not a month.", None, ("CAIRO, EGYPT - SOMEDAY 3: Not a month.", None)),
+    ("Smoke rises: a caption with a colon.", 2016, ("Smoke rises: a caption with a colon.", None)),
+])
+def test_split_caption_dateline(raw, fallback_year, expected):
+    assert p.split_caption_dateline(raw, fallback_year) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Text.  (Photo by A B/Getty Images)", ("Text.", "A B/Getty Images")),
+    ("Text. (Raad Adayleh/AFP/Getty Images)", ("Text.", "Raad Adayleh/AFP/Getty Images")),
+    ("Text. [Photo courtesy of the White House]", ("Text.", "the White House")),
+    ("Text (in 2016).", ("Text (in 2016).", None)),
+    ("Text.", ("Text.", None)),
+])
+def test_split_credit(raw, expected):
+    assert p.split_credit(raw) == expected
+
+
+@pytest.mark.parametrize("renderings, expected", [
+    ([{"caption": None, "credit": "C", "dateline": None}, {"caption": "Cap", "credit": None, "dateline": None}],
+     {"caption": "Cap", "credit": "C", "dateline": None}),
+    ([{"caption": "First", "credit": None, "dateline": None}, {"caption": "Second", "credit": None, "dateline": None}],
+     {"caption": "First", "credit": None, "dateline": None}),
+    ([], {"caption": None, "credit": None, "dateline": None}),
+])
+def test_best_caption(renderings, expected):
+    assert p.best_caption(renderings) == expected
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("August", 8), ("AUGUST", 8), ("Aug.", 8), ("Sept.", 9), ("SEPT", 9), ("Dec", 12), ("Smarch", None),
+])
+def test_month_number(name, expected):
+    assert p.month_number(name) == expected
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["a", "A", "b", "", None, "a "], ["a", "b"]),
+    (["\u201cq\u201d", '"q"'], ["\u201cq\u201d"]),
+])
+def test_unique(values, expected):
+    assert p.unique(values) == expected
+
+
+@pytest.mark.parametrize("paragraph, expected", [
+    ("More from Foreign Policy", True),
+    ("Sign up for Morning Brief, FP's daily newsletter.", True),
+    ("Already a subscriber? Log in.", True),
+    ("Subscribers can sign up for alerts, officials said.", False),
+    ("The State Department said it would read more reports.", False),
+])
+def test_is_boilerplate(paragraph, expected):
+    assert p.is_boilerplate(paragraph) is expected

@@ -53,7 +53,13 @@ class CableSpider(scrapy.Spider):
         return scrapy.Request(canonical_url(url), callback=self.parse_article, errback=self.on_error,
                               meta={"page_kind": "article"})
 
-    def parse_index(self, response, page: int):
+    def parse(self, response):
+        """Default callback (`scrapy parse --spider=cable URL`): index or article by URL."""
+        if COLUMN_PATH in response.url:
+            return self.parse_index(response)
+        return self.parse_article(response)
+
+    def parse_index(self, response, page: int = 1):
         listing = parse_listing(response)
         self.crawler.stats.inc_value("cable/index_pages")
         if not listing.entries:

@@ -1,0 +1,43 @@
+"""ArticleLoader: processors applied per field, derived fields computed."""
+
+import pytest
+
+from cable_crawler.loaders import ArticleLoader, first_image, unique_related
+
+
+@pytest.mark.parametrize("links, expected", [
+    ([{"headline": "A \u2013 Foreign Policy", "url": "https://foreignpolicy.com/2021/01/01/a/?utm_source=x"},
+      {"headline": "A again", "url": "https://foreignpolicy.com/2021/01/01/a/"},
+      {"headline": " ", "url": "https://foreignpolicy.com/2021/01/01/b/"},
+      {"headline": "C", "url": None}],
+     [{"headline": "A", "url": "https://foreignpolicy.com/2021/01/01/a/"}]),
+    ([], []),
+])
+def test_unique_related(links, expected):
+    assert unique_related(links) == expected
+
+
+def test_first_image_of_no_candidates_is_none():
+    assert first_image([]) is None
+
+
+def test_loader_fills_every_field_and_derives_the_rest():
+    loader = ArticleLoader()
+    loader.add_value("url", "https://www.foreignpolicy.com/2016/08/04/slug?utm_source=x")
+    loader.add_value("id", "308713")
+    loader.add_value("headline", ["<b>Headline</b> | Foreign Policy", "SEO headline"])
+    loader.add_value("dek", "Headline")  # a dek that only repeats the headline is dropped
+    loader.add_value("published_at", [None, "2016-08-04T13:48:00Z", "2016-08-04"])
+    loader.add_value("body", ["WASHINGTON \u2014 One &amp; two.", "WASHINGTON \u2014 One & two.", "Three."])
+    loader.add_value("authors", [{"name": None, "bio": "John Hudson was a staff writer."}])
+    item = loader.load_item()
+    assert item["url"] == "https://foreignpolicy.com/2016/08/04/slug/"
+    assert item["id"] == "fp-308713"
+    assert item["headline"] == "Headline"
+    assert item["dek"] is None
+    assert item["published_at"] == "2016-08-04T13:48:00+00:00"
+    assert item["body"] == ["WASHINGTON \u2014 One & two.", "Three."]
+    assert (item["word_count"], item["dateline"]) == (4, "Washington")
+    assert item["authors"] == [{"name": "John Hudson", "url": None, "bio": "John Hudson was a staff writer."}]
+    assert item["modified_at"] is None and item["images"] == [] and item["lead_image"] is None
+    assert item["schema_version"] == "1.0.0" and len(item["fingerprint"]) == 64

@@ -1,0 +1,84 @@
+"""The spider's own decisions, called directly with responses (no network)."""
+
+from datetime import date
+
+import pytest
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.test import get_crawler
+
+from cable_crawler.items import ArticleItem, PageFailure
+from cable_crawler.spiders.cable import CableSpider
+
+INSIDER_PAGE = b"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<link rel="canonical" href="https://foreignpolicy.com/2023/03/01/insider-post/"></head>
+<body class="single-post is-fp-insider postid-1100200">
+<div class="hed-heading"><h1 class="hed">An Insider Post</h1></div>
+<div class="author-bio-text">By <a href="https://foreignpolicy.com/author/amy-mackinnon/" rel="author">Amy Mackinnon</a></div>
+<div class="content-ungated"><p>Subscribe to read the full story.</p></div>
+<script type="application/ld+json">{"@context":"http://schema.org","@type":"NewsArticle",
+ "headline":"SEO headline","datePublished":"2023-03-01T10:00:00-05:00",
+ "Articlebody":"[caption id=\\"attachment_1\\"]<img src=\\"a.jpg\\"> A caption.[/caption]\\r\\n\\r\\nFirst paragraph of the post.\\r\\n\\r\\nSecond paragraph.\\r\\n\\r\\n[fp_related id=\\"4\\"]"}
+</script></body></html>"""
+
+
+def spider(**kwargs) -> CableSpider:
+    crawler = get_crawler(CableSpider)
+    return CableSpider.from_crawler(crawler, **kwargs)
+
+
+def test_insider_post_body_comes_from_jsonld_articlebody():
+    response = HtmlResponse(url="https://foreignpolicy.com/2023/03/01/insider-post/", body=INSIDER_PAGE)
+    [item] = list(spider().parse_article(response))
+    assert isinstance(item, ArticleItem)
+    assert item["id"] == "fp-1100200"
+    assert item["headline"] == "An Insider Post"
+    assert item["body"] == ["First paragraph of the post.", "Second paragraph."]
+    assert item["published_at"] == "2023-03-01T10:00:00-05:00"
+    assert [a["name"] for a in item["authors"]] == ["Amy Mackinnon"]
+
+
+def test_non_html_response_is_a_page_failure():
+    response = Response(url="https://foreignpolicy.com/2023/03/01/file/", status=200, body=b"%PDF-1.4",
+                        headers={"Content-Type": "application/pdf"})
+    [failure] = list(spider().parse_article(response))
+    assert isinstance(failure, PageFailure)
+    assert failure["reason"] == "not an HTML page (Content-Type: application/pdf)"
+
+
+def test_unreadable_page_is_a_page_failure(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("selector exploded")
+    monkeypatch.setattr("cable_crawler.spiders.cable.load_article", broken)
+    response = HtmlResponse(url="https://foreignpolicy.com/2023/03/01/x/", body=b"<html></html>")
+    [failure] = list(spider().parse_article(response))
+    assert failure["reason"] == "parse error: RuntimeError: selector exploded"
+
+
+@pytest.mark.parametrize("since, until, expected", [
+    (None, None, 1),
+    ("2023-03-02", None, 0),
+    (None, "2023-02-28", 0),
+    ("2023-03-01", "2023-03-01", 1),
+])
+def test_articles_outside_the_window_are_skipped(since, until, expected):
+    response = HtmlResponse(url="https://foreignpolicy.com/2023/03/01/insider-post/", body=INSIDER_PAGE)
+    kwargs = {k: v for k, v in {"since": since, "until": until}.items() if v}
+    assert len(list(spider(**kwargs).parse_article(response))) == expected
+
+
+def test_index_requests_are_canonical_and_stay_in_window():
+    html = b"""<div class="blog-list-layout">
+      <div class="excerpt-content--list" data-post-id="1"><a class="hed-heading -excerpt" href="/2023/03/01/a/?utm_source=x#c"><h3 class="hed">A</h3></a>
+        <time datetime="2023-03-01">March 1</time></div>
+      <div class="excerpt-content--list" data-post-id="2"><a class="hed-heading -excerpt" href="/2022/12/31/b/"><h3 class="hed">B</h3></a></div>
+    </div><a class="next page-numbers" href="/channel/the-cable/?results-page=2">Next</a>"""
+    response = HtmlResponse(url="https://foreignpolicy.com/channel/the-cable/", body=html,
+                            request=Request("https://foreignpolicy.com/channel/the-cable/"))
+    requests = list(spider(since="2023-01-01").parse_index(response, page=1))
+    assert [r.url for r in requests] == ["https://foreignpolicy.com/2023/03/01/a/",
+                                         "https://foreignpolicy.com/channel/the-cable/?results-page=2"]
+    assert [r.callback.__name__ for r in requests] == ["parse_article", "parse_index"]
+    assert requests[1].cb_kwargs == {"page": 2}
+    # every entry older than since: no next page
+    assert [r.url for r in spider(since="2023-06-01").parse_index(response, page=1)] == []
+    assert spider(since="2023-06-01").args.since == date(2023, 6, 1)
