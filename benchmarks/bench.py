@@ -2,8 +2,10 @@
 
 1. Parser: every fixture article page read by load_article() + load_item(),
    repeated; pages/s and ms/page; peak Python memory (tracemalloc).
-2. Crawl: `scrapy crawl cable` end to end against the fixture site on
-   127.0.0.1, repeated; wall time, responses/s, items, peak RSS of the crawl.
+2. Crawl: `scrapy crawl cable` end to end on 127.0.0.1 against the fixture
+   site grown to --articles distinct article pages (copies of a fixture
+   article), AutoThrottle off so the crawler itself is measured; wall time,
+   requests/s, articles/s, peak RSS of the crawl process.
 
 Run: make bench   (or .venv/bin/python benchmarks/bench.py --rounds 5)
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,8 +63,40 @@ def bench_parser(rounds: int) -> None:
     print(f"parser: peak Python memory for one pass: {peak / 1024 / 1024:.1f} MiB")
 
 
-def bench_crawl(rounds: int) -> None:
-    with FPSite() as site:
+ARTICLE_A = "2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber"
+
+
+def build_big_site(root: Path, articles: int, per_page: int = 20) -> None:
+    """The fixture site plus `articles` distinct copies of article A, listed on
+    the column index `per_page` at a time (so the crawl has real work to do)."""
+    shutil.copytree(SITE_DIR, root, dirs_exist_ok=True)
+    template = (SITE_DIR / ARTICLE_A / "index.html").read_text("utf-8")
+    entries = []
+    for n in range(articles):
+        slug = f"2021/06/02/bench-copy-{n:05d}"
+        page = (template.replace(ARTICLE_A, slug).replace("1046321", str(2000000 + n))
+                .replace("<p>WASHINGTON", f"<p>Benchmark copy number {n}.</p><p>WASHINGTON", 1))
+        (root / slug).mkdir(parents=True, exist_ok=True)
+        (root / slug / "index.html").write_text(page, "utf-8")
+        entries.append(f'<div class="excerpt-content--list content-block" data-post-id="{2000000 + n}">'
+                       f'<a class="hed-heading -excerpt" href="https://foreignpolicy.com/{slug}/">'
+                       f'<h3 class="hed">Copy {n}</h3></a><time datetime="2021-06-02">June 2</time></div>')
+    pages = [entries[i:i + per_page] for i in range(0, len(entries), per_page)]
+    for number, chunk in enumerate(pages, start=1):
+        next_link = (f'<a class="next page-numbers" href="https://foreignpolicy.com/channel/the-cable/'
+                     f'?results-page={number + 1}">Next</a>' if number < len(pages) else "")
+        html = f'<html><body><div class="blog-list-layout">{"".join(chunk)}</div>{next_link}</body></html>'
+        name = "index.html" if number == 1 else f"page-{number}.html"
+        (root / "channel" / "the-cable" / name).write_text(html, "utf-8")
+    for stale in (root / "channel" / "the-cable").glob("page-*.html"):
+        if int(stale.stem.split("-")[1]) > len(pages):
+            stale.unlink()
+
+
+def bench_crawl(rounds: int, articles: int) -> None:
+    site_root = Path(tempfile.mkdtemp(prefix="bench-site-"))
+    build_big_site(site_root, articles)
+    with FPSite(site_dir=site_root) as site:
         for n in range(1, rounds + 1):
             with tempfile.TemporaryDirectory() as out:
                 command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
@@ -75,18 +110,21 @@ def bench_crawl(rounds: int) -> None:
                 items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
                 rejects = sum(len(f.read_text().splitlines()) for f in Path(out).glob("rejects-*.jsonl"))
                 print(f"crawl {n}: {requests} requests, {items} articles, {rejects} rejects in {elapsed:.2f}s "
-                      f"(process start included) -> {requests / elapsed:.1f} requests/s")
+                      f"(process start included) -> {requests / elapsed:.1f} requests/s, "
+                      f"{items / elapsed:.1f} articles/s")
+    shutil.rmtree(site_root)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"crawl: peak RSS of a crawl process: {rss:.0f} MiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--articles", type=int, default=1000, help="article pages on the crawl benchmark site")
     options = parser.parse_args()
     print(json.dumps({"python": sys.version.split()[0]}))
     bench_parser(options.rounds * 4)
-    bench_crawl(options.rounds)
+    bench_crawl(options.rounds, options.articles)
 
 
 if __name__ == "__main__":
