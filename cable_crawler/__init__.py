@@ -1,3 +1,3 @@
 """cable_crawler: crawls Foreign Policy's column The Cable into clean JSON Lines."""
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"

@@ -20,6 +20,8 @@ class CrawlArgs:
     until: date | None = None
     max_pages: int | None = None
     urls: tuple[str, ...] = field(default_factory=tuple)
+    mode: str = "incremental"
+    refresh_days: int = 2
 
     @property
     def host(self) -> str:
@@ -58,23 +60,37 @@ def same_site(url_host: str, site_host: str) -> bool:
     return url_host == site_host or url_host.endswith("." + site_host)
 
 
-def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, **unknown) -> CrawlArgs:
+MODES = ("incremental", "full")
+
+
+def _whole_number(name: str, value, minimum: int) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ArgumentError(f"{name}={value!r} is not a whole number") from None
+    if number < minimum:
+        raise ArgumentError(f"{name}={value!r} must be {minimum} or more")
+    return number
+
+
+def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, mode=None,
+               refresh_days=None, **unknown) -> CrawlArgs:
     unknown = {k: v for k, v in unknown.items() if not k.startswith("_")}  # Scrapyd passes _job
     if unknown:
         names = ", ".join(sorted(unknown))
-        raise ArgumentError(f"unknown argument(s): {names} (known: base_url, since, until, max_pages, urls)")
+        raise ArgumentError(f"unknown argument(s): {names} (known: base_url, since, until, max_pages, urls,"
+                            f" mode, refresh_days)")
     base = _base_url(base_url if base_url not in (None, "") else DEFAULT_BASE_URL)
     since_date, until_date = _date("since", since), _date("until", until)
     if since_date and until_date and since_date > until_date:
         raise ArgumentError(f"since={since_date} is after until={until_date}")
-    pages = None
-    if max_pages not in (None, ""):
-        try:
-            pages = int(str(max_pages).strip())
-        except ValueError:
-            raise ArgumentError(f"max_pages={max_pages!r} is not a whole number") from None
-        if pages < 1:
-            raise ArgumentError(f"max_pages={max_pages!r} must be 1 or more")
+    pages = _whole_number("max_pages", max_pages, minimum=1)
+    refresh = _whole_number("refresh_days", refresh_days, minimum=0)
+    mode_name = str(mode).strip().lower() if mode not in (None, "") else "incremental"
+    if mode_name not in MODES:
+        raise ArgumentError(f"mode={mode!r} is not one of: {', '.join(MODES)}")
     url_list: list[str] = []
     site = urlsplit(base).hostname or ""
     for raw in str(urls or "").split(","):
@@ -89,4 +105,5 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
         url_list.append(raw)
     if urls not in (None, "") and not url_list:
         raise ArgumentError("urls is empty (expected comma-separated article URLs)")
-    return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list))
+    return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list),
+                     mode=mode_name, refresh_days=2 if refresh is None else refresh)

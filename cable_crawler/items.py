@@ -7,7 +7,7 @@ import scrapy
 ARTICLE_FIELDS = (
     "schema_version", "id", "url", "column", "headline", "dek", "authors", "byline",
     "published_at", "modified_at", "dateline", "lead_image", "images", "body",
-    "word_count", "tags", "related", "fingerprint", "crawled_at",
+    "word_count", "tags", "related", "fingerprint", "revision", "previous_fingerprint", "crawled_at",
 )
 
 
@@ -30,6 +30,8 @@ class ArticleItem(scrapy.Item):
     tags = scrapy.Field()
     related = scrapy.Field()
     fingerprint = scrapy.Field()
+    revision = scrapy.Field()
+    previous_fingerprint = scrapy.Field()
     crawled_at = scrapy.Field()
 
 

@@ -74,6 +74,8 @@ class ArticleLoader(ItemLoader):
         item["word_count"] = word_count(item["body"])
         item["dateline"] = body_dateline(item["body"][0]) if item["body"] else None
         item["fingerprint"] = content_fingerprint(item["headline"] or "", item["body"])
+        item["revision"] = 1  # RevisionPipeline numbers later revisions from the crawl state
+        item["previous_fingerprint"] = None
         if item["dek"] and item["headline"] and comparison_key(item["dek"]) == comparison_key(item["headline"]):
             item["dek"] = None  # some templates echo the headline in the dek slot
         item["crawled_at"] = datetime.now(timezone.utc).replace(microsecond=0).isoformat()

@@ -3,11 +3,15 @@
 1. ValidationPipeline — invalid items and failed pages go to the rejects file
    with their reasons, are counted, and stop here; the crawl goes on.
 2. DeduplicationPipeline — one item per id, canonical URL and content fingerprint.
-3. JsonLinesWriterPipeline — one UTF-8 JSON object per line, crash-safe.
+3. RevisionPipeline — against the crawl state: new articles are revision 1,
+   changed ones the next revision, unchanged ones are not written again.
+4. JsonLinesWriterPipeline — one UTF-8 JSON object per line, crash-safe; when
+   the file is published, the crawl state records what it holds.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from . import ledger, resume, state
 from .items import PageFailure
 from .jsonlines import AtomicJsonLinesFile, utc_stamp
 from .validation import problems, record
@@ -35,13 +40,25 @@ DEFAULT_FILES = {
 }
 
 
-def output_path(settings, setting: str, spider) -> Path | None:
-    """CABLE_OUTPUT_DIR/<file name template>, or None when the setting is ''."""
+def output_path(crawler, setting: str) -> Path | None:
+    """CABLE_OUTPUT_DIR/<file name template>, or None when the setting is ''.
+    A crawl resumed from JOBDIR gets the path of the run it continues."""
+    settings = crawler.settings
     template = settings.get(setting, DEFAULT_FILES[setting])
     if not template:
         return None
+    job = resume.for_crawler(crawler)
+    if setting in job.paths:
+        return Path(job.paths[setting])
     directory = settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])
-    return Path(directory) / template.format(stamp=run_stamp(spider))
+    path = Path(directory) / template.format(stamp=run_stamp(crawler.spider))
+    job.remember(setting, path)
+    return path
+
+
+def keep_for_resume(crawler, reason: str) -> bool:
+    """Under JOBDIR, a crawl that did not finish keeps its .part files for the resumed run."""
+    return bool(crawler.settings.get("JOBDIR")) and reason != "finished"
 
 
 def _reason_key(reason: str) -> str:
@@ -87,7 +104,7 @@ class ValidationPipeline:
 
     def reject(self, spider, data: dict, reasons: list[str], kind: str) -> None:
         if self.rejects is None:
-            path = output_path(self.crawler.settings, "CABLE_REJECTS_FILE", spider)
+            path = output_path(self.crawler, "CABLE_REJECTS_FILE")
             self.rejects = AtomicJsonLinesFile(path).open() if path else None
         if self.rejects is not None:
             self.rejects.write({
@@ -101,8 +118,9 @@ class ValidationPipeline:
 
     def spider_closed(self, spider, reason):
         if self.rejects is not None:
-            path = self.rejects.close()
-            self.stats.set_value("cable/rejects_file", str(path))
+            publish = not keep_for_resume(self.crawler, reason)
+            path = self.rejects.close(publish=publish)
+            self.stats.set_value("cable/rejects_file", str(path or self.rejects.part_path))
 
 
 class DeduplicationPipeline:
@@ -113,6 +131,7 @@ class DeduplicationPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.seen: dict[str, str] = {}
+        self.written = ledger.for_crawler(crawler)  # lines a resumed crawl wrote before
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -122,6 +141,9 @@ class DeduplicationPipeline:
         spider = self.crawler.spider
         keys = [f"id:{item['id']}", f"url:{item['url']}", f"fingerprint:{item['fingerprint']}"]
         first = next((self.seen[k] for k in keys if k in self.seen), None)
+        if first is None and (self.written.has(item["id"], item["url"])
+                              or item["fingerprint"] in self.written.fingerprints):
+            first = "an article written before the crawl was resumed"
         if first is not None:
             self.stats.inc_value("cable/duplicates")
             spider.logger.info("duplicate: %s is the same article as %s", item["url"], first)
@@ -131,36 +153,103 @@ class DeduplicationPipeline:
         return item
 
 
+class RevisionPipeline:
+    """Compares each article with the crawl state (what earlier runs wrote)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.state = state.for_crawler(crawler)
+        self.unchanged: list[dict] = []  # their listing signature is stored at the end
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def spider_closed(self, spider, reason):
+        # Unchanged articles were not written; storing what the index showed for
+        # them keeps the next incremental run from fetching them again.
+        listings = ledger.for_crawler(self.crawler).listings
+        self.state.record([{**entry, **listings.get(entry["id"], {})} for entry in self.unchanged])
+
+    def process_item(self, item, spider=None):
+        known = self.state.get(item["id"], item["url"])
+        if known is None:
+            self.stats.inc_value("cable/articles_new")
+            return item
+        if known.fingerprint == item["fingerprint"] and (known.modified_at or None) == (item["modified_at"] or None):
+            self.stats.inc_value("cable/articles_unchanged")
+            self.unchanged.append({**record(item), "revision": known.revision})
+            raise DropItem(f"unchanged since revision {known.revision}: {item['url']}", log_level="DEBUG")
+        item["revision"] = known.revision + 1
+        item["previous_fingerprint"] = known.fingerprint
+        self.stats.inc_value("cable/articles_revised")
+        self.crawler.spider.logger.info("revised: %s is now revision %d", item["url"], item["revision"])
+        return item
+
+
 class JsonLinesWriterPipeline:
     """Writes each article as one line of CABLE_OUTPUT_DIR/CABLE_JSONL_FILE.
 
     Not Scrapy's FEEDS: its file storage writes in place under the final name,
     so a crash leaves a truncated file there. Scrapy's -o/-O feeds still work
-    beside this writer; set CABLE_JSONL_FILE to '' to turn the writer off."""
+    beside this writer; set CABLE_JSONL_FILE to '' to turn the writer off.
+
+    The file is published (renamed from .part) when the crawl finishes, or
+    closes for any reason outside JOBDIR; then the crawl state records its
+    lines in one transaction. Under JOBDIR a crawl that did not finish keeps
+    its .part file, and the resumed crawl appends to it."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.file: AtomicJsonLinesFile | None = None
+        self.ledger = ledger.for_crawler(crawler)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def spider_opened(self, spider):
+        if not resume.for_crawler(self.crawler).resumed:
+            return
+        path = output_path(self.crawler, "CABLE_JSONL_FILE")
+        if path is not None and path.with_name(path.name + ".part").exists():
+            self.file = AtomicJsonLinesFile(path).open()  # cuts a torn last line
+            count = self.ledger.load(self.file.part_path)
+            self.crawler.stats.set_value("cable/articles_resumed", count)
+            spider.logger.info("resuming %s: %d articles already written", self.file.part_path, count)
+
     def process_item(self, item, spider=None):
         if self.file is None:
             # Opened with the first article: a crawl that writes nothing leaves no empty file
             # (`scrapy parse`, an incremental run with nothing new).
-            path = output_path(self.crawler.settings, "CABLE_JSONL_FILE", self.crawler.spider)
+            path = output_path(self.crawler, "CABLE_JSONL_FILE")
             if path is None:
                 return item
             self.file = AtomicJsonLinesFile(path).open()
             self.crawler.spider.logger.info("writing articles to %s", self.file.part_path)
-        self.file.write(record(item))
+        line = record(item)
+        self.file.write(line)
+        self.ledger.add(line)
         self.crawler.stats.inc_value("cable/articles_written")
         return item
 
     def spider_closed(self, spider, reason):
+        keep = keep_for_resume(self.crawler, reason)
+        published = None
         if self.file is not None:
-            path = self.file.close()
-            self.crawler.stats.set_value("cable/output_file", str(path))
+            published = self.file.close(publish=not keep)
+            if published:
+                self.crawler.stats.set_value("cable/output_file", str(published))
+            else:
+                self.crawler.stats.set_value("cable/output_file", f"{self.file.part_path} (kept for resume)")
+        if keep:
+            return  # the state is updated when the resumed crawl publishes the file
+        records = [json.loads(line) for line in published.read_text("utf-8").splitlines()] if published else []
+        for entry in records:
+            entry.update(self.ledger.listings.get(entry["id"], {}))
+        state.for_crawler(self.crawler).record(records)

@@ -1,5 +1,7 @@
 """Scrapy settings for cable_crawler. Every choice here is deliberate; see README."""
 
+from cable_crawler.items import ARTICLE_FIELDS
+
 
 BOT_NAME = "cable_crawler"
 SPIDER_MODULES = ["cable_crawler.spiders"]
@@ -33,11 +35,16 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 ITEM_PIPELINES = {
     "cable_crawler.pipelines.ValidationPipeline": 100,
     "cable_crawler.pipelines.DeduplicationPipeline": 200,
+    "cable_crawler.pipelines.RevisionPipeline": 250,
     "cable_crawler.pipelines.JsonLinesWriterPipeline": 300,
 }
 EXTENSIONS = {
     "cable_crawler.summary.CrawlSummary": 500,
+    "cable_crawler.resume.ResumeGuard": 0,
 }
+
+# Crawl state (SQLite): what earlier runs wrote, for incremental runs and revisions.
+CABLE_STATE_DIR = "state"
 
 # Output files: {stamp} is the crawl's start time in UTC.
 CABLE_OUTPUT_DIR = "output"
@@ -46,11 +53,7 @@ CABLE_REJECTS_FILE = "rejects-{stamp}.jsonl"
 
 # Scrapy's own feed exports (-o/-O) write the same UTF-8 JSON with stable keys.
 FEED_EXPORT_ENCODING = "utf-8"
-FEED_EXPORT_FIELDS = [
-    "schema_version", "id", "url", "column", "headline", "dek", "authors", "byline",
-    "published_at", "modified_at", "dateline", "lead_image", "images", "body",
-    "word_count", "tags", "related", "fingerprint", "crawled_at",
-]
+FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0

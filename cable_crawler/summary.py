@@ -39,7 +39,12 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         f" (index pages: {stats.get('cable/index_pages', 0)})",
         f"  articles written: {stats.get('cable/articles_written', 0)}"
         f" -> {stats.get('cable/output_file', 'no output file')}",
-        f"  duplicates dropped: {stats.get('cable/duplicates', 0)}",
+        f"  new / revised / unchanged: {stats.get('cable/articles_new', 0)} / "
+        f"{stats.get('cable/articles_revised', 0)} / {stats.get('cable/articles_unchanged', 0)}"
+        f" (known index entries not fetched: {stats.get('cable/index_entries_known', 0)})",
+        f"  duplicates: {stats.get('cable/duplicates', 0) + stats.get('cable/index_entries_written', 0)}"
+        f" ({stats.get('cable/duplicates', 0)} dropped after fetching,"
+        f" {stats.get('cable/index_entries_written', 0)} recognised in the index)",
         f"  rejects: {stats.get('cable/rejects', 0)}"
         + (f" -> {stats.get('cable/rejects_file')}" if stats.get("cable/rejects_file") else ""),
     ]

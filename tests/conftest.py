@@ -43,18 +43,27 @@ class CrawlResult:
         return self._lines("rejects-*.jsonl")
 
 
-def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, extra: list[str] = (),
-                 timeout: int = 300) -> CrawlResult:
-    """Runs `scrapy crawl cable` as an operator would, from the repository root."""
+def crawl_command(output_dir: Path, *args: str, settings: dict | None = None, extra: list[str] = ()) -> list[str]:
+    """`scrapy crawl cable` as an operator runs it; crawl state beside the output dir."""
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-s", f"CABLE_OUTPUT_DIR={output_dir}",
+               "-s", f"CABLE_STATE_DIR={Path(output_dir).parent / 'state'}",
                "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "LOG_LEVEL=INFO"]
     for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]
     for arg in args:
         command += ["-a", arg]
-    command += list(extra)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return command + list(extra)
+
+
+def crawl_env() -> dict:
+    return {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+
+
+def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, extra: list[str] = (),
+                 timeout: int = 300) -> CrawlResult:
+    """Runs `scrapy crawl cable` from the repository root and collects what it wrote."""
+    command = crawl_command(output_dir, *args, settings=settings, extra=extra)
+    done = subprocess.run(command, cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=timeout)
     return CrawlResult(done.returncode, done.stdout + done.stderr, Path(output_dir))
 
 

@@ -13,6 +13,7 @@ import argparse
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,7 @@ SITE_ORIGINS = ("https://foreignpolicy.com", "http://foreignpolicy.com",
 class FPSiteHandler(BaseHTTPRequestHandler):
     server_version = "FPFixtureSite/1.0"
     site_dir: Path = SITE_DIR
+    article_delay: float = 0.0  # seconds before answering an article page (crash tests)
 
     def log_message(self, format, *args):  # keep test output quiet
         self.server.request_log.append(self.path)
@@ -43,6 +45,8 @@ class FPSiteHandler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             return self._send(route["status"], self._error_page(route["status"]))
+        if self.article_delay and re.match(r"^/(?:\d{4}|posts)/", path):
+            time.sleep(self.article_delay)
         file = self._file_for(path, parse_qs(parts.query))
         if file is None:
             return self._send(404, self._error_page(404))
@@ -98,8 +102,9 @@ class FPSiteHandler(BaseHTTPRequestHandler):
 class FPSite:
     """A running fixture site: `with FPSite() as site: site.url`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, site_dir: Path = SITE_DIR):
-        handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir)})
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, site_dir: Path = SITE_DIR,
+                 article_delay: float = 0.0):
+        handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir), "article_delay": article_delay})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.request_log = []
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -16,12 +16,13 @@ from cable_crawler.validation import problems, record
 def article(**overrides) -> ArticleItem:
     body = overrides.pop("body", ["WASHINGTON \u2014 First paragraph.", "Second."])
     values = {
-        "schema_version": "1.0.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
+        "schema_version": "1.1.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
         "column": "The Cable", "headline": "A headline", "dek": None,
         "authors": [{"name": "Robbie Gramer", "url": None, "bio": None}], "byline": "By Robbie Gramer",
         "published_at": "2021-06-02T17:42:10+00:00", "modified_at": None, "dateline": "Washington",
         "lead_image": None, "images": [], "body": body, "word_count": 5, "tags": [], "related": [],
         "fingerprint": content_fingerprint(overrides.get("headline", "A headline"), body),
+        "revision": 1, "previous_fingerprint": None,
         "crawled_at": "2026-11-25T00:00:00+00:00",
     }
     values.update(overrides)
@@ -30,7 +31,7 @@ def article(**overrides) -> ArticleItem:
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler(Spider, {"CABLE_OUTPUT_DIR": str(tmp_path)})
+    crawler = get_crawler(Spider, {"CABLE_OUTPUT_DIR": str(tmp_path), "CABLE_STATE_DIR": str(tmp_path / "state")})
     crawler.spider = Spider(name="cable")
     return crawler
 
@@ -125,4 +126,4 @@ def test_reason_stats_keys(reason, key):
 def test_writer_without_articles_leaves_no_file(crawler, tmp_path):
     pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
     pipeline.spider_closed(crawler.spider, "finished")
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.glob("*.jsonl*")) == []

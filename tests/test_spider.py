@@ -21,13 +21,20 @@ INSIDER_PAGE = b"""<!DOCTYPE html><html><head><meta charset="utf-8">
 </script></body></html>"""
 
 
-def spider(**kwargs) -> CableSpider:
-    crawler = get_crawler(CableSpider)
-    return CableSpider.from_crawler(crawler, **kwargs)
+@pytest.fixture
+def spider(tmp_path):
+    def make(**kwargs) -> CableSpider:
+        crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(tmp_path / "state")})
+        return CableSpider.from_crawler(crawler, **kwargs)
+    return make
 
 
-def test_insider_post_body_comes_from_jsonld_articlebody():
-    response = HtmlResponse(url="https://foreignpolicy.com/2023/03/01/insider-post/", body=INSIDER_PAGE)
+def page(url: str, body: bytes) -> HtmlResponse:
+    return HtmlResponse(url=url, body=body, request=Request(url))
+
+
+def test_insider_post_body_comes_from_jsonld_articlebody(spider):
+    response = page("https://foreignpolicy.com/2023/03/01/insider-post/", INSIDER_PAGE)
     [item] = list(spider().parse_article(response))
     assert isinstance(item, ArticleItem)
     assert item["id"] == "fp-1100200"
@@ -37,7 +44,7 @@ def test_insider_post_body_comes_from_jsonld_articlebody():
     assert [a["name"] for a in item["authors"]] == ["Amy Mackinnon"]
 
 
-def test_non_html_response_is_a_page_failure():
+def test_non_html_response_is_a_page_failure(spider):
     response = Response(url="https://foreignpolicy.com/2023/03/01/file/", status=200, body=b"%PDF-1.4",
                         headers={"Content-Type": "application/pdf"})
     [failure] = list(spider().parse_article(response))
@@ -45,11 +52,11 @@ def test_non_html_response_is_a_page_failure():
     assert failure["reason"] == "not an HTML page (Content-Type: application/pdf)"
 
 
-def test_unreadable_page_is_a_page_failure(monkeypatch):
+def test_unreadable_page_is_a_page_failure(spider, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("selector exploded")
     monkeypatch.setattr("cable_crawler.spiders.cable.load_article", broken)
-    response = HtmlResponse(url="https://foreignpolicy.com/2023/03/01/x/", body=b"<html></html>")
+    response = page("https://foreignpolicy.com/2023/03/01/x/", b"<html></html>")
     [failure] = list(spider().parse_article(response))
     assert failure["reason"] == "parse error: RuntimeError: selector exploded"
 
@@ -60,13 +67,13 @@ def test_unreadable_page_is_a_page_failure(monkeypatch):
     (None, "2023-02-28", 0),
     ("2023-03-01", "2023-03-01", 1),
 ])
-def test_articles_outside_the_window_are_skipped(since, until, expected):
-    response = HtmlResponse(url="https://foreignpolicy.com/2023/03/01/insider-post/", body=INSIDER_PAGE)
+def test_articles_outside_the_window_are_skipped(spider, since, until, expected):
+    response = page("https://foreignpolicy.com/2023/03/01/insider-post/", INSIDER_PAGE)
     kwargs = {k: v for k, v in {"since": since, "until": until}.items() if v}
     assert len(list(spider(**kwargs).parse_article(response))) == expected
 
 
-def test_index_requests_are_canonical_and_stay_in_window():
+def test_index_requests_are_canonical_and_stay_in_window(spider):
     html = b"""<div class="blog-list-layout">
       <div class="excerpt-content--list" data-post-id="1"><a class="hed-heading -excerpt" href="/2023/03/01/a/?utm_source=x#c"><h3 class="hed">A</h3></a>
         <time datetime="2023-03-01">March 1</time></div>

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..processors import clean_text, date_from_url, parse_datetime
+import hashlib
+
+from ..processors import clean_text, comparison_key, date_from_url, parse_datetime
 
 # Column entries in the main listing. Sidebars ("Trending", "Recent") use plain
 # div.excerpt-content without blog-list-layout and are other columns' articles.
@@ -29,6 +31,16 @@ class ListingEntry:
     url: str
     published: date | None
     post_id: str | None
+    headline: str = ""
+    dek: str = ""
+
+    @property
+    def signature(self) -> str:
+        """What the index shows of the article: when FP updates a story's
+        headline or dek, the signature changes and the article is fetched again."""
+        shown = "\n".join((comparison_key(self.headline), comparison_key(self.dek),
+                           self.published.isoformat() if self.published else ""))
+        return hashlib.sha256(shown.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,10 @@ def _entry(node, urljoin) -> ListingEntry | None:
     url = urljoin(clean_text(href))
     when = parse_datetime(node.css("time::attr(datetime)").get())
     published = when.date() if when else date_from_url(url)
-    return ListingEntry(url=url, published=published, post_id=node.attrib.get("data-post-id"))
+    headline = clean_text(node.css("h3.hed").xpath("string()").get() or node.css("a.hed-heading").xpath("string()").get())
+    dek = clean_text(node.css("p.dek").xpath("string()").get())
+    return ListingEntry(url=url, published=published, post_id=node.attrib.get("data-post-id"),
+                        headline=headline, dek=dek)
 
 
 def parse_listing(response) -> ListingPage:

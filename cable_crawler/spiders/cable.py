@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import scrapy
 
+from datetime import date, timedelta
+
+from .. import ledger, state
 from ..args import parse_args
 from ..items import PageFailure
 from ..pages.article import load_article
-from ..pages.listing import parse_listing
-from ..processors import canonical_url, parse_datetime
+from ..pages.listing import ListingEntry, parse_listing
+from ..processors import article_id, canonical_url, parse_datetime
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"
@@ -31,7 +34,13 @@ class CableSpider(scrapy.Spider):
         self.args = parse_args(**{k: v for k, v in kwargs.items() if k != "name"})
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_") or k == "name"})
         self.allowed_domains = [self.args.host]
-        self.index_pages_seen = 0
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.state_db = state.for_crawler(crawler)    # what earlier runs wrote
+        spider.written = ledger.for_crawler(crawler)    # what this run (and the run it resumes) wrote
+        return spider
 
     @property
     def index_url(self) -> str:
@@ -48,10 +57,26 @@ class CableSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_index, errback=self.on_error,
                               cb_kwargs={"page": page}, meta={"page_kind": "index"})
 
-    def article_request(self, url: str) -> scrapy.Request:
+    def article_request(self, url: str, entry: ListingEntry | None = None) -> scrapy.Request:
         # Canonical URL: tracking-parameter and #fragment variants hit the dupefilter.
-        return scrapy.Request(canonical_url(url), callback=self.parse_article, errback=self.on_error,
-                              meta={"page_kind": "article"})
+        meta = {"page_kind": "article"}
+        if entry is not None:
+            meta["listing"] = {"url": canonical_url(entry.url), "signature": entry.signature}
+        return scrapy.Request(canonical_url(url), callback=self.parse_article, errback=self.on_error, meta=meta)
+
+    def skip_reason(self, entry: ListingEntry) -> str | None:
+        """Why an index entry needs no request, or None to fetch it."""
+        entry_id = article_id(entry.post_id, entry.url) if entry.post_id else None
+        url = canonical_url(entry.url)
+        if self.written.has(entry_id, url):
+            return "written"  # by this crawl, or by the run it resumes
+        if self.args.mode != "incremental":
+            return None
+        known = self.state_db.get(entry_id, url)
+        if known is None or known.listing_signature != entry.signature:
+            return None  # new, or the index shows a changed headline/dek/date
+        recent = entry.published is not None and entry.published >= date.today() - timedelta(days=self.args.refresh_days)
+        return None if recent else "known"
 
     def parse(self, response):
         """Default callback (`scrapy parse --spider=cable URL`): index or article by URL."""
@@ -64,18 +89,26 @@ class CableSpider(scrapy.Spider):
         self.crawler.stats.inc_value("cable/index_pages")
         if not listing.entries:
             self.logger.warning("index page %s has no article entries", response.url)
-        in_window = [e for e in listing.entries if self.args.in_window(e.published)]
-        for entry in in_window:
-            yield self.article_request(entry.url)
-        skipped = len(listing.entries) - len(in_window)
-        if skipped:
-            self.crawler.stats.inc_value("cable/index_entries_outside_window", skipped)
+        skipped = []
+        for entry in listing.entries:
+            if not self.args.in_window(entry.published):
+                self.crawler.stats.inc_value("cable/index_entries_outside_window")
+                continue
+            reason = self.skip_reason(entry)
+            if reason:
+                skipped.append(entry)
+                self.crawler.stats.inc_value(f"cable/index_entries_{reason}")
+                continue
+            yield self.article_request(entry.url, entry)
 
         since = self.args.since
         all_older = since is not None and listing.entries and all(
             e.published is not None and e.published < since for e in listing.entries)
+        all_known = bool(listing.entries) and len(skipped) == len(listing.entries)
         if all_older:
             self.logger.info("index page %d is older than since=%s: stop paging", page, since)
+        elif all_known:
+            self.logger.info("index page %d holds only known, unchanged articles: stop paging", page)
         elif self.args.max_pages is not None and page >= self.args.max_pages:
             self.logger.info("max_pages=%d reached", self.args.max_pages)
         elif listing.next_url:
@@ -94,6 +127,9 @@ class CableSpider(scrapy.Spider):
             yield PageFailure(url=response.url, status=response.status,
                               reason=f"parse error: {type(error).__name__}: {error}")
             return
+        listing = response.meta.get("listing")
+        if listing and item.get("id"):
+            self.written.remember_listing(item["id"], listing["url"], listing["signature"])
         published = parse_datetime(item.get("published_at"))
         if published is not None and not self.args.in_window(published.date()):
             self.crawler.stats.inc_value("cable/articles_outside_window")

@@ -1,0 +1,54 @@
+"""What this crawl has written so far, shared by the spider and the pipelines.
+
+A resumed crawl (JOBDIR) continues the `.part` output file of the run it
+resumes; the ledger is filled from that file first, so articles already
+written are neither requested nor written again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Ledger:
+    ids: set[str] = field(default_factory=set)
+    urls: set[str] = field(default_factory=set)
+    fingerprints: set[str] = field(default_factory=set)
+    # article id -> what the column index showed for it (for the crawl state)
+    listings: dict[str, dict] = field(default_factory=dict)
+
+    def add(self, record: dict) -> None:
+        self.ids.add(record["id"])
+        self.urls.add(record["url"])
+        self.fingerprints.add(record["fingerprint"])
+
+    def has(self, article_id: str | None = None, url: str | None = None) -> bool:
+        return (article_id is not None and article_id in self.ids) or (url is not None and url in self.urls)
+
+    def load(self, path: Path) -> int:
+        """Adds the whole lines of an output file; returns how many."""
+        count = 0
+        if path.exists():
+            for line in path.read_text("utf-8").splitlines():
+                try:
+                    self.add(json.loads(line))
+                except (ValueError, KeyError):
+                    continue  # a torn last line: cut when the file is reopened
+                count += 1
+        return count
+
+    def remember_listing(self, article_id: str, listing_url: str | None, signature: str | None) -> None:
+        entry = self.listings.setdefault(article_id, {"listing_urls": [], "listing_signature": None})
+        if listing_url and listing_url not in entry["listing_urls"]:
+            entry["listing_urls"].append(listing_url)
+        entry["listing_signature"] = signature or entry["listing_signature"]
+
+
+def for_crawler(crawler) -> Ledger:
+    ledger = getattr(crawler, "_cable_ledger", None)
+    if ledger is None:
+        ledger = crawler._cable_ledger = Ledger()
+    return ledger

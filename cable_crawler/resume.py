@@ -1,0 +1,102 @@
+"""Pause/resume and crash recovery on top of Scrapy's JOBDIR.
+
+Scrapy's JOBDIR keeps the request queue and the seen-request fingerprints, so
+a crawl stopped gracefully (Ctrl-C, SIGTERM) resumes where it stopped. Two
+things it does not cover, added here:
+
+- The output file. The names of this crawl's `.part` files are kept in
+  JOBDIR/cable-output.json; a resumed crawl appends to them instead of
+  starting new files, and skips the articles they already hold.
+- A hard kill (SIGKILL, power loss). Scrapy marks a request as seen when it
+  is scheduled, not when it is done, and writes its queue state on close: after
+  a kill both are stale, and trusting them would lose the requests that were in
+  flight. A marker file tells a killed run from a paused one; after a kill the
+  stale queue and seen-set are discarded and the crawl walks the column index
+  again, skipping what the output file already holds.
+
+After a crawl that finished, the JOBDIR is emptied so that the next scheduled
+run with the same JOBDIR starts afresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+RUNNING_MARKER = "cable-running"
+OUTPUT_PATHS = "cable-output.json"
+SCRAPY_JOB_FILES = ("requests.seen", "requests.queue", "spider.state")
+
+
+class Resume:
+    def __init__(self, jobdir: str | None):
+        self.jobdir = Path(jobdir) if jobdir else None
+        self.paths: dict[str, str] = {}
+        self.resumed = False
+        self.killed = False
+        if self.jobdir is not None:
+            paths_file = self.jobdir / OUTPUT_PATHS
+            if paths_file.exists():
+                self.paths = json.loads(paths_file.read_text("utf-8"))
+                self.resumed = True
+            self.killed = (self.jobdir / RUNNING_MARKER).exists()
+
+    def remember(self, setting: str, path: Path) -> None:
+        """Keeps an output path so that a resumed crawl continues that file."""
+        self.paths[setting] = str(path)
+        if self.jobdir is not None:
+            self.jobdir.mkdir(parents=True, exist_ok=True)
+            (self.jobdir / OUTPUT_PATHS).write_text(json.dumps(self.paths), "utf-8")
+
+
+def for_crawler(crawler) -> Resume:
+    resume = getattr(crawler, "_cable_resume", None)
+    if resume is None:
+        resume = crawler._cable_resume = Resume(crawler.settings.get("JOBDIR"))
+    return resume
+
+
+class ResumeGuard:
+    """Extension: runs before the scheduler opens JOBDIR (extensions are built first)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.resume = for_crawler(crawler)
+        jobdir = self.resume.jobdir
+        if self.resume.killed:
+            logger.warning("the crawl in JOBDIR %s was killed: discarding its request queue and seen-set "
+                           "(stale after a kill) and walking the column index again", jobdir)
+            _remove(jobdir, ("requests.seen", "requests.queue"))
+        if self.resume.resumed:
+            logger.info("resuming the crawl in JOBDIR %s", jobdir)
+        jobdir.mkdir(parents=True, exist_ok=True)
+        (jobdir / RUNNING_MARKER).touch()
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("JOBDIR"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def engine_stopped(self):
+        jobdir = self.resume.jobdir
+        if self.crawler.stats.get_value("finish_reason") == "finished":
+            _remove(jobdir, (*SCRAPY_JOB_FILES, OUTPUT_PATHS))
+        (jobdir / RUNNING_MARKER).unlink(missing_ok=True)
+
+
+def _remove(jobdir: Path, names) -> None:
+    for name in names:
+        path = jobdir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,112 @@
+"""Persistent crawl state: what earlier runs wrote, in SQLite.
+
+One row per article id: canonical URL, modified_at, content fingerprint,
+revision, and the signature of its column index entry (headline, dek, date as
+listed). Incremental runs use it to skip known, unchanged articles without
+requesting them and to number revisions of changed ones.
+
+The state only ever records what a published output file holds: the writer
+calls record() with the lines of the file it has just renamed to its
+final name, in one transaction. A crash before that leaves the state as it was,
+so nothing unwritten is ever marked as seen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    modified_at TEXT,
+    revision INTEGER NOT NULL,
+    listing_signature TEXT,
+    first_written_at TEXT NOT NULL,
+    last_written_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
+-- Every URL an article was reached under (listing links, legacy URLs before
+-- their redirect): lets the index walk recognise an entry without a request.
+CREATE TABLE IF NOT EXISTS urls (
+    url TEXT PRIMARY KEY,
+    id TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Known:
+    id: str
+    url: str
+    fingerprint: str
+    modified_at: str | None
+    revision: int
+    listing_signature: str | None
+
+
+class CrawlState:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (BEGIN ... COMMIT).
+        self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def get(self, article_id: str | None = None, url: str | None = None) -> Known | None:
+        """The stored article with this id, or reached under this URL."""
+        row = None
+        if article_id:
+            row = self.db.execute("SELECT id, url, fingerprint, modified_at, revision, listing_signature "
+                                  "FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None and url:
+            row = self.db.execute(
+                "SELECT a.id, a.url, a.fingerprint, a.modified_at, a.revision, a.listing_signature "
+                "FROM articles a LEFT JOIN urls u ON u.id = a.id WHERE a.url = ? OR u.url = ? LIMIT 1",
+                (url, url)).fetchone()
+        return Known(*row) if row else None
+
+    def record(self, records: list[dict]) -> None:
+        """Store the articles of a published output file, all or nothing.
+        Each record is an output line plus optional 'listing_urls' and
+        'listing_signature' (what the index showed for it)."""
+        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        with self.db:  # one transaction
+            self.db.execute("BEGIN")
+            for record in records:
+                self.db.execute(
+                    "INSERT INTO articles (id, url, fingerprint, modified_at, revision, listing_signature,"
+                    " first_written_at, last_written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET url = excluded.url, fingerprint = excluded.fingerprint,"
+                    " modified_at = excluded.modified_at, revision = excluded.revision,"
+                    " listing_signature = COALESCE(excluded.listing_signature, articles.listing_signature),"
+                    " last_written_at = excluded.last_written_at",
+                    (record["id"], record["url"], record["fingerprint"], record.get("modified_at"),
+                     record.get("revision") or 1, record.get("listing_signature"), now, now))
+                for url in {record["url"], *(record.get("listing_urls") or [])}:
+                    self.db.execute("INSERT OR REPLACE INTO urls (url, id) VALUES (?, ?)", (url, record["id"]))
+
+
+def state_path(settings) -> Path:
+    return Path(settings.get("CABLE_STATE_DIR") or "state") / "cable-state.sqlite3"
+
+
+def for_crawler(crawler) -> CrawlState:
+    """One CrawlState per crawler, shared by the spider and the pipelines."""
+    state = getattr(crawler, "_cable_state", None)
+    if state is None:
+        state = CrawlState(state_path(crawler.settings))
+        crawler._cable_state = state
+    return state
