@@ -51,7 +51,9 @@ def output_path(crawler, setting: str) -> Path | None:
     if setting in job.paths:
         return Path(job.paths[setting])
     directory = settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])
-    path = Path(directory) / template.format(stamp=run_stamp(crawler.spider))
+    stamp = job.paths.get("stamp") or run_stamp(crawler.spider)  # a resumed crawl keeps its stamp
+    job.remember("stamp", stamp)
+    path = Path(directory) / template.format(stamp=stamp)
     job.remember(setting, path)
     return path
 

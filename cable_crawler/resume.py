@@ -48,9 +48,9 @@ class Resume:
                 self.resumed = True
             self.killed = (self.jobdir / RUNNING_MARKER).exists()
 
-    def remember(self, setting: str, path: Path) -> None:
-        """Keeps an output path so that a resumed crawl continues that file."""
-        self.paths[setting] = str(path)
+    def remember(self, key: str, value) -> None:
+        """Keeps an output path (or the crawl's time stamp) so that a resumed crawl continues that file."""
+        self.paths[key] = str(value)
         if self.jobdir is not None:
             self.jobdir.mkdir(parents=True, exist_ok=True)
             (self.jobdir / OUTPUT_PATHS).write_text(json.dumps(self.paths), "utf-8")
@@ -76,6 +76,9 @@ class ResumeGuard:
             _remove(jobdir, ("requests.seen", "requests.queue"))
         if self.resume.resumed:
             logger.info("resuming the crawl in JOBDIR %s", jobdir)
+            if not self.resume.killed:
+                # Paused cleanly: Scrapy's queue continues where it stopped, the index may not be read again.
+                crawler.stats.set_value("cable/resumed_from_jobdir", 1)
         jobdir.mkdir(parents=True, exist_ok=True)
         (jobdir / RUNNING_MARKER).touch()
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)

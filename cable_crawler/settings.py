@@ -37,11 +37,22 @@ ITEM_PIPELINES = {
     "cable_crawler.pipelines.DeduplicationPipeline": 200,
     "cable_crawler.pipelines.RevisionPipeline": 250,
     "cable_crawler.pipelines.JsonLinesWriterPipeline": 300,
+    # Spidermon re-validates what was written against the schema (expects 0 errors).
+    "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 800,
 }
 EXTENSIONS = {
     "cable_crawler.summary.CrawlSummary": 500,
     "cable_crawler.resume.ResumeGuard": 0,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
+
+# Monitors (cable_crawler/monitors.py): a failed check makes `scrapy crawl` exit non-zero.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("cable_crawler.monitors.CrawlHealthSuite",)
+SPIDERMON_VALIDATION_SCHEMAS = ["cable_crawler.validation.ARTICLE_SCHEMA"]
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+SPIDERMON_MAX_ERRORS = 25
+CABLE_MAX_REJECTS = 25
 
 # Crawl state (SQLite): what earlier runs wrote, for incremental runs and revisions.
 CABLE_STATE_DIR = "state"

@@ -50,4 +50,10 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
     ]
     lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
+    failed = stats.get("cable/monitors_failed")
+    if failed:
+        lines.append(f"  MONITORS FAILED ({len(failed)}): exit status 1")
+        lines += [f"    {failure}" for failure in failed]
+    elif "cable/monitors_failed" in stats:
+        lines.append("  monitors: all passed")
     return lines

@@ -25,6 +25,11 @@ def schema() -> dict:
     return json.loads(text)
 
 
+# The schema as a module attribute, for Spidermon's SPIDERMON_VALIDATION_SCHEMAS
+# (an object path works inside a Scrapyd egg, where the file has no path).
+ARTICLE_SCHEMA = schema()
+
+
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
     return Draft202012Validator(schema())

@@ -8,7 +8,9 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,47 @@ def test_killed_crawl_without_jobdir_marks_nothing_as_seen(tmp_path):
     [final] = output_files(work)
     assert len(lines(final)) == ALL_ARTICLES
     assert len(state_rows(work)) == ALL_ARTICLES
+
+
+class ErrorsOnly(BaseHTTPRequestHandler):
+    """A site that answers every request with HTTP 500."""
+
+    def do_GET(self):
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("mode", ["incremental", "full"])
+def test_a_site_returning_only_errors_fails_the_run_with_the_monitors_reasons(tmp_path, mode):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ErrorsOnly)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = scrapy_crawl(tmp_path / "output", f"base_url={url}", f"mode={mode}",
+                              settings={"RETRY_TIMES": 1})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1
+    assert "monitor failed: Column index/the column index was read: the column index could not be read" in result.log
+    assert "MONITORS FAILED" in result.log
+    if mode == "full":
+        assert "monitor failed: Articles/a full crawl reads at least one article" in result.log
+    [reject] = result.rejects
+    assert reject["reasons"] == ["index page: HTTP 500"]
+
+
+def test_thresholds_are_settings_and_a_healthy_run_exits_zero(site, tmp_path):
+    healthy = scrapy_crawl(tmp_path / "a" / "output", f"base_url={site.url}", "mode=full")
+    assert healthy.returncode == 0
+    assert "monitors: all passed" in healthy.log
+    strict = scrapy_crawl(tmp_path / "b" / "output", f"base_url={site.url}", "mode=full",
+                          settings={"CABLE_MAX_REJECTS": 1, "SPIDERMON_MAX_ERRORS": 0})
+    assert strict.returncode == 1
+    assert "2 rejects > CABLE_MAX_REJECTS=1 (1 x article_page_http_404, 1 x empty_body)" in strict.log
+    assert "monitor failed: Error Count Monitor" in strict.log
+    assert len(strict.articles) == 7  # failing checks never cost output

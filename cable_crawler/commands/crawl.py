@@ -1,9 +1,12 @@
-"""`scrapy crawl`, with spider arguments checked before the crawler starts.
+"""`scrapy crawl`, with spider arguments checked first and monitors in the exit status.
 
-Scrapy only builds the spider once the engine is starting, and an exception
-there ends in a traceback. Spiders that define `check_arguments(**kwargs)` get
-a one-line error instead, and the process exits with status 2 before any
-request is sent.
+- Scrapy only builds the spider once the engine is starting, and an exception
+  there ends in a traceback. Spiders that define `check_arguments(**kwargs)` get
+  a one-line error instead, and the process exits with status 2 before any
+  request is sent.
+- Scrapy exits 0 whatever its monitors found. When the crawl's Spidermon checks
+  failed (stat `cable/monitors_failed`), the exit status is 1, so cron and
+  other schedulers can alert.
 """
 
 import sys
@@ -27,3 +30,11 @@ class Command(ScrapyCrawlCommand):
                     self.exitcode = 2
                     return
         super().run(args, opts)
+        failed = [c.stats.get_value("cable/monitors_failed") for c in self._crawlers]
+        if any(failed):
+            self.exitcode = 1
+
+    def _create_crawler(self, *args, **kwargs):
+        crawler = super()._create_crawler(*args, **kwargs)
+        self._crawlers = [*getattr(self, "_crawlers", []), crawler]
+        return crawler
