@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from scrapy.http import HtmlResponse  # noqa: E402
 
 from cable_crawler.pages.article import load_article  # noqa: E402
-from fpsite import SITE_DIR, FPSite  # noqa: E402
+from fpsite import SITE_DIR, FPSite, grow_site  # noqa: E402
 
 
 def article_pages() -> list[HtmlResponse]:
@@ -63,39 +63,9 @@ def bench_parser(rounds: int) -> None:
     print(f"parser: peak Python memory for one pass: {peak / 1024 / 1024:.1f} MiB")
 
 
-ARTICLE_A = "2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber"
-
-
-def build_big_site(root: Path, articles: int, per_page: int = 20) -> None:
-    """The fixture site plus `articles` distinct copies of article A, listed on
-    the column index `per_page` at a time (so the crawl has real work to do)."""
-    shutil.copytree(SITE_DIR, root, dirs_exist_ok=True)
-    template = (SITE_DIR / ARTICLE_A / "index.html").read_text("utf-8")
-    entries = []
-    for n in range(articles):
-        slug = f"2021/06/02/bench-copy-{n:05d}"
-        page = (template.replace(ARTICLE_A, slug).replace("1046321", str(2000000 + n))
-                .replace("<p>WASHINGTON", f"<p>Benchmark copy number {n}.</p><p>WASHINGTON", 1))
-        (root / slug).mkdir(parents=True, exist_ok=True)
-        (root / slug / "index.html").write_text(page, "utf-8")
-        entries.append(f'<div class="excerpt-content--list content-block" data-post-id="{2000000 + n}">'
-                       f'<a class="hed-heading -excerpt" href="https://foreignpolicy.com/{slug}/">'
-                       f'<h3 class="hed">Copy {n}</h3></a><time datetime="2021-06-02">June 2</time></div>')
-    pages = [entries[i:i + per_page] for i in range(0, len(entries), per_page)]
-    for number, chunk in enumerate(pages, start=1):
-        next_link = (f'<a class="next page-numbers" href="https://foreignpolicy.com/channel/the-cable/'
-                     f'?results-page={number + 1}">Next</a>' if number < len(pages) else "")
-        html = f'<html><body><div class="blog-list-layout">{"".join(chunk)}</div>{next_link}</body></html>'
-        name = "index.html" if number == 1 else f"page-{number}.html"
-        (root / "channel" / "the-cable" / name).write_text(html, "utf-8")
-    for stale in (root / "channel" / "the-cable").glob("page-*.html"):
-        if int(stale.stem.split("-")[1]) > len(pages):
-            stale.unlink()
-
-
 def bench_crawl(rounds: int, articles: int) -> None:
     site_root = Path(tempfile.mkdtemp(prefix="bench-site-"))
-    build_big_site(site_root, articles)
+    grow_site(site_root, articles)
     with FPSite(site_dir=site_root) as site:
         for n in range(1, rounds + 1):
             with tempfile.TemporaryDirectory() as out:

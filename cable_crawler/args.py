@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_BASE_URL = "https://foreignpolicy.com"
 
@@ -22,6 +22,8 @@ class CrawlArgs:
     urls: tuple[str, ...] = field(default_factory=tuple)
     mode: str = "incremental"
     refresh_days: int = 2
+    # user, password from a base_url like https://user:pass@staging.example/ (HTTP basic auth)
+    auth: tuple[str, str] | None = None
 
     @property
     def host(self) -> str:
@@ -42,12 +44,16 @@ def _date(name: str, value) -> date | None:
         raise ArgumentError(f"{name}={value!r} is not an ISO date (expected YYYY-MM-DD)") from None
 
 
-def _base_url(value) -> str:
+def _base_url(value) -> tuple[str, tuple[str, str] | None]:
+    """The site root without credentials, and the credentials if it had any."""
     text = str(value or "").strip().rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("",) or parts.query:
-        raise ArgumentError(f"base_url={value!r} must be a site root such as https://foreignpolicy.com")
-    return text
+        shown = text.replace(f"{parts.username}:{parts.password}@", "***@") if parts.password else text
+        raise ArgumentError(f"base_url={shown!r} must be a site root such as https://foreignpolicy.com")
+    auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{netloc}", auth
 
 
 def _site_host(host: str) -> str:
@@ -82,7 +88,7 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
         names = ", ".join(sorted(unknown))
         raise ArgumentError(f"unknown argument(s): {names} (known: base_url, since, until, max_pages, urls,"
                             f" mode, refresh_days)")
-    base = _base_url(base_url if base_url not in (None, "") else DEFAULT_BASE_URL)
+    base, auth = _base_url(base_url if base_url not in (None, "") else DEFAULT_BASE_URL)
     since_date, until_date = _date("since", since), _date("until", until)
     if since_date and until_date and since_date > until_date:
         raise ArgumentError(f"since={since_date} is after until={until_date}")
@@ -106,4 +112,4 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     if urls not in (None, "") and not url_list:
         raise ArgumentError("urls is empty (expected comma-separated article URLs)")
     return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list),
-                     mode=mode_name, refresh_days=2 if refresh is None else refresh)
+                     mode=mode_name, refresh_days=2 if refresh is None else refresh, auth=auth)

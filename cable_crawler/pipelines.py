@@ -12,117 +12,38 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timezone
-from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from . import ledger, resume, state
+from . import ledger, rejects, resume, state
 from .items import PageFailure
-from .jsonlines import AtomicJsonLinesFile, utc_stamp
+from .jsonlines import AtomicJsonLinesFile
+from .outputs import keep_for_resume, output_path
 from .validation import problems, record
-
-
-def run_stamp(spider) -> str:
-    """One UTC timestamp per crawl, shared by the output and rejects file names."""
-    if not getattr(spider, "run_stamp", None):
-        spider.run_stamp = utc_stamp()
-    return spider.run_stamp
-
-
-# Defaults, also used when the pipelines run outside this project's settings.
-DEFAULT_FILES = {
-    "CABLE_OUTPUT_DIR": "output",
-    "CABLE_JSONL_FILE": "the-cable-{stamp}.jsonl",
-    "CABLE_REJECTS_FILE": "rejects-{stamp}.jsonl",
-}
-
-
-def output_path(crawler, setting: str) -> Path | None:
-    """CABLE_OUTPUT_DIR/<file name template>, or None when the setting is ''.
-    A crawl resumed from JOBDIR gets the path of the run it continues."""
-    settings = crawler.settings
-    template = settings.get(setting, DEFAULT_FILES[setting])
-    if not template:
-        return None
-    job = resume.for_crawler(crawler)
-    if setting in job.paths:
-        return Path(job.paths[setting])
-    directory = settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])
-    stamp = job.paths.get("stamp") or run_stamp(crawler.spider)  # a resumed crawl keeps its stamp
-    job.remember("stamp", stamp)
-    path = Path(directory) / template.format(stamp=stamp)
-    job.remember(setting, path)
-    return path
-
-
-def keep_for_resume(crawler, reason: str) -> bool:
-    """Under JOBDIR, a crawl that did not finish keeps its .part files for the resumed run."""
-    return bool(crawler.settings.get("JOBDIR")) and reason != "finished"
-
-
-def _reason_key(reason: str) -> str:
-    """Stats key for a reason, without the values that vary per page:
-    'article page: HTTP 404' -> article_page_http_404,
-    'article page: TimeoutError: took longer...' -> article_page_timeouterror,
-    'published_at: 'x' does not match ...' -> invalid_published_at,
-    'empty body (no article paragraphs found)' -> empty_body."""
-    parts = [part.strip() for part in reason.split(":")]
-    if len(parts) > 1 and parts[0].endswith("page"):
-        head = f"{parts[0]} {parts[1]}"
-    elif len(parts) > 1:
-        head = f"invalid {parts[0]}"
-    else:
-        head = reason.split("(")[0]
-    return re.sub(r"[^a-z0-9_]+", "_", head.lower()).strip("_")[:60] or "unknown"
 
 
 class ValidationPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.stats = crawler.stats
-        self.rejects: AtomicJsonLinesFile | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.rejects = rejects.for_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def process_item(self, item, spider=None):
-        spider = self.crawler.spider
         if isinstance(item, PageFailure):
-            self.reject(spider, {"url": item.get("url"), "status": item.get("status")},
-                        [item.get("reason") or "failed"], kind="page_failure")
+            self.rejects.add(item.get("url"), "page_failure", [item.get("reason") or "failed"],
+                             {"url": item.get("url"), "status": item.get("status")})
             raise DropItem(f"page failed: {item.get('url')}", log_level="DEBUG")
         data = record(item)
         reasons = problems(data)
         if reasons:
-            self.reject(spider, data, reasons, kind="invalid_item")
-            spider.logger.warning("rejected %s: %s", data.get("url"), "; ".join(reasons))
+            self.rejects.add(data.get("url"), "invalid_item", reasons, data)
+            self.crawler.spider.logger.warning("rejected %s: %s", data.get("url"), "; ".join(reasons))
             raise DropItem(f"invalid item: {data.get('url')}", log_level="DEBUG")
         return item
-
-    def reject(self, spider, data: dict, reasons: list[str], kind: str) -> None:
-        if self.rejects is None:
-            path = output_path(self.crawler, "CABLE_REJECTS_FILE")
-            self.rejects = AtomicJsonLinesFile(path).open() if path else None
-        if self.rejects is not None:
-            self.rejects.write({
-                "url": data.get("url"), "kind": kind, "reasons": reasons,
-                "rejected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                "item": data,
-            })
-        self.stats.inc_value("cable/rejects")
-        for reason in reasons:
-            self.stats.inc_value(f"cable/rejects/{_reason_key(reason)}")
-
-    def spider_closed(self, spider, reason):
-        if self.rejects is not None:
-            publish = not keep_for_resume(self.crawler, reason)
-            path = self.rejects.close(publish=publish)
-            self.stats.set_value("cable/rejects_file", str(path or self.rejects.part_path))
 
 
 class DeduplicationPipeline:

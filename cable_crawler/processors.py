@@ -24,12 +24,35 @@ _SPACE_RE = re.compile(r"\s+")
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
+# UTF-8 read as cp1252 turns "’" into "â€™" and "é" into "Ã©": these lead characters give it away.
+_MOJIBAKE_HINT_RE = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo UTF-8 text that was decoded as cp1252 ('Itâ€™s' -> 'It’s'). Only when
+    the whole text round-trips strictly: genuine 'Ã' in other text is left alone."""
+    if not _MOJIBAKE_HINT_RE.search(text):
+        return text
+    raw = bytearray()
+    for char in text:
+        try:
+            raw += char.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(char) > 0xFF:
+                return text  # not a cp1252 reading of bytes
+            raw.append(ord(char))  # bytes cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+
+
 def clean_text(value: str | None) -> str:
-    """Entities decoded, NFC-normalized, invisible characters dropped, whitespace
-    (including non-breaking spaces) collapsed to single spaces, ends stripped."""
+    """Entities decoded, mojibake repaired, NFC-normalized, invisible characters
+    dropped, whitespace (including non-breaking spaces) collapsed, ends stripped."""
     if value is None:
         return ""
-    text = replace_entities(str(value))
+    text = fix_mojibake(replace_entities(str(value)))
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE_RE.sub("", text)
     return _SPACE_RE.sub(" ", text).strip()
@@ -277,7 +300,7 @@ def byline_names(byline: str | None) -> list[str]:
 def normalize_name(name: str | None) -> str:
     """'  JOHN   Hudson ' -> 'JOHN Hudson' is left alone except whitespace;
     an all-caps byline ('BY ELIAS GROLL') is title-cased."""
-    text = _BY_PREFIX_RE.sub("", clean_text(name)).strip(" ,.;:|")
+    text = _BY_PREFIX_RE.sub("", html_to_text(name)).strip(" ,.;:|")
     if text and text == text.upper() and any(c.isalpha() for c in text):
         text = " ".join(w.capitalize() if "." not in w else w for w in text.split(" "))
     return text

@@ -22,15 +22,34 @@ CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
-RETRY_TIMES = 3
+RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Waits between retries: 1, 2, 4, 8 s (with jitter), or the server's Retry-After, at most 60 s.
+CABLE_RETRY_BACKOFF_BASE = 1.0
+CABLE_RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "cable_crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Replaces Scrapy's OffsiteMiddleware, which compares host names only and drops an
+    # off-site redirect at scheduling time without calling the errback (a silent loss).
+    # Ours checks host *and* port and refuses in process_request: the errback reports it.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "cable_crawler.middlewares.SameSiteMiddleware": 50,
+}
+# Scrapy's request fingerprints, except that redirect loops are not hidden as duplicates.
+DUPEFILTER_CLASS = "cable_crawler.dupefilter.RedirectLoopAwareDupeFilter"
+# A column index page lists 10-20 articles; a page listing thousands is broken or hostile.
+CABLE_MAX_INDEX_ENTRIES = 200
 # 4xx other than 408/429 are final: hand them to the spider's errback for the rejects file.
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_ENABLED = True
 REDIRECT_MAX_TIMES = 5
 # A page is at most a few hundred KB; anything far larger is hostile or broken.
+# The limit also applies to decompressed bodies (gzip bombs): HttpCompressionMiddleware.
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# A body shorter than its Content-Length is an error (retried), never a page.
+DOWNLOAD_FAIL_ON_DATALOSS = True
 
 ITEM_PIPELINES = {
     "cable_crawler.pipelines.ValidationPipeline": 100,
@@ -41,6 +60,8 @@ ITEM_PIPELINES = {
     "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline": 800,
 }
 EXTENSIONS = {
+    # First: hides credentials before Scrapy logs the overridden settings.
+    "cable_crawler.redact.RedactSecrets": -1000,
     "cable_crawler.summary.CrawlSummary": 500,
     "cable_crawler.resume.ResumeGuard": 0,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
@@ -67,6 +88,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
 
 LOG_LEVEL = "INFO"
+# No telnet console: an open port and a password in the log, for nothing a crawl needs.
+TELNETCONSOLE_ENABLED = False
 LOGSTATS_INTERVAL = 30.0
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -47,6 +47,7 @@ def crawl_command(output_dir: Path, *args: str, settings: dict | None = None, ex
     """`scrapy crawl cable` as an operator runs it; crawl state beside the output dir."""
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-s", f"CABLE_OUTPUT_DIR={output_dir}",
                "-s", f"CABLE_STATE_DIR={Path(output_dir).parent / 'state'}",
+               "-s", "CABLE_RETRY_BACKOFF_BASE=0.05",
                "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "LOG_LEVEL=INFO"]
     for name, value in (settings or {}).items():
         command += ["-s", f"{name}={value}"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,37 @@ SITE_DIR = Path(__file__).resolve().parent / "site"
 # Hosts whose links the pages carry; all of them are this server.
 SITE_ORIGINS = ("https://foreignpolicy.com", "http://foreignpolicy.com",
                 "https://www.foreignpolicy.com", "http://thecable.foreignpolicy.com")
+
+
+ARTICLE_A = "2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber"
+
+
+def grow_site(root: Path, articles: int, per_page: int = 20) -> None:
+    """The fixture site plus `articles` distinct copies of article A, listed on
+    the column index `per_page` at a time (so the crawl has real work to do)."""
+    shutil.copytree(SITE_DIR, root, dirs_exist_ok=True)
+    template = (SITE_DIR / ARTICLE_A / "index.html").read_text("utf-8")
+    entries = []
+    for n in range(articles):
+        slug = f"2021/06/02/bench-copy-{n:05d}"
+        page = (template.replace(ARTICLE_A, slug).replace("1046321", str(2000000 + n))
+                .replace("<p>WASHINGTON", f"<p>Benchmark copy number {n}.</p><p>WASHINGTON", 1))
+        (root / slug).mkdir(parents=True, exist_ok=True)
+        (root / slug / "index.html").write_text(page, "utf-8")
+        entries.append(f'<div class="excerpt-content--list content-block" data-post-id="{2000000 + n}">'
+                       f'<a class="hed-heading -excerpt" href="https://foreignpolicy.com/{slug}/">'
+                       f'<h3 class="hed">Copy {n}</h3></a><time datetime="2021-06-02">June 2</time></div>')
+    pages = [entries[i:i + per_page] for i in range(0, len(entries), per_page)]
+    for number, chunk in enumerate(pages, start=1):
+        next_link = (f'<a class="next page-numbers" href="https://foreignpolicy.com/channel/the-cable/'
+                     f'?results-page={number + 1}">Next</a>' if number < len(pages) else "")
+        html = f'<html><body><div class="blog-list-layout">{"".join(chunk)}</div>{next_link}</body></html>'
+        name = "index.html" if number == 1 else f"page-{number}.html"
+        (root / "channel" / "the-cable" / name).write_text(html, "utf-8")
+    for stale in (root / "channel" / "the-cable").glob("page-*.html"):
+        if int(stale.stem.split("-")[1]) > len(pages):
+            stale.unlink()
+
 
 
 class FPSiteHandler(BaseHTTPRequestHandler):
@@ -40,7 +72,8 @@ class FPSiteHandler(BaseHTTPRequestHandler):
             route = routes[path]
             if "location" in route:
                 self.send_response(route["status"])
-                self.send_header("Location", self._base() + route["location"])
+                location = route["location"]
+                self.send_header("Location", location if "://" in location else self._base() + location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return

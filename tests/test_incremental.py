@@ -220,7 +220,7 @@ def test_a_site_returning_only_errors_fails_the_run_with_the_monitors_reasons(tm
     if mode == "full":
         assert "monitor failed: Articles/a full crawl reads at least one article" in result.log
     [reject] = result.rejects
-    assert reject["reasons"] == ["index page: HTTP 500"]
+    assert reject["reasons"] == ["index page: HTTP 500 (gave up after 1 retries)"]
 
 
 def test_thresholds_are_settings_and_a_healthy_run_exits_zero(site, tmp_path):

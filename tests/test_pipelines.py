@@ -7,6 +7,7 @@ from scrapy import Spider
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from cable_crawler import rejects
 from cable_crawler.items import ARTICLE_FIELDS, ArticleItem, PageFailure
 from cable_crawler.pipelines import DeduplicationPipeline, JsonLinesWriterPipeline, ValidationPipeline
 from cable_crawler.processors import content_fingerprint
@@ -69,13 +70,13 @@ def test_invalid_item_goes_to_rejects_file_with_reasons_and_is_counted(crawler, 
     with pytest.raises(DropItem):
         pipeline.process_item(PageFailure(url="https://foreignpolicy.com/x/", status=404,
                                           reason="article page: HTTP 404"), crawler.spider)
-    pipeline.spider_closed(crawler.spider, "finished")
+    rejects.for_crawler(crawler).spider_closed(crawler.spider, "finished")
     [rejects_file] = tmp_path.glob("rejects-*.jsonl")
-    rejects = [json.loads(line) for line in rejects_file.read_text().splitlines()]
-    assert [r["kind"] for r in rejects] == ["invalid_item", "page_failure"]
-    assert rejects[0]["reasons"] == ["missing headline", "empty body (no article paragraphs found)"]
-    assert rejects[0]["url"] == "https://foreignpolicy.com/2021/06/02/a/"
-    assert rejects[1] == {**rejects[1], "url": "https://foreignpolicy.com/x/", "reasons": ["article page: HTTP 404"]}
+    lines = [json.loads(line) for line in rejects_file.read_text().splitlines()]
+    assert [r["kind"] for r in lines] == ["invalid_item", "page_failure"]
+    assert lines[0]["reasons"] == ["missing headline", "empty body (no article paragraphs found)"]
+    assert lines[0]["url"] == "https://foreignpolicy.com/2021/06/02/a/"
+    assert lines[1] == {**lines[1], "url": "https://foreignpolicy.com/x/", "reasons": ["article page: HTTP 404"]}
     stats = crawler.stats.get_stats()
     assert stats["cable/rejects"] == 2
     assert stats["cable/rejects/missing_headline"] == 1
@@ -119,8 +120,7 @@ def test_writer_writes_one_object_per_line_in_schema_key_order(crawler, tmp_path
     ("missing headline", "missing_headline"),
 ])
 def test_reason_stats_keys(reason, key):
-    from cable_crawler.pipelines import _reason_key
-    assert _reason_key(reason) == key
+    assert rejects.reason_key(reason) == key
 
 
 def test_writer_without_articles_leaves_no_file(crawler, tmp_path):

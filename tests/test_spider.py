@@ -49,7 +49,7 @@ def test_non_html_response_is_a_page_failure(spider):
                         headers={"Content-Type": "application/pdf"})
     [failure] = list(spider().parse_article(response))
     assert isinstance(failure, PageFailure)
-    assert failure["reason"] == "not an HTML page (Content-Type: application/pdf)"
+    assert failure["reason"] == "article page: not an HTML page (Content-Type: application/pdf)"
 
 
 def test_unreadable_page_is_a_page_failure(spider, monkeypatch):
@@ -58,7 +58,7 @@ def test_unreadable_page_is_a_page_failure(spider, monkeypatch):
     monkeypatch.setattr("cable_crawler.spiders.cable.load_article", broken)
     response = page("https://foreignpolicy.com/2023/03/01/x/", b"<html></html>")
     [failure] = list(spider().parse_article(response))
-    assert failure["reason"] == "parse error: RuntimeError: selector exploded"
+    assert failure["reason"] == "article page: parse error: RuntimeError: selector exploded"
 
 
 @pytest.mark.parametrize("since, until, expected", [

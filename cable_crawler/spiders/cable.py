@@ -11,11 +11,12 @@ import scrapy
 
 from datetime import date, timedelta
 
-from .. import ledger, state
+from .. import ledger, rejects, state
 from ..args import parse_args
 from ..items import PageFailure
 from ..pages.article import load_article
-from ..pages.listing import ListingEntry, parse_listing
+from ..pages.encoding import redecoded
+from ..pages.listing import ListingEntry, ListingPage, parse_listing
 from ..processors import article_id, canonical_url, parse_datetime
 
 COLUMN_NAME = "The Cable"
@@ -34,6 +35,10 @@ class CableSpider(scrapy.Spider):
         self.args = parse_args(**{k: v for k, v in kwargs.items() if k != "name"})
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_") or k == "name"})
         self.allowed_domains = [self.args.host]
+        if self.args.auth:
+            # Scrapy's HttpAuthMiddleware sends them, to this host only; never put in a URL or log.
+            self.http_user, self.http_pass = self.args.auth
+            self.http_auth_domain = self.args.host
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -47,6 +52,9 @@ class CableSpider(scrapy.Spider):
         return self.args.base_url + COLUMN_PATH
 
     async def start(self):
+        a = self.args
+        self.logger.info("crawling %s: mode=%s since=%s until=%s max_pages=%s urls=%d", a.base_url, a.mode,
+                         a.since or "-", a.until or "-", a.max_pages or "all", len(a.urls))
         if self.args.urls:
             for url in self.args.urls:
                 yield self.article_request(url)
@@ -85,10 +93,21 @@ class CableSpider(scrapy.Spider):
         return self.parse_article(response)
 
     def parse_index(self, response, page: int = 1):
-        listing = parse_listing(response)
+        if not response.body.strip():
+            yield self.failure(response, "index page: empty response")
+            return
+        listing = parse_listing(redecoded(response))
         self.crawler.stats.inc_value("cable/index_pages")
         if not listing.entries:
             self.logger.warning("index page %s has no article entries", response.url)
+        limit = self.settings.getint("CABLE_MAX_INDEX_ENTRIES", 200)
+        if len(listing.entries) > limit:
+            reason = (f"index page: {len(listing.entries)} entries, more than CABLE_MAX_INDEX_ENTRIES={limit};"
+                      f" only the first {limit} followed")
+            self.logger.error("%s: %s", response.url, reason)
+            rejects.for_crawler(self.crawler).add(response.url, "page_failure", [reason],
+                                                  {"url": response.url, "status": response.status})
+            listing = ListingPage(entries=listing.entries[:limit], next_url=listing.next_url)
         skipped = []
         for entry in listing.entries:
             if not self.args.in_window(entry.published):
@@ -114,18 +133,26 @@ class CableSpider(scrapy.Spider):
         elif listing.next_url:
             yield self.index_request(listing.next_url, page=page + 1)
 
+    def failure(self, response, reason: str) -> PageFailure:
+        self.logger.error("giving up on %s: %s", response.url, reason)
+        return PageFailure(url=response.url, status=response.status, reason=reason)
+
     def parse_article(self, response):
-        if not hasattr(response, "selector"):
-            yield PageFailure(url=response.url, status=response.status,
-                              reason=f"not an HTML page (Content-Type: "
-                                     f"{response.headers.get('Content-Type', b'').decode('latin-1') or 'none'})")
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        html_type = not content_type or content_type.lower().startswith(("text/html", "application/xhtml"))
+        if not hasattr(response, "selector") or not html_type:
+            yield self.failure(response, f"article page: not an HTML page (Content-Type: {content_type or 'none'})")
             return
+        if not response.body.strip():
+            yield self.failure(response, "article page: empty response")
+            return
+        response = redecoded(response)
         try:
             item = load_article(response, column=COLUMN_NAME).load_item()
         except Exception as error:  # a page we cannot read must be reported, not lost
             self.logger.exception("cannot parse %s", response.url)
             yield PageFailure(url=response.url, status=response.status,
-                              reason=f"parse error: {type(error).__name__}: {error}")
+                              reason=f"article page: parse error: {type(error).__name__}: {error}")
             return
         listing = response.meta.get("listing")
         if listing and item.get("id"):
@@ -146,7 +173,12 @@ class CableSpider(scrapy.Spider):
             reason = f"HTTP {status}"
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        retries = request.meta.get("retry_times", 0)
+        if retries:
+            reason += f" (gave up after {retries} retries)"
+        # A failed redirect is reported under the URL the crawl asked for.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
         kind = request.meta.get("page_kind", "page")
         self.crawler.stats.inc_value(f"cable/failed_{kind}_pages")
-        self.logger.error("giving up on %s page %s: %s", kind, request.url, reason)
-        yield PageFailure(url=request.url, status=status, reason=f"{kind} page: {reason}")
+        self.logger.error("giving up on %s page %s: %s", kind, url, reason)
+        yield PageFailure(url=url, status=status, reason=f"{kind} page: {reason}")

@@ -1,0 +1,22 @@
+"""Scrapy's fingerprint dupefilter, except for redirects back into their own chain.
+
+A redirect to a URL already in its own redirect chain (A -> A, or A -> B -> A)
+would be dropped as a duplicate without a trace, and the article would be
+silently missing. Such a request is let through instead: a transient loop
+then recovers on the next hop, and a persistent one ends at
+REDIRECT_MAX_TIMES, where Scrapy's RedirectMiddleware gives up and the
+spider's errback records "max redirections reached" in the rejects file."""
+
+from __future__ import annotations
+
+from scrapy.dupefilters import RFPDupeFilter
+
+from .processors import canonical_url
+
+
+class RedirectLoopAwareDupeFilter(RFPDupeFilter):
+    def request_seen(self, request) -> bool:
+        chain = request.meta.get("redirect_urls") or []
+        if chain and canonical_url(request.url) in {canonical_url(url) for url in chain}:
+            return False  # a loop hop: counted by RedirectMiddleware, not hidden here
+        return super().request_seen(request)

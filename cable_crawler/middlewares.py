@@ -1,0 +1,135 @@
+"""Downloader middlewares: retries with backoff, and the site boundary.
+
+BackoffRetryMiddleware replaces Scrapy's RetryMiddleware (same settings:
+RETRY_TIMES, RETRY_HTTP_CODES, RETRY_EXCEPTIONS) and adds what it lacks:
+- a wait before each retry, exponential with jitter
+  (CABLE_RETRY_BACKOFF_BASE * 2**(n-1), at most CABLE_RETRY_BACKOFF_MAX seconds),
+- the server's Retry-After (seconds or HTTP date) when it asks for longer,
+  also capped by CABLE_RETRY_BACKOFF_MAX,
+- an empty 200 response counts as a failed download and is retried.
+
+SameSiteMiddleware (in place of Scrapy's OffsiteMiddleware) lets requests reach
+only the crawled site: its host *and port*, or a subdomain of it on the default
+port. Scrapy's compares host names only, so 127.0.0.1:other-port would pass,
+and it drops off-site redirects when they are scheduled, without calling the
+errback. Anything else, including redirects to other hosts and private
+addresses, is refused here before a connection is made, and the errback
+records it in the rejects file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request
+
+from .args import same_site
+
+
+def retry_after_seconds(value, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds to wait: '120' -> 120.0; an HTTP date -> seconds
+    from now (0 if past); anything unreadable -> None."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    text = str(value).strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def backoff_delay(retry_number: int, base: float, cap: float, retry_after: float | None = None,
+                  jitter: float = 1.0) -> float:
+    """Seconds to wait before retry number `retry_number` (1, 2, ...).
+    `jitter` in [0.5, 1] spreads retries of many requests apart."""
+    delay = base * (2 ** max(0, retry_number - 1)) * jitter
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return max(0.0, min(cap, delay))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("CABLE_RETRY_BACKOFF_BASE", 1.0)
+        self.backoff_max = settings.getfloat("CABLE_RETRY_BACKOFF_MAX", 60.0)
+
+    async def process_response(self, request, response, spider=None):
+        if response.status == 200 and not response.body.strip() and not request.meta.get("dont_retry"):
+            result = self._retry(request, "empty response") or response
+        else:
+            result = super().process_response(request, response)
+        if isinstance(result, Request):
+            await self._wait(result, retry_after_seconds(response.headers.get("Retry-After")))
+        return result
+
+    async def process_exception(self, request, exception, spider=None):
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._wait(result, None)
+        return result
+
+    async def _wait(self, retry: Request, retry_after: float | None) -> None:
+        delay = backoff_delay(retry.meta.get("retry_times", 1), self.backoff_base, self.backoff_max,
+                              retry_after, jitter=random.uniform(0.5, 1.0))
+        if delay > 0:
+            self.crawler.stats.inc_value("cable/retry_wait_seconds", round(delay, 3))
+            await asyncio.sleep(delay)
+
+
+def site_origin(base_url: str) -> tuple[str, int | None]:
+    parts = urlsplit(base_url)
+    return (parts.hostname or "").lower(), parts.port
+
+
+def is_on_site(url: str, base_url: str) -> bool:
+    """The crawled site's host and port, or a subdomain of it on the default port
+    (thecable.foreignpolicy.com for foreignpolicy.com)."""
+    host, port = site_origin(base_url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    try:
+        url_port = parts.port
+    except ValueError:
+        return False
+    if parts.hostname.lower() == host or parts.hostname.lower() == "www." + host:
+        return url_port == port or (port is None and url_port in (None, 80, 443))
+    return port is None and url_port is None and same_site(parts.hostname, host)
+
+
+class SameSiteMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        spider = self.crawler.spider
+        base_url = getattr(getattr(spider, "args", None), "base_url", None)
+        if base_url is None or is_on_site(request.url, base_url):
+            return None
+        self.crawler.stats.inc_value("cable/offsite_refused")
+        source = (request.meta.get("redirect_urls") or [None])[0]
+        via = f" (redirected from {source})" if source else ""
+        raise IgnoreRequest(f"off-site URL refused: {request.url}{via}; only {base_url} is crawled")

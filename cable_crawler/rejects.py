@@ -1,0 +1,63 @@
+"""The rejects file: every page or item the crawl could not turn into an
+article, with its reasons. One per crawler, so that pipelines, the dupefilter
+and the spider can all report to it; written crash-safe like the output."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from scrapy import signals
+
+from .jsonlines import AtomicJsonLinesFile
+from .outputs import keep_for_resume, output_path
+
+
+def reason_key(reason: str) -> str:
+    """Stats key for a reason, without the values that vary per page:
+    'article page: HTTP 404' -> article_page_http_404,
+    'article page: TimeoutError: took longer...' -> article_page_timeouterror,
+    'published_at: 'x' does not match ...' -> invalid_published_at,
+    'empty body (no article paragraphs found)' -> empty_body."""
+    parts = [part.strip() for part in reason.split(":")]
+    if len(parts) > 1 and parts[0].endswith("page"):
+        head = f"{parts[0]} {parts[1]}"
+    elif len(parts) > 1:
+        head = f"invalid {parts[0]}"
+    else:
+        head = reason.split("(")[0]
+    return re.sub(r"[^a-z0-9_]+", "_", head.lower()).strip("_")[:60] or "unknown"
+
+
+class Rejects:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.file: AtomicJsonLinesFile | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def add(self, url: str | None, kind: str, reasons: list[str], item: dict | None = None) -> None:
+        if self.file is None:
+            path = output_path(self.crawler, "CABLE_REJECTS_FILE")
+            self.file = AtomicJsonLinesFile(path).open() if path else None
+        if self.file is not None:
+            self.file.write({
+                "url": url, "kind": kind, "reasons": reasons,
+                "rejected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                "item": item or {},
+            })
+        stats = self.crawler.stats
+        stats.inc_value("cable/rejects")
+        for reason in reasons:
+            stats.inc_value(f"cable/rejects/{reason_key(reason)}")
+
+    def spider_closed(self, spider, reason):
+        if self.file is not None:
+            path = self.file.close(publish=not keep_for_resume(self.crawler, reason))
+            self.crawler.stats.set_value("cable/rejects_file", str(path or self.file.part_path))
+
+
+def for_crawler(crawler) -> Rejects:
+    rejects = getattr(crawler, "_cable_rejects", None)
+    if rejects is None:
+        rejects = crawler._cable_rejects = Rejects(crawler)
+    return rejects
