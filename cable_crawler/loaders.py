@@ -57,7 +57,7 @@ class ArticleLoader(ItemLoader):
     lead_image_out = Compose(first_image)
     images_in = Identity()
     images_out = Compose(merge_images)
-    body_in = MapCompose(html_to_text)
+    body_in = MapCompose(clean_text)  # already text: stripping "tags" would cut literal <...> in prose
     body_out = Compose(body_paragraphs)
     tags_out = Compose(unique)
     related_in = Identity()

@@ -12,13 +12,6 @@ class OutputPathError(ValueError):
     """A file name setting that would put a file outside CABLE_OUTPUT_DIR."""
 
 
-def run_stamp(spider) -> str:
-    """One UTC timestamp per crawl, shared by the output and rejects file names."""
-    if not getattr(spider, "run_stamp", None):
-        spider.run_stamp = utc_stamp()
-    return spider.run_stamp
-
-
 # Defaults, also used when the pipelines run outside this project's settings.
 DEFAULT_FILES = {
     "CABLE_OUTPUT_DIR": "output",
@@ -38,7 +31,8 @@ def output_path(crawler, setting: str) -> Path | None:
     if setting in job.paths:
         return Path(job.paths[setting])
     directory = settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])
-    stamp = job.paths.get("stamp") or run_stamp(crawler.spider)  # a resumed crawl keeps its stamp
+    # One UTC time stamp per crawl, shared by the output and rejects files; a resumed crawl keeps its own.
+    stamp = job.paths.get("stamp") or utc_stamp()
     job.remember("stamp", stamp)
     path = Path(directory) / file_name(setting, template, stamp)
     job.remember(setting, path)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.html import remove_tags, replace_entities
-from w3lib.url import url_query_cleaner
+from w3lib.url import safe_url_string, url_query_cleaner
 
 # --------------------------------------------------------------------------- text
 
@@ -47,15 +47,27 @@ def fix_mojibake(text: str) -> str:
         return text
 
 
+def _clean_once(text: str) -> str:
+    text = fix_mojibake(replace_entities(text))
+    text = _INVISIBLE_RE.sub("", text)  # before NFC: a combining mark after one must compose
+    text = unicodedata.normalize("NFC", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
 def clean_text(value: str | None) -> str:
-    """Entities decoded, mojibake repaired, NFC-normalized, invisible characters
-    dropped, whitespace (including non-breaking spaces) collapsed, ends stripped."""
+    """Entities decoded, mojibake repaired, invisible characters dropped,
+    NFC-normalized, whitespace (including non-breaking spaces) collapsed, ends
+    stripped. Repeated until nothing changes (double-escaped entities, twice
+    mis-decoded text), so clean_text(clean_text(x)) == clean_text(x)."""
     if value is None:
         return ""
-    text = fix_mojibake(replace_entities(str(value)))
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE_RE.sub("", text)
-    return _SPACE_RE.sub(" ", text).strip()
+    text = str(value)
+    for _ in range(4):
+        cleaned = _clean_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
 
 
 def html_to_text(value: str | None) -> str:
@@ -90,12 +102,9 @@ def unique(values, key=comparison_key) -> list:
     return out
 
 
-_WORD_RE = re.compile(r"\S*\w\S*")
-
-
 def word_count(paragraphs: list[str]) -> int:
     """Words: whitespace-separated tokens with a letter or digit (a dash is no word)."""
-    return sum(len(_WORD_RE.findall(p)) for p in paragraphs)
+    return sum(1 for p in paragraphs for token in p.split() if any(c.isalnum() for c in token))
 
 
 # --------------------------------------------------------------------------- places
@@ -186,9 +195,18 @@ def parse_datetime(value) -> datetime | None:
 
 
 def iso_datetime(value) -> str | None:
-    """ISO 8601 string with offset, seconds precision, or None."""
+    """ISO 8601 string with offset, seconds precision, or None. An offset with
+    seconds (not expressible as +HH:MM) is converted to UTC."""
     parsed = parse_datetime(value)
-    return parsed.replace(microsecond=0).isoformat() if parsed else None
+    if parsed is None:
+        return None
+    offset = parsed.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        try:
+            parsed = parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            return None
+    return parsed.replace(microsecond=0).isoformat()
 
 
 _URL_DATE_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>[01]\d)/(?P<d>[0-3]\d)/")
@@ -217,26 +235,63 @@ TRACKING_PARAMS = (
 _LEGACY_POST_RE = re.compile(r"^/posts/(?P<date>\d{4}/\d{2}/\d{2})/(?P<slug>[^/]+?)/?$")
 
 
-def canonical_url(url: str) -> str:
-    """One spelling per article: lower-case host without 'www.', no fragment,
-    no tracking parameters, no AMP suffix, article paths with a trailing slash.
-    Legacy Cable URLs (thecable.foreignpolicy.com/posts/2013/05/02/under_slug)
-    are kept as they are: only the site's redirect knows the new slug."""
-    url = clean_text(url)
+def _canonical_once(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if host.startswith("www."):
+    while host.startswith("www."):
         host = host[4:]
     netloc = host + (f":{parts.port}" if parts.port else "")
     path = parts.path or "/"
-    path = re.sub(r"/amp/?$", "/", path)  # /2016/08/04/slug/amp/ -> /2016/08/04/slug/
+    path = re.sub(r"(?:/amp)+/?$", "/", path)  # /2016/08/04/slug/amp/ -> /2016/08/04/slug/
     if not _LEGACY_POST_RE.match(path) and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
         path += "/"
-    cleaned = url_query_cleaner(
+    return url_query_cleaner(
         urlunsplit((parts.scheme.lower(), netloc, path, parts.query, "")),
         TRACKING_PARAMS, remove=True, unique=True, keep_fragments=False,
     )
-    return cleaned
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per article: percent-encoded (w3lib safe_url_string),
+    lower-case host without 'www.', no fragment, no tracking parameters, no AMP
+    suffix, article paths with a trailing slash. Legacy Cable URLs
+    (thecable.foreignpolicy.com/posts/2013/05/02/under_slug) keep their path:
+    only the site's redirect knows the new slug. Text that is no URL at all
+    (bad host or port) comes back cleaned, without fragment: is_http_url() says
+    whether a result can be requested."""
+    text = clean_text(url)
+    try:
+        current = safe_url_string(text)
+        for _ in range(4):
+            cleaned = _canonical_once(current)
+            if cleaned == current:
+                break
+            current = cleaned
+        return current
+    except ValueError:
+        return text.split("#", 1)[0]
+
+
+_HTTP_URL_RE = re.compile(r"^https?://[^\s/?#]+(?:[/?]\S*)?$")
+
+
+def is_http_url(url: str | None) -> bool:
+    """An absolute http(s) URL with a valid host and port, without whitespace."""
+    if not url or not _HTTP_URL_RE.match(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        return bool(parts.hostname) and (parts.port is None or 0 < parts.port)
+    except ValueError:
+        return False
+
+
+def http_url(url: str | None) -> str | None:
+    """canonical_url(url) when that is a requestable http(s) URL, else None."""
+    if not url:
+        return None
+    canonical = canonical_url(url)
+    return canonical if is_http_url(canonical) else None
 
 
 def image_url(url: str | None) -> str | None:
@@ -245,15 +300,19 @@ def image_url(url: str | None) -> str | None:
     url = clean_text(url)
     if not url or url.startswith("data:"):
         return None
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    try:
+        parts = urlsplit(safe_url_string(url))
+        image = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    except ValueError:
+        return None
+    return image if is_http_url(image) else None
 
 
 def article_id(post_id, url: str) -> str:
     """Stable id: the WordPress post id when the page carries one, else a hash
     of the canonical URL (prefixed so the two kinds can never collide)."""
     post = clean_text(str(post_id)) if post_id is not None else ""
-    if post.isdigit() and int(post) > 0:
+    if re.fullmatch(r"[0-9]{1,18}", post) and int(post) > 0:  # ASCII digits; '²' is isdigit() too
         return f"fp-{int(post)}"
     digest = hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:20]
     return f"url-{digest}"
@@ -300,6 +359,8 @@ def byline_names(byline: str | None) -> list[str]:
 def normalize_name(name: str | None) -> str:
     """'  JOHN   Hudson ' -> 'JOHN Hudson' is left alone except whitespace;
     an all-caps byline ('BY ELIAS GROLL') is title-cased."""
+    if not isinstance(name, str):
+        return ""  # JSON-LD can carry anything where a name belongs
     text = _BY_PREFIX_RE.sub("", html_to_text(name)).strip(" ,.;:|")
     if text and text == text.upper() and any(c.isalpha() for c in text):
         text = " ".join(w.capitalize() if "." not in w else w for w in text.split(" "))
@@ -364,7 +425,9 @@ def normalize_credit(credit: str | None) -> str | None:
 def split_credit(caption: str | None) -> tuple[str, str | None]:
     """Caption text and its trailing photo credit, if the credit is glued on."""
     text = clean_text(caption)
-    match = _CREDIT_TAIL_RE.search(text)
+    # A credit is short and at the end: searching only the tail keeps the regex linear.
+    offset = max(0, len(text) - 400)
+    match = _CREDIT_TAIL_RE.search(text, offset)
     if not match:
         return text, None
     return text[: match.start()].strip(), normalize_credit(match.group("credit"))
@@ -500,7 +563,8 @@ def body_paragraphs(paragraphs: list[str]) -> list[str]:
     """Clean paragraphs, drop empties and template boilerplate, keep each text once
     (the template repeats the lede: teaser copy, gated copy, excerpt)."""
     cleaned = [clean_text(p) for p in paragraphs]
-    return unique([p for p in cleaned if p and not is_boilerplate(p)])
+    # A paragraph without a letter or digit ("***", "—") separates text; it is none.
+    return unique([p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)])
 
 
 _SHORTCODE_BLOCK_RE = re.compile(r"\[(caption|gallery|fp_related|embed|video|audio)\b[^\]]*\].*?\[/\1\]",

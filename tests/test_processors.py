@@ -428,3 +428,52 @@ def test_unique(values, expected):
 ])
 def test_is_boilerplate(paragraph, expected):
     assert p.is_boilerplate(paragraph) is expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("It\u00e2\u20ac\u2122s", "It\u2019s"),                       # ’ read as cp1252
+    ("Caf\u00c3\u00a9 Encarnaci\u00c3\u00b3n", "Café Encarnación"),
+    ("\u00e2\u20ac\u0153quoted\u00e2\u20ac\u009d", "\u201cquoted\u201d"),  # 0x9D: undefined in cp1252
+    ("S\u00c3O PAULO", "S\u00c3O PAULO"),                          # genuine Ã: no valid round trip
+    ("It\u2019s fine", "It\u2019s fine"),
+    ("mixed \u00e2\u20ac\u2122 and \u2019", "mixed \u00e2\u20ac\u2122 and \u2019"),
+])
+def test_fix_mojibake(raw, expected):
+    assert p.fix_mojibake(raw) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("&amp;amp;", "&"),                     # double-escaped: decoded all the way, so cleaning is idempotent
+    ("e\u200b\u0301", "\u00e9"),            # invisible character removed before NFC composes
+    ("Caf\u00c3\u0192\u00c2\u00a9", "Caf\u00e9"),   # mis-decoded twice
+])
+def test_clean_text_reaches_a_fixed_point(raw, expected):
+    assert p.clean_text(raw) == expected == p.clean_text(expected)
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://foreignpolicy.com/2021/06/02/a b/", "https://foreignpolicy.com/2021/06/02/a%20b/"),
+    ("http://www.www.foreignpolicy.com/x", "http://foreignpolicy.com/x/"),
+    ("https://foreignpolicy.com/x/amp/amp", "https://foreignpolicy.com/x/"),
+    ("javascript:void(0)", None),
+    ("http://[/", None),
+    ("https://foreignpolicy.com:99999/x/", None),
+    ("https://foreignpolicy.com:x/x/", None),
+    ("/relative/path/", None),
+    ("", None),
+])
+def test_http_url(url, expected):
+    assert p.http_url(url) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("0001-01-01T13:48:00+05:30:15", "0001-01-01T08:17:45+00:00"),  # offset with seconds: to UTC
+    ("2021-05-29T13:18:04+05:30", "2021-05-29T13:18:04+05:30"),
+])
+def test_iso_datetime_offsets(raw, expected):
+    assert p.iso_datetime(raw) == expected
+
+
+@pytest.mark.parametrize("post_id", ["\u00b2", "9" * 40, "-5", "1e3"])
+def test_article_id_ignores_ids_that_are_not_post_ids(post_id):
+    assert p.article_id(post_id, "https://foreignpolicy.com/x/").startswith("url-")

@@ -15,7 +15,7 @@ from parsel import Selector
 
 from ..loaders import ArticleLoader
 from ..processors import (
-    articlebody_paragraphs, byline_names, canonical_url, clean_text, date_from_url, parse_caption, parse_datetime,
+    articlebody_paragraphs, byline_names, clean_text, date_from_url, http_url, parse_caption, parse_datetime,
 )
 
 # Where the article text lives, best first. Era D puts the full text in
@@ -60,7 +60,7 @@ BYLINE_NODES = (
     "p.feature-byline", "span.post_by", "span#by-line", ".byline",
 )
 HEADLINES = (
-    "h1.hed::text", "div.hed-heading h1", "h1.feature-hed", "div.translateHead h1", "#art-mast h1",
+    "h1.hed", "div.hed-heading h1", "h1.feature-hed", "div.translateHead h1", "#art-mast h1",
     "article h1",
 )
 
@@ -99,11 +99,29 @@ def _first(sel: Selector, queries) -> Selector | None:
 
 def _node_text(node: Selector) -> str:
     """Visible text of an element: <br> counts as a space, inline tags do not split words."""
-    root = node.root
-    if hasattr(root, "iter"):
-        for br in root.iter("br"):
-            br.tail = " " + (br.tail or "")
-    return clean_text("".join(node.xpath(".//text()").getall()))
+    parts = node.xpath(".//text() | .//br")  # in document order; a <br> element stands for a space
+    return clean_text("".join(part.root if isinstance(part.root, str) else " " for part in parts))
+
+
+def _attr(node: Selector, name: str) -> str | None:
+    # xpath, not .attrib: .attrib builds a dict of *all* attributes and fails on a
+    # control character in any attribute name of a broken page.
+    return node.xpath(f"@{name}").get()
+
+
+def _absolute(urljoin, href) -> str | None:
+    """The canonical absolute http(s) URL of a link, or None for javascript:, bad hosts..."""
+    if not isinstance(href, str) or not href.strip():
+        return None
+    try:
+        return http_url(urljoin(href.strip()))
+    except ValueError:
+        return None
+
+
+def _ld_text(value) -> str | None:
+    """A JSON-LD value that should be text: anything else (objects, numbers) is ignored."""
+    return value if isinstance(value, str) else None
 
 
 def post_id(sel: Selector) -> str | None:
@@ -114,15 +132,14 @@ def post_id(sel: Selector) -> str | None:
         sel.css("link[rel=shortlink]::attr(href)").re_first(r"[?&]p=(\d+)"),
         sel.css("body::attr(class)").re_first(r"\bpostid-(\d+)"),
     ]
-    return next((c for c in candidates if c and c.isdigit()), None)
+    return next((c for c in candidates if c and re.fullmatch(r"[0-9]{1,18}", c)), None)
 
 
 def add_authors(loader: ArticleLoader, sel: Selector, ld: dict, byline_node: Selector | None, urljoin) -> None:
     # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
     if byline_node is not None:
         for link in byline_node.css("a[rel=author], a.author, a[href*='/author/']"):
-            href = link.attrib.get("href")
-            loader.add_value("authors", {"name": _node_text(link), "url": canonical_url(urljoin(href)) if href else None})
+            loader.add_value("authors", {"name": _node_text(link), "url": _absolute(urljoin, _attr(link, "href"))})
         loader.add_value("byline", _node_text(byline_node))
         for name in byline_names(_node_text(byline_node)):
             loader.add_value("authors", {"name": name})
@@ -134,7 +151,8 @@ def add_authors(loader: ArticleLoader, sel: Selector, ld: dict, byline_node: Sel
     ld_authors = ld.get("author") or []
     for author in ld_authors if isinstance(ld_authors, list) else [ld_authors]:
         if isinstance(author, dict):
-            loader.add_value("authors", {"name": author.get("name"), "url": author.get("url") and canonical_url(urljoin(author["url"]))})
+            loader.add_value("authors", {"name": _ld_text(author.get("name")),
+                                         "url": _absolute(urljoin, author.get("url"))})
         elif isinstance(author, str):
             loader.add_value("authors", {"name": author})
     # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
@@ -147,9 +165,10 @@ def image_candidate(container: Selector, year: int | None, urljoin) -> dict | No
     img = container.css("img")
     if not img:
         return None
+    img = img[0]
     url = (container.css("noscript img::attr(src)").get()
-           or img.attrib.get("data-src") or img.attrib.get("src")
-           or (img.attrib.get("srcset") or img.attrib.get("data-srcset") or "").split(" ")[0])
+           or _attr(img, "data-src") or _attr(img, "src")
+           or (_attr(img, "srcset") or _attr(img, "data-srcset") or "").split(" ")[0])
     renderings = []
     for caption_node in container.css("div.caption, figcaption, p.wp-caption-text, dd.wp-caption-text,"
                                       " dd.gallery-caption, .wp-caption-dd"):
@@ -157,7 +176,11 @@ def image_candidate(container: Selector, year: int | None, urljoin) -> dict | No
         renderings.append(parse_caption(_node_text(caption_node), credit=credit, fallback_year=year))
     for alt in container.css("img::attr(alt)").getall():
         renderings.append(parse_caption(alt, fallback_year=year))
-    return {"url": urljoin(url) if url else None, "renderings": renderings}
+    try:
+        absolute = urljoin(url.strip()) if url and url.strip() else None
+    except ValueError:
+        absolute = None
+    return {"url": absolute, "renderings": renderings}
 
 
 def add_images(loader: ArticleLoader, sel: Selector, scope: Selector, year: int | None, urljoin) -> None:
@@ -194,14 +217,13 @@ def add_related(loader: ArticleLoader, sel: Selector, urljoin) -> None:
     for block in sel.css(".fp_choose_placement_related_posts, .related-articles, .related-articles-carousel,"
                          " .post-content--after, .related_posts"):
         for link in block.css("a.hed-heading, h3 a, a:has(h3)") or []:
-            href = link.attrib.get("href")
-            headline = link.xpath("string()").get()
-            if href:
-                loader.add_value("related", {"headline": headline, "url": urljoin(href)})
+            url = _absolute(urljoin, _attr(link, "href"))
+            if url:
+                loader.add_value("related", {"headline": link.xpath("string()").get(), "url": url})
         for heading in block.css("h3.hed"):
-            href = heading.xpath("ancestor::a[1]/@href").get() or heading.css("a::attr(href)").get()
-            if href:
-                loader.add_value("related", {"headline": heading.xpath("string()").get(), "url": urljoin(href)})
+            url = _absolute(urljoin, heading.xpath("ancestor::a[1]/@href").get() or heading.css("a::attr(href)").get())
+            if url:
+                loader.add_value("related", {"headline": heading.xpath("string()").get(), "url": url})
 
 
 def load_article(response, column: str) -> ArticleLoader:
@@ -211,7 +233,8 @@ def load_article(response, column: str) -> ArticleLoader:
     ld = jsonld_article(sel)
 
     canonical = sel.css("link[rel=canonical]::attr(href)").get() or sel.css("meta[property='og:url']::attr(content)").get()
-    loader.add_value("url", response.urljoin(canonical) if canonical else response.url)
+    # A canonical link that is no usable URL (javascript:, a stray byte) is ignored.
+    loader.add_value("url", _absolute(response.urljoin, canonical) or response.url)
     loader.add_value("id", post_id(sel))
     loader.add_value("column", column)
 
@@ -219,7 +242,7 @@ def load_article(response, column: str) -> ArticleLoader:
         for node in _not_in_teaser(sel.css(query)):
             loader.add_value("headline", node.xpath("string()").get())
     loader.add_css("headline", "meta[property='og:title']::attr(content)")
-    loader.add_value("headline", ld.get("headline"))
+    loader.add_value("headline", _ld_text(ld.get("headline")))
     loader.add_css("headline", "title::text")
 
     for node in _not_in_teaser(sel.css("h2.dek-heading, div.dek-heading p.dek, p.feature-dek, .dek")):
@@ -228,15 +251,15 @@ def load_article(response, column: str) -> ArticleLoader:
     byline_node = _first(sel, BYLINE_NODES)
     add_authors(loader, sel, ld, byline_node, response.urljoin)
 
-    loader.add_value("published_at", ld.get("datePublished"))
+    loader.add_value("published_at", _ld_text(ld.get("datePublished")))
     loader.add_css("published_at", "meta[property='article:published_time']::attr(content)")
     loader.add_css("published_at", "meta[name=parsely-pub-date]::attr(content)")
     for time_value in _not_in_teaser(sel.css("time[datetime]")):
-        loader.add_value("published_at", time_value.attrib["datetime"])
+        loader.add_value("published_at", _attr(time_value, "datetime"))
     url_date = date_from_url(response.url) or date_from_url(canonical)
     if url_date:
         loader.add_value("published_at", url_date.isoformat())
-    loader.add_value("modified_at", ld.get("dateModified"))
+    loader.add_value("modified_at", _ld_text(ld.get("dateModified")))
     loader.add_css("modified_at", "meta[property='article:modified_time']::attr(content)")
     loader.add_css("modified_at", "meta[property='og:updated_time']::attr(content)")
 
@@ -248,9 +271,10 @@ def load_article(response, column: str) -> ArticleLoader:
 
     container = next((c for query in BODY_CONTAINERS for c in _not_in_teaser(sel.css(query))), None)
     paragraphs = body_blocks(container) if container is not None else []
-    if not [p for p in paragraphs if p] and ld.get("Articlebody", ld.get("articleBody")):
+    ld_body = _ld_text(ld.get("Articlebody")) or _ld_text(ld.get("articleBody"))
+    if not [p for p in paragraphs if p] and ld_body:
         # Insider posts carry the full text only in JSON-LD.
-        paragraphs = articlebody_paragraphs(ld.get("Articlebody") or ld.get("articleBody"))
+        paragraphs = articlebody_paragraphs(ld_body)
     loader.add_value("body", paragraphs)
 
     loader.add_value("tags", [_node_text(tag) for tag in sel.css("div.the-tags a.tag")])

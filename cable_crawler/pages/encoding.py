@@ -11,6 +11,8 @@ bytes themselves:
 
 from __future__ import annotations
 
+import re
+
 _UTF8_NAMES = {"utf-8", "utf8"}
 _SINGLE_BYTE_NAMES = {"cp1252", "windows-1252", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "ascii",
                       "us-ascii"}
@@ -31,7 +33,18 @@ def corrected_encoding(body: bytes, declared: str | None) -> str | None:
     return None
 
 
-def redecoded(response):
-    """The same response, decoded with the encoding its bytes show (or itself)."""
-    encoding = corrected_encoding(response.body, getattr(response, "encoding", None))
-    return response.replace(encoding=encoding) if encoding else response
+# C0 control characters other than tab, newline and carriage return: never text in
+# HTML, and lxml refuses them when a tree is edited (a Word paste, a broken CMS).
+_CONTROL_BYTES_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def readable(response):
+    """The same response without control characters, decoded with the encoding
+    its bytes show; the response itself when nothing needs changing."""
+    encoding = corrected_encoding(response.body, response.encoding) or response.encoding
+    body = response.body
+    if not encoding.lower().startswith(("utf-16", "utf-32")):  # ASCII-compatible: a byte is a character
+        body = _CONTROL_BYTES_RE.sub(b"", body)
+    if body == response.body and encoding == response.encoding:
+        return response
+    return response.replace(body=body, encoding=encoding)

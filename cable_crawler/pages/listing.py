@@ -55,12 +55,15 @@ def _entry(node, urljoin) -> ListingEntry | None:
             or node.css("figure a::attr(href)").get())
     if not href:
         return None
-    url = urljoin(clean_text(href))
+    try:
+        url = urljoin(clean_text(href))
+    except ValueError:
+        return None  # an unparsable link: the spider reports entries it cannot follow
     when = parse_datetime(node.css("time::attr(datetime)").get())
     published = when.date() if when else date_from_url(url)
     headline = clean_text(node.css("h3.hed").xpath("string()").get() or node.css("a.hed-heading").xpath("string()").get())
     dek = clean_text(node.css("p.dek").xpath("string()").get())
-    return ListingEntry(url=url, published=published, post_id=node.attrib.get("data-post-id"),
+    return ListingEntry(url=url, published=published, post_id=node.xpath("@data-post-id").get(),
                         headline=headline, dek=dek)
 
 
@@ -73,7 +76,10 @@ def parse_listing(response) -> ListingPage:
             entries = [e for e in (_entry(n, response.urljoin) for n in nodes) if e]
             break
     next_href = next((h for q in NEXT_LINKS if (h := response.css(q).get())), None)
-    next_url = response.urljoin(clean_text(next_href)) if next_href else None
+    try:
+        next_url = response.urljoin(clean_text(next_href)) if next_href else None
+    except ValueError:
+        next_url = None
     if next_url == response.url:
         next_url = None  # a template that links a page to itself would loop
     return ListingPage(entries=entries, next_url=next_url)

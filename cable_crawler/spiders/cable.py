@@ -15,9 +15,10 @@ from .. import ledger, rejects, state
 from ..args import parse_args
 from ..items import PageFailure
 from ..pages.article import load_article
-from ..pages.encoding import redecoded
+from ..pages.encoding import readable
 from ..pages.listing import ListingEntry, ListingPage, parse_listing
-from ..processors import article_id, canonical_url, parse_datetime
+from ..middlewares import is_on_site
+from ..processors import article_id, canonical_url, http_url, parse_datetime
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"
@@ -96,7 +97,7 @@ class CableSpider(scrapy.Spider):
         if not response.body.strip():
             yield self.failure(response, "index page: empty response")
             return
-        listing = parse_listing(redecoded(response))
+        listing = parse_listing(readable(response))
         self.crawler.stats.inc_value("cable/index_pages")
         if not listing.entries:
             self.logger.warning("index page %s has no article entries", response.url)
@@ -110,6 +111,13 @@ class CableSpider(scrapy.Spider):
             listing = ListingPage(entries=listing.entries[:limit], next_url=listing.next_url)
         skipped = []
         for entry in listing.entries:
+            if not self.on_site(entry.url):
+                # A column entry that points off the site (or is no URL) is never followed.
+                self.crawler.stats.inc_value("cable/index_entries_offsite")
+                self.logger.warning("index page %s: entry %r is not on %s: not followed",
+                                    response.url, entry.url, self.args.base_url)
+                skipped.append(entry)
+                continue
             if not self.args.in_window(entry.published):
                 self.crawler.stats.inc_value("cable/index_entries_outside_window")
                 continue
@@ -130,8 +138,17 @@ class CableSpider(scrapy.Spider):
             self.logger.info("index page %d holds only known, unchanged articles: stop paging", page)
         elif self.args.max_pages is not None and page >= self.args.max_pages:
             self.logger.info("max_pages=%d reached", self.args.max_pages)
-        elif listing.next_url:
+        elif listing.next_url and self.on_site(listing.next_url):
             yield self.index_request(listing.next_url, page=page + 1)
+        elif listing.next_url:
+            reason = f"index page: next-page link {listing.next_url!r} is not on {self.args.base_url}"
+            self.logger.error("%s: %s", response.url, reason)
+            rejects.for_crawler(self.crawler).add(response.url, "page_failure", [reason],
+                                                  {"url": response.url, "status": response.status})
+
+    def on_site(self, url: str) -> bool:
+        canonical = http_url(url)
+        return canonical is not None and is_on_site(canonical, self.args.base_url)
 
     def failure(self, response, reason: str) -> PageFailure:
         self.logger.error("giving up on %s: %s", response.url, reason)
@@ -146,7 +163,7 @@ class CableSpider(scrapy.Spider):
         if not response.body.strip():
             yield self.failure(response, "article page: empty response")
             return
-        response = redecoded(response)
+        response = readable(response)
         try:
             item = load_article(response, column=COLUMN_NAME).load_item()
         except Exception as error:  # a page we cannot read must be reported, not lost

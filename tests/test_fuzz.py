@@ -3,16 +3,18 @@ crawler raise or write an invalid record.
 
 1. Processors: every text-taking function in cable_crawler.processors never
    raises on arbitrary Unicode (control characters, RTL, combining marks,
-   entities, very long strings), and keeps its output invariants.
+   entities, mojibake, very long strings) and keeps its output invariants.
 2. Page readers: the real fixture pages in tests/site, mutated byte-wise
    (slices deleted, duplicated, swapped, truncated; tags, attributes, text and
-   invalid UTF-8 inserted), go through CableSpider.parse_article and
-   parse_index.
-3. Fully random HTML built from FP's tag and class vocabulary goes through
-   parse_article.
+   invalid UTF-8 inserted; attribute values replaced), go through
+   CableSpider.parse_article and parse_index.
+3. Random HTML from FP's tag and class vocabulary (articles and column index
+   pages) goes through parse_article and parse_index.
 
-Everything runs in memory (HtmlResponse with a Request attached): no network.
-Runs are derandomized, so CI sees the same examples every time.
+A failing mutated page prints as replay(fixture, edits): call replay() from this
+module to get the same page back. Everything runs in memory (HtmlResponse with a
+Request attached, no network); runs are derandomized, so CI sees the same
+examples every time.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from scrapy import Request
@@ -37,16 +39,6 @@ from cable_crawler.spiders.cable import CableSpider
 from cable_crawler.validation import problems, record, schema
 
 pytestmark = pytest.mark.reliability
-import functools
-def tolerant(f):
-    @functools.wraps(f)
-    def w(*a, **k):
-        try:
-            f(*a, **k)
-        except Exception:
-            pass
-    return w
-
 
 SITE = Path(__file__).resolve().parent / "site"
 HOST = "foreignpolicy.com"
@@ -54,14 +46,17 @@ BASE = f"https://{HOST}"
 
 
 def fuzz_settings(max_examples: int):
+    # report_multiple_bugs=False and no explain phase: one shrunk example per failing test keeps
+    # a red run under a minute (the explain phase re-runs the test and renders strategy reprs).
     return settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
-                    print_blob=False,
+                    print_blob=False, report_multiple_bugs=False,
+                    phases=[Phase.explicit, Phase.generate, Phase.shrink],
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much, HealthCheck.large_base_example])
 
 
-FAST = fuzz_settings(200)
-PAGES = fuzz_settings(250)
+FAST = fuzz_settings(300)
+PAGES = fuzz_settings(300)
 
 # =========================================================================== text strategies
 
@@ -91,10 +86,21 @@ SPECIAL = [
     " \u2013 ", "-", "(", ")", "[", "]", "2016", "1999", "31", "588143_090227_boxes5.jpg", ".jpg", ".PNG",
     "Read More", "Subscribe", "Advertisement", " | Foreign Policy", " - Foreign Policy",
     "\u201c", "\u201d", "\u2019", "\u2026",
+    # mojibake (UTF-8 read as cp1252), once and twice
+    "\u00e2\u20ac\u2122", "\u00c3\u00a9", "It\u00e2\u20ac\u2122s", "\u00c3\u0192\u00c2\u00a9",
+    "\u00c3\u00a2\u00e2\u201a\u00ac\u00e2\u201e\u00a2",
     # URL-ish pieces
     "http://", "https://", "www.", "/", ":", "?", "#", "=", "%", "%20", "utm_source=x", "/amp/", "//", "\\",
 ]
 
+
+def named(name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """The same strategy, whose repr is just `name()`: see pick()."""
+    def draw_it(draw):
+        return draw(strategy)
+
+    draw_it.__name__ = draw_it.__qualname__ = name
+    return st.composite(draw_it)()
 
 
 def pick(values) -> st.SearchStrategy:
@@ -109,59 +115,63 @@ def pick(values) -> st.SearchStrategy:
 
 
 CHUNK = st.one_of(st.text(CHARS, max_size=12), pick(SPECIAL))
-SHORT_TEXT = st.lists(CHUNK, max_size=10).map("".join)
-LONG_TEXT = st.builds(lambda s, n: (s * n)[:20_000], st.lists(CHUNK, min_size=1, max_size=4).map("".join).filter(bool),
+SHORT_TEXT = named("short_text", st.lists(CHUNK, max_size=10).map("".join))
+LONG_TEXT = st.builds(lambda s, n: (s * n)[:10_000], st.lists(CHUNK, min_size=1, max_size=4).map("".join).filter(bool),
                       st.integers(200, 4000))
-# A small alphabet of characters that interact (invisible + combining, Hangul jamo, entity
-# syntax), so that Hypothesis puts them next to each other often.
-DENSE_TEXT = st.text(st.sampled_from(list("aeE Z.,-&;#") + [
-    "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u0301", "\u0308", "\u0327", "\u00a0", "\u2028",
-    "\x85", "\u1100", "\u1161", "\u11a8", "\u202e"]), max_size=16)
-TEXT = st.one_of(SHORT_TEXT, DENSE_TEXT, LONG_TEXT)
+# A small alphabet of pieces that interact (invisible + combining characters, Hangul jamo,
+# entity syntax), so that Hypothesis puts them next to each other often.
+DENSE_TEXT = st.lists(st.sampled_from([
+    "a", "e", "E", " ", ".", "-", "&", ";", "#", "amp;", "&amp;", "lt;", "\u200b", "\u00ad", "\u2060", "\ufeff",
+    "\u0301", "\u0327", "\u00a0", "\u2028", "\x85", "\u1100", "\u1161", "\u202e"]), max_size=16).map("".join)
+TEXT = named("text", st.one_of(SHORT_TEXT, DENSE_TEXT, LONG_TEXT))
 MAYBE_TEXT = st.one_of(st.none(), TEXT)
 TEXTS = st.lists(TEXT, max_size=8)
 
-# ISO 8601 pattern of the schema (the datetimes of every record).
-ISO_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
-ARTICLE_ID_RE = re.compile(r"^(fp-[0-9]+|url-[0-9a-f]{20})$")
+# Patterns of schema/article.schema.json: ^(fp-[0-9]+|url-[0-9a-f]{20})$ and the ISO 8601 datetime.
+ISO_DATETIME_RE = re.compile(schema()["$defs"]["iso_datetime"]["pattern"])
+ARTICLE_ID_RE = re.compile(schema()["properties"]["id"]["pattern"])
 
 # ------------------------------------------------------------------ dates
 
-DATE_TEXT = st.one_of(
-    st.builds(
-        lambda y, m, d, sep, t, tz: f"{y:04d}-{m:02d}-{d:02d}" + (f"{sep}{t}{tz}" if t else ""),
-        st.integers(1, 9999), st.integers(0, 13), st.integers(0, 32), st.sampled_from(["T", " ", "t"]),
-        st.one_of(st.just(""), st.builds(lambda h, mi, s: f"{h:02d}:{mi:02d}:{s:02d}",
-                                         st.integers(0, 24), st.integers(0, 60), st.integers(0, 60)),
-                  st.sampled_from(["13:48", "13:48:00.123456", "13", "1348"])),
-        st.sampled_from(["", "Z", "z", "+00:00", "-05:00", "+0530", "-0400", "+05:30:15", "+05:30:15.5",
-                         "+23:59", "+24:00", "UTC", " +00:00"]),
-    ),
+ISO_LIKE = named("iso_like", st.builds(
+    lambda y, m, d, sep, t, tz: f"{y:04d}-{m:02d}-{d:02d}" + (f"{sep}{t}{tz}" if t else ""),
+    st.integers(1, 9999), st.integers(0, 13), st.integers(0, 32), st.sampled_from(["T", " ", "t"]),
+    st.one_of(st.just(""), st.builds(lambda h, mi, s: f"{h:02d}:{mi:02d}:{s:02d}",
+                                     st.integers(0, 24), st.integers(0, 60), st.integers(0, 60)),
+              st.sampled_from(["13:48", "13:48:00.123456", "13", "1348"])),
+    st.one_of(st.sampled_from(["", "Z", "+00:00", "-05:00", "+0530", "-0400"]),
+              st.sampled_from(["z", "+05:30:15", "+05:30:15.5", "-00:00:01", "+23:59", "+24:00", "UTC", " +00:00"])),
+))
+_DATE_TEXT = st.one_of(
+    ISO_LIKE,
     st.integers(0, 99_999_999_999).map(str),                      # epoch seconds
     st.sampled_from(["2016-08-04T13:48:00Z", "20210529", "2021-W01-1", "2021-05-29T13:18:04+00:00",
                      "August 4, 2016", "1622294284", "0", "-1"]),
     SHORT_TEXT,
 )
+DATE_TEXT = named("date_text", _DATE_TEXT)
 
 # ------------------------------------------------------------------ URLs
 
+# Tokens canonical_url treats specially ("www." hosts, "/amp/" and "/posts/" paths) come up often.
 HOST_LABEL = st.one_of(
-    st.sampled_from(["www", "WWW", "foreignpolicy", "thecable", "ForeignPolicy", "com", "org", "example",
-                     "xn--bcher-kva", "m\u00fcller", "127", "0", "1", "co", "uk", "amp"]),
+    st.sampled_from(["www", "WWW", "foreignpolicy", "thecable", "com"]),
+    st.sampled_from(["ForeignPolicy", "org", "example", "xn--bcher-kva", "m\u00fcller", "127", "0", "1", "co", "amp"]),
     st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True),
 )
 VALID_HOST = st.lists(HOST_LABEL, min_size=1, max_size=4).map(".".join)
 URL_SAFE = st.characters(codec="utf-8", exclude_characters="#?/\\@[]:% \t\r\n\x00",
                          exclude_categories=("Cs", "Cc", "Zs", "Zl", "Zp"))
 PATH_SEGMENT = st.one_of(
-    st.sampled_from(["2016", "08", "04", "2021", "13", "amp", "AMP", "posts", "slug", "a.jpg", "index.html",
-                     "", ".", "..", "%20", "%2F", "un-nears-deal", "kerry_heads_to_vienna", "x.y.z"]),
+    st.sampled_from(["amp", "AMP", "posts", "2016", "08", "04", "slug", "a.jpg", ""]),
+    st.sampled_from(["2021", "13", "index.html", ".", "..", "%20", "%2F", "un-nears-deal", "kerry_heads_to_vienna",
+                     "x.y.z", "&amp;"]),
     st.text(URL_SAFE, max_size=10),
 )
 QUERY_KEY = st.one_of(st.sampled_from(list(p.TRACKING_PARAMS) + ["p", "results-page", "q", "UTM_SOURCE", "a"]),
                       st.text(URL_SAFE.filter(lambda c: c not in "&="), max_size=6))
 QUERY_VALUE = st.one_of(st.text(URL_SAFE.filter(lambda c: c not in "&="), max_size=6),
-                        st.sampled_from(["", "1", "%20", "twitter", "a+b", "&amp;"]))
+                        st.sampled_from(["", "1", "%20", "twitter", "a+b", "&amp;", "&amp;amp;"]))
 QUERY = st.lists(st.tuples(QUERY_KEY, st.one_of(st.none(), QUERY_VALUE)), max_size=5).map(
     lambda pairs: "&".join(k if v is None else f"{k}={v}" for k, v in pairs))
 
@@ -194,7 +204,7 @@ BROKEN_URL = st.one_of(
                                                              "/", "", "#", "?", "http:", "https:/"]),
               SHORT_TEXT),
 )
-ANY_URL = st.one_of(http_urls(), BROKEN_URL, TEXT)
+ANY_URL = named("any_url", st.one_of(http_urls(), BROKEN_URL, TEXT))
 
 # =========================================================================== 1. processors
 
@@ -205,7 +215,6 @@ def trimmed(text: str) -> bool:
 
 @FAST
 @given(TEXT)
-@tolerant
 def test_clean_text_is_trimmed_single_spaced(text):
     out = p.clean_text(text)
     assert isinstance(out, str)
@@ -216,7 +225,6 @@ def test_clean_text_is_trimmed_single_spaced(text):
 
 @FAST
 @given(TEXT)
-@tolerant
 def test_clean_text_is_idempotent(text):
     once = p.clean_text(text)
     assert p.clean_text(once) == once
@@ -224,7 +232,6 @@ def test_clean_text_is_idempotent(text):
 
 @FAST
 @given(st.one_of(TEXT, st.none()))
-@tolerant
 def test_html_to_text_never_raises(text):
     out = p.html_to_text(text)
     assert isinstance(out, str) and trimmed(out)
@@ -232,14 +239,12 @@ def test_html_to_text_never_raises(text):
 
 @FAST
 @given(TEXT)
-@tolerant
 def test_comparison_key_never_raises(text):
     assert isinstance(p.comparison_key(text), str)
 
 
 @FAST
 @given(TEXTS)
-@tolerant
 def test_body_paragraphs_nonempty_and_distinct(paragraphs):
     out = p.body_paragraphs(paragraphs)
     assert all(isinstance(x, str) and x for x in out)
@@ -249,7 +254,6 @@ def test_body_paragraphs_nonempty_and_distinct(paragraphs):
 
 @FAST
 @given(TEXT)
-@tolerant
 def test_title_case_place_never_raises(text):
     out = p.title_case_place(text)
     assert isinstance(out, str)
@@ -257,31 +261,27 @@ def test_title_case_place_never_raises(text):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_body_dateline_is_none_or_nonempty(text):
     out = p.body_dateline(text)
     assert out is None or (isinstance(out, str) and out)  # schema: dateline is a non-empty string or null
 
 
 @FAST
-@given(st.one_of(DATE_TEXT, TEXT, st.none()))
-@tolerant
+@given(st.one_of(ISO_LIKE, DATE_TEXT, TEXT, st.none()))
 def test_parse_datetime_is_none_or_aware(text):
     out = p.parse_datetime(text)
     assert out is None or out.tzinfo is not None
 
 
 @FAST
-@given(st.one_of(DATE_TEXT, TEXT, st.none()))
-@tolerant
+@given(st.one_of(ISO_LIKE, DATE_TEXT, TEXT, st.none()))
 def test_iso_datetime_matches_schema_pattern(text):
     out = p.iso_datetime(text)
-    assert out is None or ISO_DATETIME_RE.match(out), out
+    assert out is None or ISO_DATETIME_RE.search(out), out
 
 
 @FAST
 @given(st.one_of(ANY_URL, st.none()))
-@tolerant
 def test_date_from_url_never_raises(url):
     out = p.date_from_url(url)
     assert out is None or isinstance(out, date)
@@ -289,14 +289,12 @@ def test_date_from_url_never_raises(url):
 
 @FAST
 @given(ANY_URL)
-@tolerant
 def test_canonical_url_never_raises(url):
     assert isinstance(p.canonical_url(url), str)
 
 
 @FAST
 @given(http_urls())
-@tolerant
 def test_canonical_url_is_idempotent_without_fragment(url):
     once = p.canonical_url(url)
     assert "#" not in once
@@ -305,33 +303,30 @@ def test_canonical_url_is_idempotent_without_fragment(url):
 
 @FAST
 @given(st.one_of(ANY_URL, st.none()))
-@tolerant
 def test_image_url_never_raises(url):
     out = p.image_url(url)
     assert out is None or isinstance(out, str)
 
 
-POST_IDS = st.one_of(st.none(), st.integers(-10, 10**12), TEXT,
-                     pick(["0", "00", "17", " 42 ", "1e3", "\u00b2", "\u0661\u0662", "9" * 5000]))
+POST_IDS = named("post_ids", st.one_of(
+    st.none(), st.integers(-10, 10**12), TEXT,
+    pick(["0", "00", "17", " 42 ", "1e3", "\u00b2", "\u0661\u0662", "9" * 5000])))
 
 
 @FAST
 @given(POST_IDS, ANY_URL)
-@tolerant
 def test_article_id_matches_schema_pattern(post_id, url):
-    assert ARTICLE_ID_RE.match(p.article_id(post_id, url))
+    assert ARTICLE_ID_RE.search(p.article_id(post_id, url))
 
 
 @FAST
 @given(TEXT, TEXTS)
-@tolerant
 def test_content_fingerprint_is_sha256_hex(headline, body):
     assert re.fullmatch(r"[0-9a-f]{64}", p.content_fingerprint(headline, body))
 
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_byline_names_distinct_and_nonempty(byline):
     names = p.byline_names(byline)
     assert all(isinstance(n, str) and n for n in names)
@@ -342,7 +337,6 @@ def test_byline_names_distinct_and_nonempty(byline):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_normalize_name_never_raises(name):
     out = p.normalize_name(name)
     assert isinstance(out, str) and out == out.strip()
@@ -350,7 +344,6 @@ def test_normalize_name_never_raises(name):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_bio_name_never_raises(bio):
     out = p.bio_name(bio)
     assert out is None or isinstance(out, str)
@@ -362,7 +355,6 @@ YEARS = st.one_of(st.none(), st.integers(1, 9999))
 
 @FAST
 @given(MAYBE_TEXT, MAYBE_TEXT, YEARS)
-@tolerant
 def test_parse_caption_shape(raw, credit, year):
     out = p.parse_caption(raw, credit=credit, fallback_year=year)
     assert set(out) == {"caption", "credit", "dateline"}
@@ -374,7 +366,6 @@ def test_parse_caption_shape(raw, credit, year):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_split_credit_never_raises(caption):
     text, credit = p.split_credit(caption)
     assert isinstance(text, str)
@@ -383,7 +374,6 @@ def test_split_credit_never_raises(caption):
 
 @FAST
 @given(MAYBE_TEXT, YEARS)
-@tolerant
 def test_split_caption_dateline_never_raises(caption, year):
     text, dateline = p.split_caption_dateline(caption, year)
     assert isinstance(text, str)
@@ -392,7 +382,6 @@ def test_split_caption_dateline_never_raises(caption, year):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_normalize_credit_is_none_or_nonempty(credit):
     out = p.normalize_credit(credit)
     assert out is None or (isinstance(out, str) and out)
@@ -400,14 +389,12 @@ def test_normalize_credit_is_none_or_nonempty(credit):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_is_filename_never_raises(text):
     assert isinstance(p.is_filename(text), bool)
 
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_articlebody_paragraphs_nonempty_and_distinct(raw):
     out = p.articlebody_paragraphs(raw)
     assert all(isinstance(x, str) and x for x in out)
@@ -417,10 +404,22 @@ def test_articlebody_paragraphs_nonempty_and_distinct(raw):
 
 @FAST
 @given(MAYBE_TEXT)
-@tolerant
 def test_headline_text_never_raises(value):
     out = p.headline_text(value)
     assert isinstance(out, str)
+
+
+@FAST
+@given(TEXT, TEXT, TEXTS)
+def test_small_text_helpers_never_raise(a, b, paragraphs):
+    assert isinstance(p.fix_mojibake(a), str)
+    assert isinstance(p.is_boilerplate(a), bool)
+    assert p.month_number(a) in (None, *range(1, 13))
+    assert p.same_name(a, a) and p.same_name(a, b) == p.same_name(b, a)
+    count = p.word_count(paragraphs)
+    assert isinstance(count, int) and count >= 0
+    kept = p.unique(paragraphs)
+    assert len({p.comparison_key(x) for x in kept}) == len(kept)
 
 
 AUTHOR_CANDIDATE = st.fixed_dictionaries({}, optional={"name": MAYBE_TEXT, "url": st.one_of(st.none(), ANY_URL),
@@ -429,7 +428,6 @@ AUTHOR_CANDIDATE = st.fixed_dictionaries({}, optional={"name": MAYBE_TEXT, "url"
 
 @FAST
 @given(st.lists(AUTHOR_CANDIDATE, max_size=6))
-@tolerant
 def test_merge_authors_one_entry_per_person(candidates):
     authors = p.merge_authors(candidates)
     for author in authors:
@@ -448,7 +446,6 @@ IMAGE_CANDIDATE = st.fixed_dictionaries({"url": st.one_of(st.none(), ANY_URL)},
 
 @FAST
 @given(st.lists(IMAGE_CANDIDATE, max_size=6))
-@tolerant
 def test_merge_images_one_entry_per_url(candidates):
     images = p.merge_images(candidates)
     for image in images:
@@ -475,7 +472,6 @@ ARTICLE_FIXTURES = [name for name in FIXTURE_URLS if not name.startswith("channe
 INDEX_FIXTURES = [name for name in FIXTURE_URLS if name.startswith("channel/")]
 
 
-@tolerant
 def test_fixture_pages_found():
     assert len(ARTICLE_FIXTURES) >= 8 and len(INDEX_FIXTURES) == 3
     assert all((SITE / name).stat().st_size for name in FIXTURE_URLS)
@@ -578,11 +574,15 @@ def _escape_attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;")
 
 
-ATTRIBUTE = pick(sorted(ATTR_VALUES)).flatmap(
-    lambda name: ATTR_VALUES[name].map(lambda value: f' {name}="{_escape_attr(value)}"'))
+ATTRIBUTE = named("attribute", st.one_of(
+    pick(sorted(ATTR_VALUES)).flatmap(
+        lambda name: ATTR_VALUES[name].map(lambda value: f' {name}="{_escape_attr(value)}"')),
+    # Junk in attribute names (Word paste, stray bytes): HTML parsers keep it, lxml can't hand it back.
+    st.sampled_from([' data-x\x0b="1"', ' \x01="1"', ' a\x1fb', ' caf\u00e9="1"', ' "="1"', " =x"]),
+))
 # Text as HTML: mostly escaped, sometimes raw (stray "<" and "&").
-HTML_TEXT = st.one_of(SHORT_TEXT.map(lambda t: t.replace("&", "&amp;").replace("<", "&lt;")), SHORT_TEXT)
-
+HTML_TEXT = named("html_text", st.one_of(
+    SHORT_TEXT.map(lambda t: t.replace("&", "&amp;").replace("<", "&lt;")), SHORT_TEXT))
 # JSON-LD: mostly well-typed values, sometimes of the wrong JSON type, sometimes not JSON at all.
 JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), SHORT_TEXT)
 LD_VALUE = st.one_of(SHORT_TEXT, SHORT_TEXT, JSON_SCALAR, st.lists(JSON_SCALAR, max_size=3),
@@ -597,12 +597,13 @@ LD_ARTICLE = st.fixed_dictionaries(
               "dateModified": st.one_of(DATE_TEXT, LD_VALUE),
               "author": st.one_of(LD_AUTHOR, st.lists(LD_AUTHOR, max_size=3)),
               "Articlebody": st.one_of(TEXT, LD_VALUE), "articleBody": st.one_of(TEXT, LD_VALUE)})
-JSON_LD = st.one_of(
+_JSON_LD = st.one_of(
     LD_ARTICLE.map(json.dumps),
     st.lists(LD_ARTICLE, max_size=2).map(lambda nodes: json.dumps({"@graph": nodes})),
     st.lists(LD_ARTICLE, max_size=2).map(json.dumps),
     SHORT_TEXT,
 )
+JSON_LD = named("json_ld", _JSON_LD)
 
 
 def _element(tag: str, attrs: list[str], children: list[str]) -> str:
@@ -620,7 +621,7 @@ HTML_TREE = st.recursive(
     LEAF,
     lambda children: st.builds(_element, st.sampled_from(TAGS), st.lists(ATTRIBUTE, max_size=4),
                                st.lists(children, max_size=5)),
-    max_leaves=30,
+    max_leaves=20,
 )
 HEAD_ELEMENT = st.one_of(
     st.builds(lambda u: f'<link rel="canonical" href="{_escape_attr(u)}">', ANY_URL),
@@ -637,15 +638,62 @@ HEAD_ELEMENT = st.one_of(
 @st.composite
 def random_pages(draw):
     head = "".join(draw(st.lists(HEAD_ELEMENT, max_size=6)))
-    body_class = draw(st.sampled_from(["", "single-post", "single-post postid-1100200",
-                                       f"postid-{draw(POST_IDS.map(str))}"]))
-    body = "".join(draw(st.lists(HTML_TREE, min_size=1, max_size=4)))
+    body_class = draw(st.one_of(st.sampled_from(["", "single-post", "single-post postid-1100200"]),
+                                POST_IDS.map(lambda post: f"postid-{post}")))
+    body = "".join(draw(st.lists(HTML_TREE, min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        # An article skeleton (headline, date, one paragraph) around the random markup, so that
+        # many pages reach the "complete item => valid record" check.
+        head = ('<title>A Headline | Foreign Policy</title>'
+                '<meta property="article:published_time" content="2021-06-02T10:00:00+00:00">' + head)
+        body = f'<div class="content-gated"><p>First paragraph.</p>{body}</div>'
     html = (f'<!DOCTYPE html><html><head><meta charset="utf-8">{head}</head>'
             f'<body class="{_escape_attr(body_class)}">{body}</body></html>')
     url = draw(st.sampled_from([FIXTURE_URLS[name] for name in ARTICLE_FIXTURES]
                                + [f"{BASE}/2023/03/01/insider-post/"]))
     return Page(url, html.encode("utf-8"))
 
+
+
+# Column index pages: entries (div.blog-list-layout) and "next" links with random hrefs and dates.
+ENTRY_HREF = st.one_of(
+    st.builds(lambda d, slug: f"{BASE}/{d.isoformat().replace('-', '/')}/{slug}/",
+              st.dates(date(1999, 1, 1), date(2030, 12, 31)), st.from_regex(r"[a-z0-9-]{1,20}", fullmatch=True)),
+    st.from_regex(r"/20[0-9]{2}/[01][0-9]/[0-3][0-9]/[a-z-]{1,10}/", fullmatch=True),
+    ANY_URL,
+)
+
+
+@st.composite
+def index_entries(draw):
+    href = _escape_attr(draw(ENTRY_HREF))
+    template = draw(st.sampled_from([
+        '<a class="hed-heading -excerpt" href="{href}"><h3 class="hed">{hed}</h3></a>',
+        '<h3 class="hed"><a href="{href}">{hed}</a></h3>',
+        '<figure><a href="{href}"><img src="/a.jpg"></a></figure>',
+        '<h3 class="hed">{hed}</h3>',
+    ]))
+    link = template.replace("{href}", href).replace("{hed}", draw(HTML_TEXT))
+    when = _escape_attr(draw(DATE_TEXT))
+    post_id = _escape_attr(str(draw(POST_IDS)))
+    entry_class = draw(st.sampled_from(["excerpt-content--list", "excerpt-content", "excerpt-content related"]))
+    return (f'<div class="blog-list-layout"><div class="{entry_class}" data-post-id="{post_id}">{link}'
+            f'<time datetime="{when}"></time><p class="dek">{draw(HTML_TEXT)}</p></div></div>')
+
+
+NEXT_LINK = st.builds(
+    lambda template, href: template.format(href=_escape_attr(href)),
+    st.sampled_from(['<a class="next page-numbers" href="{href}">Next</a>', '<link rel="next" href="{href}">',
+                     '<a class="load-more" data-href="{href}">More</a>']),
+    st.one_of(st.just(f"{BASE}/channel/the-cable/?results-page=2"), ANY_URL))
+
+
+@st.composite
+def random_index_pages(draw):
+    parts = draw(st.lists(st.one_of(index_entries(), NEXT_LINK, HTML_TREE), min_size=1, max_size=8))
+    html = ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+            f'<div class="channel-list main-column">{"".join(parts)}</div></body></html>')
+    return Page(FIXTURE_URLS["channel/the-cable/index.html"], html.encode("utf-8"))
 
 # =========================================================================== mutations
 
@@ -654,6 +702,10 @@ def random_pages(draw):
 _ANCHOR_RE = re.compile(rb'="|<[a-z/!]|>')
 # Attribute values the readers use, for set_attr: the value is replaced with one of the same kind.
 _ATTR_VALUE_RE = re.compile(rb'\b(href|src|data-src|srcset|datetime|content|data-post-id|class|rel|alt)="([^"]*)"')
+_READ_URL_TAG_RE = re.compile(
+    rb'<img\b[^>]*\b(?:src|data-src|srcset)="|<link\b[^>]*rel="canonical"[^>]*href="|'
+    rb'<meta\b[^>]*property="og:(?:url|image)"[^>]*content="|<a\b[^>]*(?:rel="author"|class="[^"]*hed)[^>]*href="|'
+    rb'<a\b[^>]*href="[^"]*/author/')
 
 SNIPPET = st.one_of(
     HTML_TEXT.map(lambda t: t.encode("utf-8")),
@@ -696,6 +748,10 @@ def _draw_edit(draw, kind: str, data: bytes) -> tuple:
         return ("swap", s1, e1, s2, e2)
     if kind == "set_attr":
         matches = list(_ATTR_VALUE_RE.finditer(data))
+        # Half the time, a URL the readers keep (canonical, og:url, author and teaser links, images).
+        read = [m for m in matches if _READ_URL_TAG_RE.search(data, data.rfind(b"<", 0, m.start()), m.end())]
+        if read and draw(st.booleans()):
+            matches = read
         if matches:
             match = matches[draw(st.integers(0, len(matches) - 1))]
             name = match.group(1).decode()
@@ -711,7 +767,7 @@ def _draw_edit(draw, kind: str, data: bytes) -> tuple:
     raise ValueError(kind)
 
 
-EDIT_KINDS = ["delete", "duplicate", "insert", "truncate", "swap", "replace", "set_attr"]
+EDIT_KINDS = ["delete", "duplicate", "insert", "truncate", "swap", "replace", "set_attr", "set_attr"]
 
 
 @st.composite
@@ -748,21 +804,18 @@ def check_article_output(spider, page: Page) -> None:
 
 @PAGES
 @given(mutated(ARTICLE_FIXTURES))
-@tolerant
 def test_parse_article_on_mutated_fixture_pages(spider, page):
     check_article_output(spider, page)
 
 
 @PAGES
 @given(random_pages())
-@tolerant
 def test_parse_article_on_random_html(spider, page):
     check_article_output(spider, page)
 
 
 @PAGES
 @given(st.one_of(mutated(ARTICLE_FIXTURES), random_pages()))
-@tolerant
 def test_parse_article_reads_every_html_page(spider, page):
     """Beyond "parse_article never raises": the page reader itself must not raise.
     parse_article turns a reader exception into a PageFailure ("parse error"), which
@@ -772,13 +825,23 @@ def test_parse_article_reads_every_html_page(spider, page):
     assert failures == []
 
 
-@PAGES
-@given(mutated(INDEX_FIXTURES))
-@tolerant
-def test_parse_index_on_mutated_index_pages(spider, page):
+def check_index_output(spider, page: Page) -> None:
     for obj in spider.parse_index(html_response(page.url, page.body), page=1):
         if isinstance(obj, PageFailure):  # an unusable index page (e.g. empty) is reported, not followed
             continue
         assert isinstance(obj, Request), obj
+        # Same site as the index page: foreignpolicy.com, www. or a subdomain (thecable.), as args.same_site says.
         match = re.match(r"^https?://([^/:?#]+)", obj.url)
         assert match and same_site(match.group(1), HOST), obj.url
+
+
+@PAGES
+@given(mutated(INDEX_FIXTURES))
+def test_parse_index_on_mutated_index_pages(spider, page):
+    check_index_output(spider, page)
+
+
+@PAGES
+@given(random_index_pages())
+def test_parse_index_on_random_listing_html(spider, page):
+    check_index_output(spider, page)
