@@ -8,6 +8,8 @@ from cable_crawler.middlewares import backoff_delay, is_on_site, retry_after_sec
 from cable_crawler.outputs import OutputPathError, file_name
 from cable_crawler.pages.encoding import corrected_encoding
 
+pytestmark = pytest.mark.reliability
+
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 
 

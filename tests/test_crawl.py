@@ -166,6 +166,8 @@ def test_robots_txt_is_obeyed_and_the_skipped_page_is_reported(site, crawl):
     ("max_pages=-1", "max_pages='-1' must be 1 or more"),
     ("urls=https://example.com/2016/08/04/x/", "is not on the crawled site"),
     ("speed=turbo", "unknown argument(s): speed"),
+    ("mode=turbo", "mode='turbo' is not one of: incremental, full"),
+    ("refresh_days=-1", "refresh_days='-1' must be 0 or more"),
 ])
 def test_bad_argument_fails_fast_with_one_line_and_no_request(site, crawl, argument, message):
     before = len(site.requests)
