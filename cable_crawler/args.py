@@ -24,6 +24,8 @@ class CrawlArgs:
     refresh_days: int = 2
     # user, password from a base_url like https://user:pass@staging.example/ (HTTP basic auth)
     auth: tuple[str, str] | None = None
+    render: str | None = None          # "splash" or "none"; None: splash when SPLASH_URL is set
+    render_pages: tuple[str, ...] = ("index", "article")
 
     @property
     def host(self) -> str:
@@ -67,6 +69,8 @@ def same_site(url_host: str, site_host: str) -> bool:
 
 
 MODES = ("incremental", "full")
+RENDERERS = ("none", "splash")
+PAGE_KINDS = ("index", "article")
 
 
 def _whole_number(name: str, value, minimum: int) -> int | None:
@@ -82,12 +86,12 @@ def _whole_number(name: str, value, minimum: int) -> int | None:
 
 
 def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, mode=None,
-               refresh_days=None, **unknown) -> CrawlArgs:
+               refresh_days=None, render=None, render_pages=None, **unknown) -> CrawlArgs:
     unknown = {k: v for k, v in unknown.items() if not k.startswith("_")}  # Scrapyd passes _job
     if unknown:
         names = ", ".join(sorted(unknown))
         raise ArgumentError(f"unknown argument(s): {names} (known: base_url, since, until, max_pages, urls,"
-                            f" mode, refresh_days)")
+                            f" mode, refresh_days, render, render_pages)")
     base, auth = _base_url(base_url if base_url not in (None, "") else DEFAULT_BASE_URL)
     since_date, until_date = _date("since", since), _date("until", until)
     if since_date and until_date and since_date > until_date:
@@ -97,6 +101,12 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     mode_name = str(mode).strip().lower() if mode not in (None, "") else "incremental"
     if mode_name not in MODES:
         raise ArgumentError(f"mode={mode!r} is not one of: {', '.join(MODES)}")
+    renderer = str(render).strip().lower() if render not in (None, "") else None
+    if renderer is not None and renderer not in RENDERERS:
+        raise ArgumentError(f"render={render!r} is not one of: {', '.join(RENDERERS)}")
+    kinds = tuple(k.strip().lower() for k in str(render_pages or "index,article").split(",") if k.strip())
+    if not kinds or any(k not in PAGE_KINDS for k in kinds):
+        raise ArgumentError(f"render_pages={render_pages!r}: comma-separated, from: {', '.join(PAGE_KINDS)}")
     url_list: list[str] = []
     site = urlsplit(base).hostname or ""
     for raw in str(urls or "").split(","):
@@ -112,4 +122,5 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     if urls not in (None, "") and not url_list:
         raise ArgumentError("urls is empty (expected comma-separated article URLs)")
     return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list),
-                     mode=mode_name, refresh_days=2 if refresh is None else refresh, auth=auth)
+                     mode=mode_name, refresh_days=2 if refresh is None else refresh, auth=auth,
+                     render=renderer, render_pages=kinds)

@@ -129,7 +129,11 @@ class SameSiteMiddleware:
         base_url = getattr(getattr(spider, "args", None), "base_url", None)
         if base_url is None or is_on_site(request.url, base_url):
             return None
+        splash = getattr(spider, "splash_url", None)
+        if splash and request.meta.get("_splash_processed") and request.url.startswith(splash + "/"):
+            return None  # the page's own URL was checked before SplashMiddleware sent it to Splash
+        url = request.url
         self.crawler.stats.inc_value("cable/offsite_refused")
         source = (request.meta.get("redirect_urls") or [None])[0]
         via = f" (redirected from {source})" if source else ""
-        raise IgnoreRequest(f"off-site URL refused: {request.url}{via}; only {base_url} is crawled")
+        raise IgnoreRequest(f"off-site URL refused: {url}{via}; only {base_url} is crawled")

@@ -1,5 +1,7 @@
 """Scrapy settings for cable_crawler. Every choice here is deliberate; see README."""
 
+import os
+
 from cable_crawler.items import ARTICLE_FIELDS
 
 
@@ -35,7 +37,27 @@ DOWNLOADER_MIDDLEWARES = {
     # Ours checks host *and* port and refuses in process_request: the errback reports it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "cable_crawler.middlewares.SameSiteMiddleware": 50,
+    # scrapy-splash, as its documentation requires (they act only on requests sent to Splash).
+    "scrapy_splash.SplashCookiesMiddleware": 723,
+    "scrapy_splash.SplashMiddleware": 725,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 810,
 }
+# Not enabled: scrapy_splash.SplashDeduplicateArgsMiddleware. Its docs ask for it only to
+# support `cache_args`, which this project does not use, and it does not support Scrapy
+# 2.13's asynchronous spider output (the crawl would refuse to start).
+# Splash-aware request fingerprints (scrapy-splash >= 0.9 replaces SplashAwareDupeFilter
+# and SplashAwareFSCacheStorage with this fingerprinter; identical for plain requests).
+REQUEST_FINGERPRINTER_CLASS = "scrapy_splash.SplashRequestFingerprinter"
+
+# JavaScript rendering through Splash: off unless -a render=splash or SPLASH_URL is set.
+SPLASH_URL = os.environ.get("SPLASH_URL", "")
+SPLASH_USER = os.environ.get("SPLASH_USER", "")
+SPLASH_PASS = os.environ.get("SPLASH_PASS", "")
+CABLE_SPLASH_DEFAULT_URL = "http://127.0.0.1:8050"
+CABLE_SPLASH_WAIT = 1.0               # seconds after load, for lazy images and injected content
+CABLE_SPLASH_TIMEOUT = 30             # Splash's own render timeout
+CABLE_SPLASH_RESOURCE_TIMEOUT = 10    # per resource (scripts, XHR)
+CABLE_SPLASH_IMAGES = 0               # image bytes are not needed to read a page
 # Scrapy's request fingerprints, except that redirect loops are not hidden as duplicates.
 DUPEFILTER_CLASS = "cable_crawler.dupefilter.RedirectLoopAwareDupeFilter"
 # A column index page lists 10-20 articles; a page listing thousands is broken or hostile.
@@ -91,5 +113,4 @@ LOG_LEVEL = "INFO"
 # No telnet console: an open port and a password in the log, for nothing a crawl needs.
 TELNETCONSOLE_ENABLED = False
 LOGSTATS_INTERVAL = 30.0
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -8,6 +8,7 @@ the loaders, validating/deduplicating/writing in the pipelines.
 from __future__ import annotations
 
 import scrapy
+from scrapy_splash import SplashRequest
 
 from datetime import date, timedelta
 
@@ -19,6 +20,7 @@ from ..pages.encoding import readable
 from ..pages.listing import ListingEntry, ListingPage, parse_listing
 from ..middlewares import is_on_site
 from ..processors import article_id, canonical_url, http_url, parse_datetime
+from ..splash import splash_args, splash_error, splash_url
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"
@@ -36,16 +38,22 @@ class CableSpider(scrapy.Spider):
         self.args = parse_args(**{k: v for k, v in kwargs.items() if k != "name"})
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_") or k == "name"})
         self.allowed_domains = [self.args.host]
-        if self.args.auth:
-            # Scrapy's HttpAuthMiddleware sends them, to this host only; never put in a URL or log.
-            self.http_user, self.http_pass = self.args.auth
-            self.http_auth_domain = self.args.host
+        self.splash_url = None
+        self.splash_errors_seen: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.state_db = state.for_crawler(crawler)    # what earlier runs wrote
         spider.written = ledger.for_crawler(crawler)    # what this run (and the run it resumes) wrote
+        spider.splash_url = splash_url(spider.args.render, crawler.settings)
+        if spider.args.auth:
+            # Scrapy's HttpAuthMiddleware sends them to this host only; never in a URL, redacted
+            # from logs (the settings are not frozen yet while the spider is being built).
+            user, password = spider.args.auth
+            for name, value in (("HTTPAUTH_USER", user), ("HTTPAUTH_PASS", password),
+                                ("HTTPAUTH_DOMAIN", spider.args.host)):
+                crawler.settings.set(name, value, priority="spider")
         return spider
 
     @property
@@ -54,24 +62,32 @@ class CableSpider(scrapy.Spider):
 
     async def start(self):
         a = self.args
-        self.logger.info("crawling %s: mode=%s since=%s until=%s max_pages=%s urls=%d", a.base_url, a.mode,
-                         a.since or "-", a.until or "-", a.max_pages or "all", len(a.urls))
+        self.logger.info("crawling %s: mode=%s since=%s until=%s max_pages=%s urls=%d render=%s", a.base_url,
+                         a.mode, a.since or "-", a.until or "-", a.max_pages or "all", len(a.urls),
+                         f"splash at {self.splash_url} ({','.join(a.render_pages)})" if self.splash_url else "none")
         if self.args.urls:
             for url in self.args.urls:
                 yield self.article_request(url)
             return
         yield self.index_request(self.index_url, page=1)
 
+    def request(self, url: str, kind: str, callback, meta: dict | None = None, **kwargs) -> scrapy.Request:
+        """A plain request, or a SplashRequest when this kind of page is rendered."""
+        meta = {"page_kind": kind, **(meta or {})}
+        if self.splash_url and kind in self.args.render_pages:
+            return SplashRequest(url, callback, endpoint="execute", args=splash_args(self.settings, self.args.host),
+                                 splash_url=self.splash_url, errback=self.on_error, meta=meta, **kwargs)
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
+
     def index_request(self, url: str, page: int) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_index, errback=self.on_error,
-                              cb_kwargs={"page": page}, meta={"page_kind": "index"})
+        return self.request(url, "index", self.parse_index, cb_kwargs={"page": page})
 
     def article_request(self, url: str, entry: ListingEntry | None = None) -> scrapy.Request:
         # Canonical URL: tracking-parameter and #fragment variants hit the dupefilter.
-        meta = {"page_kind": "article"}
+        meta = {}
         if entry is not None:
             meta["listing"] = {"url": canonical_url(entry.url), "signature": entry.signature}
-        return scrapy.Request(canonical_url(url), callback=self.parse_article, errback=self.on_error, meta=meta)
+        return self.request(canonical_url(url), "article", self.parse_article, meta=meta)
 
     def skip_reason(self, entry: ListingEntry) -> str | None:
         """Why an index entry needs no request, or None to fetch it."""
@@ -181,6 +197,18 @@ class CableSpider(scrapy.Spider):
             return
         yield item
 
+    def splash_failure(self, reason: str, response) -> str:
+        """When Splash itself failed (no answer, or an error of its own), the reason names it
+        and the error, and the log says so once. A page's own HTTP error passes unchanged."""
+        detail = splash_error(response.body) if response is not None else None
+        if response is not None and detail is None:
+            return reason  # the page's status, passed through by the Lua script
+        reason = f"Splash at {self.splash_url}: {reason}" + (f" ({detail})" if detail else "")
+        if reason not in self.splash_errors_seen:
+            self.splash_errors_seen.add(reason)
+            self.logger.error("rendering failed: %s", reason)
+        return reason
+
     def on_error(self, failure):
         """HTTP errors, timeouts, DNS and connection failures: recorded, never silent."""
         request = failure.request
@@ -195,6 +223,9 @@ class CableSpider(scrapy.Spider):
             reason += f" (gave up after {retries} retries)"
         # A failed redirect is reported under the URL the crawl asked for.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
+        if "splash" in request.meta:
+            url = request.meta["splash"].get("args", {}).get("url", url)
+            reason = self.splash_failure(reason, response)
         kind = request.meta.get("page_kind", "page")
         self.crawler.stats.inc_value(f"cable/failed_{kind}_pages")
         self.logger.error("giving up on %s page %s: %s", kind, url, reason)
