@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: crawl demo test bench clean
+.PHONY: crawl demo test bench splash clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,5 +29,10 @@ test: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py
 
+## splash: install Splash 3.5 (Debian packages, needs root) and start it on 127.0.0.1:8050
+splash:
+	bash scripts/splash.sh start 8050
+
 clean:
-	rm -rf $(VENV) .pytest_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache *.egg-info build .hypothesis
+	-bash scripts/splash.sh stop

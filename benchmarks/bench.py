@@ -87,14 +87,53 @@ def bench_crawl(rounds: int, articles: int) -> None:
     print(f"crawl: peak RSS of a crawl process: {rss:.0f} MiB")
 
 
+def bench_splash(articles: int) -> None:
+    """The same crawl with and without Splash (a real Splash started by scripts/splash.sh)."""
+    import os
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run_dir = tempfile.mkdtemp(prefix="bench-splash-")
+    env = {**os.environ, "SPLASH_RUN_DIR": run_dir}
+    subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "start", str(port)], check=True, env=env)
+    site_root = Path(tempfile.mkdtemp(prefix="bench-site-"))
+    grow_site(site_root, articles)
+    try:
+        with FPSite(site_dir=site_root) as site:
+            for render in ("none", "splash"):
+                with tempfile.TemporaryDirectory() as out:
+                    command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
+                               "-a", f"render={render}", "-a", "mode=full",
+                               "-s", f"SPLASH_URL=http://127.0.0.1:{port}", "-s", "CABLE_SPLASH_WAIT=0.5",
+                               "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={out}/state",
+                               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"]
+                    before = len(site.requests)
+                    start = time.perf_counter()
+                    subprocess.run(command, cwd=REPO, check=False, capture_output=True)
+                    elapsed = time.perf_counter() - start
+                    pages = len(site.requests) - before
+                    items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
+                    print(f"render={render}: {pages} pages, {items} articles in {elapsed:.1f}s -> "
+                          f"{pages / elapsed:.1f} pages/s (CABLE_SPLASH_WAIT=0.5)")
+    finally:
+        subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "stop"], env=env, check=False)
+        shutil.rmtree(site_root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--articles", type=int, default=1000, help="article pages on the crawl benchmark site")
+    parser.add_argument("--splash", type=int, default=0, metavar="N",
+                        help="also crawl N articles with and without Splash (installs it: scripts/splash.sh)")
     options = parser.parse_args()
     print(json.dumps({"python": sys.version.split()[0]}))
     bench_parser(options.rounds * 4)
     bench_crawl(options.rounds, options.articles)
+    if options.splash:
+        bench_splash(options.splash)
 
 
 if __name__ == "__main__":

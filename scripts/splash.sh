@@ -13,11 +13,13 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
-SPLASH_HOME="${SPLASH_HOME:-$HERE/.splash}"
+SPLASH_HOME="${SPLASH_HOME:-$HERE/.splash}"       # the venv
+SPLASH_RUN_DIR="${SPLASH_RUN_DIR:-$SPLASH_HOME}"   # pid, port and log of a running Splash
 VENV="$SPLASH_HOME/venv"
-PIDFILE="$SPLASH_HOME/splash.pid"
-LOG="$SPLASH_HOME/splash.log"
-PORT_FILE="$SPLASH_HOME/port"
+PIDFILE="$SPLASH_RUN_DIR/splash.pid"
+LOG="$SPLASH_RUN_DIR/splash.log"
+PORT_FILE="$SPLASH_RUN_DIR/port"
+CANNOT_INSTALL=3  # exit status when Debian packages cannot be installed here (tests skip on it)
 DEBIAN_PACKAGES=(python3-pyqt5.qtwebkit python3-pyqt5.qtwebengine python3-qt5reactor python3-twisted
                  python3-lupa python3-psutil python3-pil python3-venv xvfb xauth)
 
@@ -31,10 +33,16 @@ install() {
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
     done
     if [ ${#missing[@]} -gt 0 ]; then
+        if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
+            echo "splash: cannot install Debian packages here (needs apt-get as root): ${missing[*]}" >&2
+            exit $CANNOT_INSTALL
+        fi
         echo "splash: installing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+            echo "splash: apt-get could not install: ${missing[*]}" >&2
+            exit $CANNOT_INSTALL
+        fi
     fi
     mkdir -p "$SPLASH_HOME"
     /usr/bin/python3 -m venv --system-site-packages "$VENV"
@@ -49,7 +57,7 @@ start() {
         return
     fi
     [ -x "$VENV/bin/python" ] || install
-    mkdir -p "$SPLASH_HOME"
+    mkdir -p "$SPLASH_RUN_DIR"
     # setsid: its own process group, so `stop` ends xvfb-run, Xvfb and Splash together.
     # scripts/splash_server.py: Splash's own server, with fixes for current Python and PyQt5.
     QTWEBENGINE_DISABLE_SANDBOX=1 setsid xvfb-run -a "$VENV/bin/python" "$HERE/scripts/splash_server.py" \
