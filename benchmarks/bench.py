@@ -70,7 +70,8 @@ def bench_crawl(rounds: int, articles: int) -> None:
         for n in range(1, rounds + 1):
             with tempfile.TemporaryDirectory() as out:
                 command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
-                           "-s", f"CABLE_OUTPUT_DIR={out}", "-s", "AUTOTHROTTLE_ENABLED=False",
+                           "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={out}/state",
+                           "-s", "AUTOTHROTTLE_ENABLED=False",
                            "-s", "LOG_LEVEL=WARNING", "-s", "STATS_DUMP=False"]
                 before = len(site.requests)
                 start = time.perf_counter()

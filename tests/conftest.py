@@ -73,3 +73,13 @@ def crawl(tmp_path):
     def run(*args: str, **kwargs) -> CrawlResult:
         return scrapy_crawl(tmp_path / "output", *args, **kwargs)
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_stays_clean():
+    """Tests write only under tmp: never into the repository's output/ or state/."""
+    def contents():
+        return {p for d in ("output", "state") for p in (REPO / d).rglob("*") if p.name != ".gitkeep"}
+    before = contents()
+    yield
+    assert contents() == before, f"tests wrote into the repository: {sorted(map(str, contents() - before))}"

@@ -6,15 +6,18 @@ to `scrapy crawl cable` (e.g. `-a since=2016-01-01`).
 
 import subprocess
 import sys
+import tempfile
 
 from fpsite import FPSite
 
 
 def main(argv: list[str]) -> int:
-    with FPSite() as site:
+    # A crawl state of its own: every demo writes the whole site again, and the
+    # crawl state of real crawls (state/) never learns about 127.0.0.1 URLs.
+    with FPSite() as site, tempfile.TemporaryDirectory(prefix="cable-demo-state-") as state:
         print(f"demo: fixture site at {site.url}", flush=True)
         command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
-                   "-s", "AUTOTHROTTLE_START_DELAY=0", *argv]
+                   "-s", "AUTOTHROTTLE_START_DELAY=0", "-s", f"CABLE_STATE_DIR={state}", *argv]
         return subprocess.call(command)
 
 

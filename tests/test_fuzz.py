@@ -479,7 +479,9 @@ def test_fixture_pages_found():
 
 @pytest.fixture(scope="module")
 def spider(tmp_path_factory):
-    crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(tmp_path_factory.mktemp("fuzz-state"))})
+    work = tmp_path_factory.mktemp("fuzz-state")
+    # Output too: index-page rejects (over-long or off-site next links) write the rejects file.
+    crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(work), "CABLE_OUTPUT_DIR": str(work / "output")})
     spider = CableSpider.from_crawler(crawler)
     yield spider
     spider.state_db.close()

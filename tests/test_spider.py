@@ -24,7 +24,8 @@ INSIDER_PAGE = b"""<!DOCTYPE html><html><head><meta charset="utf-8">
 @pytest.fixture
 def spider(tmp_path):
     def make(**kwargs) -> CableSpider:
-        crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(tmp_path / "state")})
+        crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(tmp_path / "state"),
+                                            "CABLE_OUTPUT_DIR": str(tmp_path / "output")})
         return CableSpider.from_crawler(crawler, **kwargs)
     return make
 
