@@ -7,10 +7,10 @@ the loaders, validating/deduplicating/writing in the pipelines.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import scrapy
 from scrapy_splash import SplashRequest
-
-from datetime import date, timedelta
 
 from .. import ledger, rejects, state
 from ..args import parse_args
@@ -125,15 +125,15 @@ class CableSpider(scrapy.Spider):
             rejects.for_crawler(self.crawler).add(response.url, "page_failure", [reason],
                                                   {"url": response.url, "status": response.status})
             listing = ListingPage(entries=listing.entries[:limit], next_url=listing.next_url)
-        skipped = []
+        on_site = [e for e in listing.entries if self.on_site(e.url)]
         for entry in listing.entries:
-            if not self.on_site(entry.url):
+            if entry not in on_site:
                 # A column entry that points off the site (or is no URL) is never followed.
                 self.crawler.stats.inc_value("cable/index_entries_offsite")
                 self.logger.warning("index page %s: entry %r is not on %s: not followed",
                                     response.url, entry.url, self.args.base_url)
-                skipped.append(entry)
-                continue
+        skipped = []
+        for entry in on_site:
             if not self.args.in_window(entry.published):
                 self.crawler.stats.inc_value("cable/index_entries_outside_window")
                 continue
@@ -147,7 +147,7 @@ class CableSpider(scrapy.Spider):
         since = self.args.since
         all_older = since is not None and listing.entries and all(
             e.published is not None and e.published < since for e in listing.entries)
-        all_known = bool(listing.entries) and len(skipped) == len(listing.entries)
+        all_known = bool(on_site) and len(skipped) == len(on_site)
         if all_older:
             self.logger.info("index page %d is older than since=%s: stop paging", page, since)
         elif all_known:
