@@ -61,13 +61,18 @@ def clean_text(value: str | None) -> str:
     mis-decoded text), so clean_text(clean_text(x)) == clean_text(x)."""
     if value is None:
         return ""
-    text = str(value)
-    for _ in range(4):
-        cleaned = _clean_once(text)
-        if cleaned == text:
+    return fixed_point(_clean_once, str(value))
+
+
+def fixed_point(step, value: str, limit: int = 4) -> str:
+    """Applies `step` until the value stops changing (at most `limit` times), so
+    that a normalization is idempotent even where one pass leaves more to do."""
+    for _ in range(limit):
+        changed = step(value)
+        if changed == value:
             break
-        text = cleaned
-    return text
+        value = changed
+    return value
 
 
 def html_to_text(value: str | None) -> str:
@@ -261,13 +266,7 @@ def canonical_url(url: str) -> str:
     whether a result can be requested."""
     text = clean_text(url)
     try:
-        current = safe_url_string(text)
-        for _ in range(4):
-            cleaned = _canonical_once(current)
-            if cleaned == current:
-                break
-            current = cleaned
-        return current
+        return fixed_point(_canonical_once, safe_url_string(text))
     except ValueError:
         return text.split("#", 1)[0]
 
