@@ -9,9 +9,19 @@ whole fix. Remove this module when a scrapy-splash release catches up.
   spider)`, now `Downloader.get_slot_key(request)`.
 """
 
+import warnings
+
 import scrapy.utils.url
 import w3lib.url
 from scrapy.core.downloader import Downloader
+from scrapy.exceptions import ScrapyDeprecationWarning
+
+# The deprecations these third-party releases trigger on every run (their middlewares
+# take a `spider` argument; Spidermon's runner calls Spider.log()): not the operator's
+# to act on, so they stay out of the crawl log. Ours are still shown.
+warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning,
+                        message=r"(Splash\w*Middleware\.process_\w+\(\) requires a spider argument"
+                                r"|Spider\.log\(\) is deprecated)")
 
 if not hasattr(scrapy.utils.url, "canonicalize_url"):
     scrapy.utils.url.canonicalize_url = w3lib.url.canonicalize_url
