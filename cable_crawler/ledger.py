@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .per_crawler import per_crawler
+
 
 @dataclass
 class Ledger:
@@ -48,7 +50,4 @@ class Ledger:
 
 
 def for_crawler(crawler) -> Ledger:
-    ledger = getattr(crawler, "_cable_ledger", None)
-    if ledger is None:
-        ledger = crawler._cable_ledger = Ledger()
-    return ledger
+    return per_crawler(crawler, "ledger", Ledger)

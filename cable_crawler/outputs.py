@@ -6,6 +6,7 @@ from pathlib import Path
 
 from . import resume
 from .jsonlines import utc_stamp
+from .state import state_path
 
 
 class OutputPathError(ValueError):
@@ -71,7 +72,7 @@ def check_settings(settings) -> None:
         if template:
             file_name(setting, template, "2000-01-01T00-00-00Z")
     check_writable("CABLE_OUTPUT_DIR", settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"]))
-    check_writable("CABLE_STATE_DIR", settings.get("CABLE_STATE_DIR") or "state")
+    check_writable("CABLE_STATE_DIR", state_path(settings).parent)
     if settings.get("JOBDIR"):
         check_writable("JOBDIR", settings.get("JOBDIR"))
 

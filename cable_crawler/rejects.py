@@ -11,6 +11,7 @@ from scrapy import signals
 
 from .jsonlines import AtomicJsonLinesFile
 from .outputs import keep_for_resume, output_path
+from .per_crawler import per_crawler
 
 
 def reason_key(reason: str) -> str:
@@ -57,7 +58,4 @@ class Rejects:
 
 
 def for_crawler(crawler) -> Rejects:
-    rejects = getattr(crawler, "_cable_rejects", None)
-    if rejects is None:
-        rejects = crawler._cable_rejects = Rejects(crawler)
-    return rejects
+    return per_crawler(crawler, "rejects", lambda: Rejects(crawler))

@@ -28,6 +28,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from .per_crawler import per_crawler
+
 logger = logging.getLogger(__name__)
 
 RUNNING_MARKER = "cable-running"
@@ -57,10 +59,7 @@ class Resume:
 
 
 def for_crawler(crawler) -> Resume:
-    resume = getattr(crawler, "_cable_resume", None)
-    if resume is None:
-        resume = crawler._cable_resume = Resume(crawler.settings.get("JOBDIR"))
-    return resume
+    return per_crawler(crawler, "resume", lambda: Resume(crawler.settings.get("JOBDIR")))
 
 
 class ResumeGuard:

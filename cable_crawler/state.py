@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .per_crawler import per_crawler
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -62,9 +64,6 @@ class CrawlState:
     def close(self) -> None:
         self.db.close()
 
-    def __len__(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-
     def get(self, article_id: str | None = None, url: str | None = None) -> Known | None:
         """The stored article with this id, or reached under this URL."""
         row = None
@@ -105,8 +104,4 @@ def state_path(settings) -> Path:
 
 def for_crawler(crawler) -> CrawlState:
     """One CrawlState per crawler, shared by the spider and the pipelines."""
-    state = getattr(crawler, "_cable_state", None)
-    if state is None:
-        state = CrawlState(state_path(crawler.settings))
-        crawler._cable_state = state
-    return state
+    return per_crawler(crawler, "state", lambda: CrawlState(state_path(crawler.settings)))
