@@ -63,26 +63,32 @@ def bench_parser(rounds: int) -> None:
     print(f"parser: peak Python memory for one pass: {peak / 1024 / 1024:.1f} MiB")
 
 
+def timed_crawl(site, *options: str) -> tuple[int, int, int, float]:
+    """One `scrapy crawl cable` against `site` with its own output and state:
+    (requests the site received, articles written, rejects, seconds)."""
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
+                   "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={out}/state",
+                   "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING", "-s", "STATS_DUMP=False",
+                   *options]
+        before = len(site.requests)
+        start = time.perf_counter()
+        subprocess.run(command, cwd=REPO, check=False, capture_output=True)
+        elapsed = time.perf_counter() - start
+        items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
+        rejects = sum(len(f.read_text().splitlines()) for f in Path(out).glob("rejects-*.jsonl"))
+        return len(site.requests) - before, items, rejects, elapsed
+
+
 def bench_crawl(rounds: int, articles: int) -> None:
     site_root = Path(tempfile.mkdtemp(prefix="bench-site-"))
     grow_site(site_root, articles)
     with FPSite(site_dir=site_root) as site:
         for n in range(1, rounds + 1):
-            with tempfile.TemporaryDirectory() as out:
-                command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
-                           "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={out}/state",
-                           "-s", "AUTOTHROTTLE_ENABLED=False",
-                           "-s", "LOG_LEVEL=WARNING", "-s", "STATS_DUMP=False"]
-                before = len(site.requests)
-                start = time.perf_counter()
-                subprocess.run(command, cwd=REPO, check=False, capture_output=True)
-                elapsed = time.perf_counter() - start
-                requests = len(site.requests) - before
-                items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
-                rejects = sum(len(f.read_text().splitlines()) for f in Path(out).glob("rejects-*.jsonl"))
-                print(f"crawl {n}: {requests} requests, {items} articles, {rejects} rejects in {elapsed:.2f}s "
-                      f"(process start included) -> {requests / elapsed:.1f} requests/s, "
-                      f"{items / elapsed:.1f} articles/s")
+            requests, items, rejects, elapsed = timed_crawl(site)
+            print(f"crawl {n}: {requests} requests, {items} articles, {rejects} rejects in {elapsed:.2f}s "
+                  f"(process start included) -> {requests / elapsed:.1f} requests/s, "
+                  f"{items / elapsed:.1f} articles/s")
     shutil.rmtree(site_root)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"crawl: peak RSS of a crawl process: {rss:.0f} MiB")
@@ -104,20 +110,11 @@ def bench_splash(articles: int) -> None:
     try:
         with FPSite(site_dir=site_root) as site:
             for render in ("none", "splash"):
-                with tempfile.TemporaryDirectory() as out:
-                    command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
-                               "-a", f"render={render}", "-a", "mode=full",
-                               "-s", f"SPLASH_URL=http://127.0.0.1:{port}", "-s", "CABLE_SPLASH_WAIT=0.5",
-                               "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={out}/state",
-                               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"]
-                    before = len(site.requests)
-                    start = time.perf_counter()
-                    subprocess.run(command, cwd=REPO, check=False, capture_output=True)
-                    elapsed = time.perf_counter() - start
-                    pages = len(site.requests) - before
-                    items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
-                    print(f"render={render}: {pages} pages, {items} articles in {elapsed:.1f}s -> "
-                          f"{pages / elapsed:.1f} pages/s (CABLE_SPLASH_WAIT=0.5)")
+                pages, items, _, elapsed = timed_crawl(
+                    site, "-a", f"render={render}", "-s", f"SPLASH_URL=http://127.0.0.1:{port}",
+                    "-s", "CABLE_SPLASH_WAIT=0.5")
+                print(f"render={render}: {pages} pages, {items} articles in {elapsed:.1f}s -> "
+                      f"{pages / elapsed:.1f} pages/s (CABLE_SPLASH_WAIT=0.5)")
     finally:
         subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "stop"], env=env, check=False)
         shutil.rmtree(site_root)
