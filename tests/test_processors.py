@@ -1,6 +1,6 @@
 """Table-driven tests for every normalization rule in cable_crawler.processors.
 
-Rows marked "seed" come from ../shared/seeds/000_746d469ef31f3483.txt, the text
+Rows marked "seed" come from tests/data/seed_000_746d469ef31f3483.txt, the text
 a naive scraper took from the real page of 2016-08-04.
 """
 
