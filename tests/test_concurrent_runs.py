@@ -1,0 +1,269 @@
+"""Two runs at once, a full disk, settings that would destroy output: real
+`scrapy crawl` processes against the loopback FP site. A crawl either writes
+every article exactly once into a published file, or fails loudly (one line,
+non-zero exit); it never loses or overwrites output silently."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cable_crawler.jsonlines import AtomicJsonLinesFile
+from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
+from fpsite import FPSite, grow_site
+
+pytestmark = pytest.mark.reliability
+
+TIMEOUT = 240  # hang guard for one crawl process
+
+
+@pytest.fixture
+def grown(tmp_path):
+    """A site of 30 distinct articles (2 index pages); the articles answer slowly
+    (0.1 s) so that a crawl is still running when a second one starts."""
+    root = tmp_path / "site"
+    grow_site(root, articles=30)
+    with FPSite(site_dir=root, article_delay=0.1) as site:
+        yield site
+
+
+def start(output_dir: Path, site, *args: str, settings: dict | None = None, **popen) -> subprocess.Popen:
+    command = crawl_command(output_dir, f"base_url={site.url}", "mode=full", *args, settings=settings)
+    return subprocess.Popen(command, cwd=REPO, env=crawl_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, **popen)
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str]:
+    try:
+        log, _ = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, log
+
+
+def published(output_dir: Path) -> dict[Path, list[dict]]:
+    return {path: [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+            for path in sorted(output_dir.glob("the-cable-*.jsonl"))}
+
+
+def error_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines() if "error:" in line]
+
+
+def assert_one_line_refusal(returncode: int, log: str, *expected: str) -> None:
+    assert returncode == 2, log[-3000:]
+    [line] = error_lines(log)
+    assert all(text in line for text in expected), line
+    assert "Traceback" not in log
+
+
+def wait_until(condition, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, f"the crawl ended before {what}"
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+# -- two runs at once ---------------------------------------------------------------------------------------
+
+def test_two_crawls_started_together_on_the_same_state_one_refuses_the_other_writes_everything_once(grown, tmp_path):
+    output = tmp_path / "output"  # crawl_command keeps the state beside it: same output and state dirs
+    first, second = start(output, grown), start(output, grown)
+    # Whichever takes the lock second must stop at once, while the other is still crawling.
+    deadline = time.monotonic() + TIMEOUT
+    while first.poll() is None and second.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    loser, winner = (first, second) if first.poll() is not None else (second, first)
+    assert winner.poll() is None, "both crawls ran to the end: nothing stopped the second one"
+    assert_one_line_refusal(*finish(loser), "in use by another crawl", "cable-state.sqlite3.lock")
+    returncode, log = finish(winner)
+    assert returncode == 0, log[-3000:]
+    [records] = published(output).values()
+    assert len(records) == 30 and max(Counter(r["id"] for r in records).values()) == 1
+    assert not list(output.glob("*.part"))
+
+
+def test_two_crawls_sharing_only_the_output_dir_write_separate_files(grown, tmp_path):
+    # Allowed: separate states are separate crawls. Started in the same second they get the
+    # same time stamp: each must still write a file of its own, never one shared .part.
+    output = tmp_path / "output"
+    runs = [start(output, grown, settings={"CABLE_STATE_DIR": tmp_path / name}) for name in ("state-a", "state-b")]
+    results = [finish(run) for run in runs]
+    assert [code for code, _ in results] == [0, 0], results[0][1][-2000:] + results[1][1][-2000:]
+    files = published(output)
+    assert len(files) == 2
+    for records in files.values():
+        assert len(records) == 30 and max(Counter(r["id"] for r in records).values()) == 1
+    assert not list(output.glob("*.part"))
+
+
+def test_same_jobdir_while_the_first_run_is_live_is_refused_and_the_first_completes(grown, tmp_path):
+    job = tmp_path / "job"
+    first_output, second_output = tmp_path / "a" / "output", tmp_path / "b" / "output"
+    first = start(first_output, grown, settings={"JOBDIR": job, "CONCURRENT_REQUESTS": 2})
+    try:
+        wait_until(lambda: list(first_output.glob("*.part")), first, "the first crawl wrote an article")
+        second = start(second_output, grown, settings={"JOBDIR": job})
+        assert_one_line_refusal(*finish(second), f"JOBDIR={str(job)!r}", "in use by another crawl")
+        assert first.poll() is None  # refused while the first one was running
+    finally:
+        returncode, log = finish(first)
+    assert returncode == 0, log[-3000:]
+    assert "was killed" not in log
+    [records] = published(first_output).values()
+    assert len(records) == 30 and max(Counter(r["id"] for r in records).values()) == 1
+    assert not second_output.exists() or not list(second_output.iterdir())
+
+
+def test_a_killed_run_is_still_recognised_as_killed_and_resumed(grown, tmp_path):
+    job, output = tmp_path / "job", tmp_path / "output"
+    first = start(output, grown, settings={"JOBDIR": job, "CONCURRENT_REQUESTS": 1})
+    try:
+        wait_until(lambda: any(p.read_text("utf-8").count("\n") >= 2 for p in output.glob("*.part")),
+                   first, "two articles were written")
+        first.send_signal(signal.SIGKILL)
+    finally:
+        finish(first)
+    returncode, log = finish(start(output, grown, settings={"JOBDIR": job}))
+    assert returncode == 0, log[-3000:]
+    assert "was killed: discarding its request queue" in log
+    [records] = published(output).values()
+    assert len(records) == 30 and max(Counter(r["id"] for r in records).values()) == 1
+
+
+# -- settings that would destroy output ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("CABLE_JSONL_FILE", "articles.jsonl", "must contain {stamp}"),
+    ("CABLE_JSONL_FILE", "{stamp.__class__}.jsonl", "only {stamp} can be used"),
+    ("CABLE_JSONL_FILE", "x-{0}-{stamp}.jsonl", "only {stamp} can be used"),
+    ("CABLE_JSONL_FILE", "x-{stamp!r}.jsonl", "only {stamp} can be used"),
+    ("CABLE_JSONL_FILE", "x-{stamp:>40}.jsonl", "only {stamp} can be used"),
+    ("CABLE_JSONL_FILE", "a\n{stamp}.jsonl", "must be a plain file name"),
+    ("CABLE_JSONL_FILE", ".x-{stamp}", "must be a plain file name"),
+    ("CABLE_REJECTS_FILE", ".x-{stamp}", "must be a plain file name"),
+    ("CABLE_REJECTS_FILE", "rejects.jsonl", "must contain {stamp}"),
+    ("CABLE_OUTPUT_DIR", "", "CABLE_OUTPUT_DIR must not be empty"),
+], ids=["no-stamp", "attribute", "positional", "conversion", "format-spec", "newline", "hidden",
+        "hidden-rejects", "no-stamp-rejects", "empty-output-dir"])
+def test_settings_that_could_replace_or_hide_output_are_refused_before_any_request(tmp_path, setting, value,
+                                                                                   message):
+    with FPSite() as site:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", settings={setting: value},
+                              timeout=TIMEOUT)
+        assert site.requests == []
+    assert_one_line_refusal(result.returncode, result.log, f"{setting}=", message)
+    assert not list(tmp_path.glob("**/*.jsonl*")) and not list(REPO.glob("*.jsonl*"))
+
+
+def test_a_corrupt_state_database_is_one_line_and_exit_2_before_any_request(tmp_path):
+    state = tmp_path / "state" / "cable-state.sqlite3"
+    state.parent.mkdir()
+    state.write_bytes(b"this is not a database\n" * 400)
+    with FPSite() as site:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", timeout=TIMEOUT)
+        assert site.requests == []
+    assert_one_line_refusal(result.returncode, result.log, str(state), "not a usable crawl state")
+    assert state.read_bytes() == b"this is not a database\n" * 400  # left as it was, for the operator
+
+
+# -- no-clobber publishing ----------------------------------------------------------------------------------
+
+def test_publishing_never_replaces_an_existing_file(tmp_path):
+    existing = tmp_path / "x.jsonl"
+    existing.write_text('{"earlier":1}\n')
+    out = AtomicJsonLinesFile(existing).claim()
+    out.write({"n": 1})
+    path = out.close()
+    assert path == tmp_path / "x-2.jsonl"
+    assert existing.read_text() == '{"earlier":1}\n'
+    assert path.read_text() == '{"n":1}\n' and not list(tmp_path.glob("*.part"))
+
+
+def test_publishing_onto_a_name_taken_meanwhile_picks_the_next_free_name(tmp_path):
+    out = AtomicJsonLinesFile(tmp_path / "x.jsonl").claim()
+    out.write({"n": 1})
+    (tmp_path / "x.jsonl").write_text("someone else's\n")  # appeared after the claim
+    assert out.close() == tmp_path / "x-2.jsonl"
+    assert (tmp_path / "x.jsonl").read_text() == "someone else's\n"
+
+
+def test_a_new_file_never_shares_a_part_file_with_another_writer(tmp_path):
+    first = AtomicJsonLinesFile(tmp_path / "x.jsonl").claim()
+    second = AtomicJsonLinesFile(tmp_path / "x.jsonl").claim()
+    first.write({"n": 1})
+    second.write({"n": 2})
+    assert {first.close().name, second.close().name} == {"x.jsonl", "x-2.jsonl"}
+    assert sorted(p.read_text() for p in tmp_path.glob("*.jsonl")) == ['{"n":1}\n', '{"n":2}\n']
+
+
+# -- a full disk --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tiny_disk():
+    """A 64 KiB tmpfs: the output of a 30-article crawl (about 200 KiB) cannot fit."""
+    mountpoint = Path(tempfile.mkdtemp(prefix="cable-full-disk-"))
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mountpoint)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        mountpoint.rmdir()
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=False)
+        mountpoint.rmdir()
+
+
+def limit_file_size():
+    # write() past the limit then fails with EFBIG instead of killing the process (SIGXFSZ).
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+def crashes(log: str) -> list[str]:
+    """The exceptions of the tracebacks in a log, except the failed checks Spidermon's report prints."""
+    ends = [next(line for line in chunk.splitlines() if line and not line.startswith(" "))
+            for chunk in log.split("Traceback (most recent call last):\n")[1:]]
+    return [end for end in ends if not end.startswith("AssertionError: ")]
+
+
+def assert_stopped_and_not_published(returncode: int, log: str, output: Path, state_dir: Path) -> None:
+    assert returncode == 1, log[-3000:]
+    assert crashes(log) == []
+    assert "(output_write_failed)" in log  # the crawl stopped, and says why
+    assert "output write failed" in log and "not published" in log
+    assert "monitor failed: Output/the output file was published" in log
+    assert "monitors: all passed" not in log
+    assert published(output) == {}
+    database = state_dir / "cable-state.sqlite3"
+    rows = sqlite3.connect(database).execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    assert rows == 0  # nothing recorded as written: the next run writes them all
+
+
+def test_a_full_disk_stops_the_crawl_and_fails_the_run(grown, tmp_path, tiny_disk):
+    output = tiny_disk / "output"
+    returncode, log = finish(start(output, grown, settings={"CABLE_STATE_DIR": tmp_path / "state"}))
+    assert "No space left on device" in log
+    assert_stopped_and_not_published(returncode, log, output, tmp_path / "state")
+
+
+def test_a_file_size_limit_stops_the_crawl_and_fails_the_run(grown, tmp_path):
+    output = tmp_path / "output"
+    # The limit is per file: the state database stays far below it, the output goes over.
+    returncode, log = finish(start(output, grown, preexec_fn=limit_file_size))
+    assert "File too large" in log
+    assert_stopped_and_not_published(returncode, log, output, tmp_path / "state")
