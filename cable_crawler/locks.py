@@ -25,10 +25,10 @@ def hold(lock_file: str | os.PathLike, what: str) -> None:
     """Takes the exclusive lock on `lock_file` for the rest of the process, or raises
     AlreadyLocked naming `what` and the process that holds it."""
     path = Path(lock_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = os.path.realpath(path)
     if key in _held:
         return
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+", encoding="utf-8")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

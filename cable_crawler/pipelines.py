@@ -83,7 +83,7 @@ class RevisionPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.state = state.for_writer(crawler)
+        self.state = state.for_crawler(crawler)
         self.unchanged: list[dict] = []  # their listing signature is stored at the end
 
     @classmethod
@@ -99,6 +99,7 @@ class RevisionPipeline:
         self.state.record([{**entry, **listings.get(entry["id"], {})} for entry in self.unchanged])
 
     def process_item(self, item, spider=None):
+        state.lock(self.crawler.settings)  # one crawl at a time records into a state (a no-op once held)
         known = self.state.get(item["id"], item["url"])
         if known is None:
             self.stats.inc_value("cable/articles_new")
@@ -135,7 +136,7 @@ class JsonLinesWriterPipeline:
         self.file: AtomicJsonLinesFile | None = None
         self.failed = False
         self.ledger = ledger.for_crawler(crawler)
-        self.state = state.for_writer(crawler)  # locked: one crawl at a time records into a state
+        self.state = state.for_crawler(crawler)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         closers(crawler).add(self.spider_closed)  # published before the monitors run
 
@@ -157,6 +158,7 @@ class JsonLinesWriterPipeline:
         if self.failed:
             self.crawler.stats.inc_value("cable/articles_not_written")
             raise DropItem(f"not written, the output file failed: {item['url']}", log_level="DEBUG")
+        state.lock(self.crawler.settings)  # one crawl at a time records into a state (a no-op once held)
         try:
             if self.file is None:
                 # Opened with the first article: a crawl that writes nothing leaves no empty file

@@ -109,7 +109,9 @@ class StateError(RuntimeError):
 
 def lock(settings) -> None:
     """Holds the crawl state for this process (locks.AlreadyLocked if another crawl does):
-    two crawls recording into one state would each take the other's articles as written."""
+    two crawls recording into one state would each take the other's articles as written.
+    Our `scrapy crawl` takes it before the crawl; the pipelines take it again with their
+    first item (a crawl run without our command), not when built: `scrapy parse` only reads."""
     path = state_path(settings)
     locks.hold(path.with_name(path.name + ".lock"), f"CABLE_STATE_DIR={str(path.parent)!r}")
 
@@ -130,12 +132,6 @@ def check(settings) -> None:
         raise StateError(f"CABLE_STATE_DIR={str(path.parent)!r}: {path} is not a usable crawl state database "
                          f"({result}); restore it from a backup, or move it aside to start a new state "
                          f"(the next crawl then writes every article again)")
-
-
-def for_writer(crawler) -> CrawlState:
-    """The crawler's CrawlState, for a component that records into it: locked first."""
-    lock(crawler.settings)
-    return for_crawler(crawler)
 
 
 def for_crawler(crawler) -> CrawlState:

@@ -5,6 +5,7 @@ non-zero exit); it never loses or overwrites output silently."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -18,9 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from cable_crawler import rejects
 from cable_crawler.jsonlines import AtomicJsonLinesFile
+from cable_crawler.pipelines import JsonLinesWriterPipeline
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import FPSite, grow_site
+from test_pipelines import article
 
 pytestmark = pytest.mark.reliability
 
@@ -180,6 +187,15 @@ def test_a_corrupt_state_database_is_one_line_and_exit_2_before_any_request(tmp_
     assert state.read_bytes() == b"this is not a database\n" * 400  # left as it was, for the operator
 
 
+def test_a_crawl_that_cannot_start_fails_with_scrapys_error_only(tmp_path):
+    # Scrapy fails before the crawler has stats; the command must not add a traceback of its own.
+    result = scrapy_crawl(tmp_path / "output", "base_url=http://127.0.0.1:9",
+                          settings={"STATS_CLASS": "no_such_module.Stats"}, timeout=TIMEOUT)
+    assert result.returncode == 1
+    assert crashes(result.log) == ["ModuleNotFoundError: No module named 'no_such_module'"]
+    assert "is not set yet" not in result.log
+
+
 # -- no-clobber publishing ----------------------------------------------------------------------------------
 
 def test_publishing_never_replaces_an_existing_file(tmp_path):
@@ -267,3 +283,45 @@ def test_a_file_size_limit_stops_the_crawl_and_fails_the_run(grown, tmp_path):
     returncode, log = finish(start(output, grown, preexec_fn=limit_file_size))
     assert "File too large" in log
     assert_stopped_and_not_published(returncode, log, output, tmp_path / "state")
+
+
+@pytest.fixture
+def crawler(tmp_path):
+    crawler = get_crawler(Spider, {"CABLE_OUTPUT_DIR": str(tmp_path / "output"),
+                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
+    crawler.spider = Spider(name="cable")
+    return crawler
+
+
+def failing(code: int):
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    return fail
+
+
+def test_a_rejects_file_that_cannot_be_written_fails_the_crawl_and_is_not_published(crawler, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(AtomicJsonLinesFile, "write", failing(errno.ENOSPC))
+    store = rejects.for_crawler(crawler)
+    store.add("http://127.0.0.1/a/", "page_failure", ["article page: HTTP 404"])
+    store.add("http://127.0.0.1/b/", "page_failure", ["article page: HTTP 404"])
+    stats = crawler.stats
+    assert stats.get_value("cable/rejects") == 2  # still counted, and in the summary
+    assert stats.get_value("cable/output_failed").startswith("cannot write the rejects file: ")
+    assert stats.get_value("cable/output_failed").endswith("No space left on device")
+    store.spider_closed(crawler.spider, "output_write_failed")
+    assert not list((tmp_path / "output").glob("rejects-*.jsonl"))
+    assert stats.get_value("cable/rejects_file").endswith("(NOT published: write failed)")
+
+
+def test_an_output_file_that_cannot_be_published_fails_the_crawl_and_records_nothing(crawler, tmp_path,
+                                                                                   monkeypatch):
+    pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
+    pipeline.process_item(article(), crawler.spider)
+    monkeypatch.setattr(os, "fsync", failing(errno.EIO))
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert crawler.stats.get_value("cable/output_failed").endswith("Input/output error")
+    assert not list((tmp_path / "output").glob("the-cable-*.jsonl"))
+    assert len(list((tmp_path / "output").glob("the-cable-*.jsonl.part"))) == 1  # kept, for the operator
+    database = tmp_path / "state" / "cable-state.sqlite3"
+    assert sqlite3.connect(database).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0
