@@ -90,8 +90,8 @@ def check_settings(settings) -> None:
     """Output and state settings, checked before a crawl starts (OutputPathError)."""
     if not str(settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])).strip():
         # Path("") is the current directory: output would land wherever the crawl was started.
-        raise OutputPathError("CABLE_OUTPUT_DIR='' : CABLE_OUTPUT_DIR must not be empty "
-                              "(to turn the output file off, set CABLE_JSONL_FILE='')")
+        raise OutputPathError("CABLE_OUTPUT_DIR='' must not be empty (it would mean the directory the crawl "
+                              "is started in; to turn the output file off, set CABLE_JSONL_FILE='')")
     for setting in ("CABLE_JSONL_FILE", "CABLE_REJECTS_FILE"):
         template = settings.get(setting, DEFAULT_FILES[setting])
         if template:

@@ -24,6 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from cable_crawler import rejects
 from cable_crawler.jsonlines import AtomicJsonLinesFile
+from cable_crawler.outputs import OutputPathError, file_name
 from cable_crawler.pipelines import JsonLinesWriterPipeline
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import FPSite, grow_site
@@ -88,16 +89,11 @@ def wait_until(condition, process: subprocess.Popen, what: str, timeout: float =
 
 def test_two_crawls_started_together_on_the_same_state_one_refuses_the_other_writes_everything_once(grown, tmp_path):
     output = tmp_path / "output"  # crawl_command keeps the state beside it: same output and state dirs
-    first, second = start(output, grown), start(output, grown)
-    # Whichever takes the lock second must stop at once, while the other is still crawling.
-    deadline = time.monotonic() + TIMEOUT
-    while first.poll() is None and second.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    loser, winner = (first, second) if first.poll() is not None else (second, first)
-    assert winner.poll() is None, "both crawls ran to the end: nothing stopped the second one"
-    assert_one_line_refusal(*finish(loser), "in use by another crawl", "cable-state.sqlite3.lock")
-    returncode, log = finish(winner)
-    assert returncode == 0, log[-3000:]
+    results = sorted(finish(run) for run in [start(output, grown), start(output, grown)])
+    [(winner_code, winner_log), (loser_code, loser_log)] = results
+    assert winner_code == 0, winner_log[-3000:]
+    assert_one_line_refusal(loser_code, loser_log, "in use by another crawl", "cable-state.sqlite3.lock")
+    assert grown.requests.count("/robots.txt") == 1  # the refused crawl sent no request at all
     [records] = published(output).values()
     assert len(records) == 30 and max(Counter(r["id"] for r in records).values()) == 1
     assert not list(output.glob("*.part"))
@@ -117,17 +113,19 @@ def test_two_crawls_sharing_only_the_output_dir_write_separate_files(grown, tmp_
     assert not list(output.glob("*.part"))
 
 
-def test_same_jobdir_while_the_first_run_is_live_is_refused_and_the_first_completes(grown, tmp_path):
+def test_same_jobdir_while_the_first_run_is_live_is_refused_and_the_first_completes(tmp_path):
+    grow_site(tmp_path / "site", articles=30)
     job = tmp_path / "job"
     first_output, second_output = tmp_path / "a" / "output", tmp_path / "b" / "output"
-    first = start(first_output, grown, settings={"JOBDIR": job, "CONCURRENT_REQUESTS": 2})
-    try:
-        wait_until(lambda: list(first_output.glob("*.part")), first, "the first crawl wrote an article")
-        second = start(second_output, grown, settings={"JOBDIR": job})
-        assert_one_line_refusal(*finish(second), f"JOBDIR={str(job)!r}", "in use by another crawl")
-        assert first.poll() is None  # refused while the first one was running
-    finally:
-        returncode, log = finish(first)
+    with FPSite(site_dir=tmp_path / "site", article_delay=0.5) as slow_site:  # the first run takes 15 s or more
+        first = start(first_output, slow_site, settings={"JOBDIR": job, "CONCURRENT_REQUESTS": 1})
+        try:
+            wait_until(lambda: list(first_output.glob("*.part")), first, "the first crawl wrote an article")
+            second = start(second_output, slow_site, settings={"JOBDIR": job})
+            assert_one_line_refusal(*finish(second), f"JOBDIR={str(job)!r}", "in use by another crawl")
+            assert first.poll() is None  # refused while the first one was running
+        finally:
+            returncode, log = finish(first)
     assert returncode == 0, log[-3000:]
     assert "was killed" not in log
     [records] = published(first_output).values()
@@ -163,7 +161,7 @@ def test_a_killed_run_is_still_recognised_as_killed_and_resumed(grown, tmp_path)
     ("CABLE_JSONL_FILE", ".x-{stamp}", "must be a plain file name"),
     ("CABLE_REJECTS_FILE", ".x-{stamp}", "must be a plain file name"),
     ("CABLE_REJECTS_FILE", "rejects.jsonl", "must contain {stamp}"),
-    ("CABLE_OUTPUT_DIR", "", "CABLE_OUTPUT_DIR must not be empty"),
+    ("CABLE_OUTPUT_DIR", "", "must not be empty"),
 ], ids=["no-stamp", "attribute", "positional", "conversion", "format-spec", "newline", "hidden",
         "hidden-rejects", "no-stamp-rejects", "empty-output-dir"])
 def test_settings_that_could_replace_or_hide_output_are_refused_before_any_request(tmp_path, setting, value,
@@ -194,6 +192,36 @@ def test_a_crawl_that_cannot_start_fails_with_scrapys_error_only(tmp_path):
     assert result.returncode == 1
     assert crashes(result.log) == ["ModuleNotFoundError: No module named 'no_such_module'"]
     assert "is not set yet" not in result.log
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("the-cable-{stamp}.jsonl", "the-cable-S.jsonl"),
+    ("{{literal}}-{stamp}", "{literal}-S"),
+    ("articles.jsonl", OutputPathError),   # the same name every run
+    ("{{stamp}}.jsonl", OutputPathError),  # braces, not the field
+    ("{stamp.__class__}", OutputPathError),
+    ("{stamp[0]}-x", OutputPathError),
+    ("{0}-{stamp}", OutputPathError),
+    ("{}-{stamp}", OutputPathError),
+    ("{stamp!s}", OutputPathError),
+    ("{stamp:>40}", OutputPathError),
+    ("{stamp", OutputPathError),
+    ("a\n{stamp}", OutputPathError),
+    ("a\r{stamp}", OutputPathError),
+    ("x-{stamp}\t", OutputPathError),
+    (" x-{stamp}", OutputPathError),
+    (".x-{stamp}", OutputPathError),
+    ("..{stamp}", OutputPathError),
+    ("a/{stamp}", OutputPathError),
+    ("a\\{stamp}", OutputPathError),
+    ("a\x00{stamp}", OutputPathError),
+])
+def test_file_name_templates(template, expected):
+    if expected is OutputPathError:
+        with pytest.raises(OutputPathError):
+            file_name("CABLE_JSONL_FILE", template, "S")
+    else:
+        assert file_name("CABLE_JSONL_FILE", template, "S") == expected
 
 
 # -- no-clobber publishing ----------------------------------------------------------------------------------
