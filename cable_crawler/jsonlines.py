@@ -4,10 +4,17 @@ Lines go to `<name>.part` and are flushed one by one, so a killed process
 leaves whole lines behind (at worst a torn last line, cut off when the file is
 reopened). close() fsyncs and renames to the final name, so a file under the
 final name is always complete.
+
+Nothing is ever overwritten: a new file claims its `.part` name exclusively
+(O_EXCL), and publishing links the `.part` to the final name (link() fails
+rather than replace an existing file). When a name is taken, by an earlier run
+or by another crawl started in the same second, the next free one is used:
+`name-2.jsonl`, `name-3.jsonl`, ...
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from datetime import datetime, timezone
@@ -37,18 +44,49 @@ def drop_torn_tail(path: Path) -> int:
         return len(data) - keep
 
 
+MAX_NAME_TRIES = 1000
+
+
+def free_names(path: Path):
+    """path, then path-2, path-3, ... (the suffix goes before the extension)."""
+    yield path
+    for number in range(2, MAX_NAME_TRIES + 1):
+        yield path.with_name(f"{path.stem}-{number}{path.suffix}")
+
+
+def part_of(path: Path) -> Path:
+    return path.with_name(path.name + ".part")
+
+
 class AtomicJsonLinesFile:
     def __init__(self, final_path: str | os.PathLike):
         self.final_path = Path(final_path)
-        self.part_path = self.final_path.with_name(self.final_path.name + ".part")
+        self.part_path = part_of(self.final_path)
         self.lines = 0
         self._handle = None
 
     def open(self) -> "AtomicJsonLinesFile":
+        """Continues the .part file (a resumed crawl), or starts it."""
         self.final_path.parent.mkdir(parents=True, exist_ok=True)
         drop_torn_tail(self.part_path)  # resuming after a crash: keep whole lines only
         self._handle = self.part_path.open("ab")
         return self
+
+    def claim(self) -> "AtomicJsonLinesFile":
+        """Starts a new file under the first name whose .part and final file both do
+        not exist; the .part is created exclusively, so no two writers ever share it."""
+        self.final_path.parent.mkdir(parents=True, exist_ok=True)
+        for candidate in free_names(self.final_path):
+            if candidate.exists():
+                continue
+            try:
+                descriptor = os.open(part_of(candidate), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            except FileExistsError:
+                continue
+            self.final_path, self.part_path = candidate, part_of(candidate)
+            self._handle = os.fdopen(descriptor, "ab")
+            return self
+        raise FileExistsError(errno.EEXIST, f"no free name after {MAX_NAME_TRIES} tries", str(self.final_path))
 
     def write(self, record: dict) -> None:
         if self._handle is None:
@@ -58,14 +96,46 @@ class AtomicJsonLinesFile:
         self.lines += 1
 
     def close(self, publish: bool = True) -> Path | None:
-        """Flush to disk; with publish, rename to the final name and return it."""
+        """Flush to disk; with publish, give the file its final name (the first free
+        one, see claim()) and return it. Raises OSError when the file could not be
+        written or published; the .part file is then left as it is."""
         if self._handle is None:
             return None
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        self._handle = None
+        handle, self._handle = self._handle, None
+        try:
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            handle.close()  # closes the descriptor even when the flush failed
         if not publish:
             return None
-        os.replace(self.part_path, self.final_path)
+        self.final_path = self._publish()
         return self.final_path
+
+    def _publish(self) -> Path:
+        for candidate in free_names(self.final_path):
+            try:
+                os.link(self.part_path, candidate)  # unlike rename(), never replaces an existing file
+            except FileExistsError:
+                continue
+            except OSError as error:
+                if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+                    raise
+                # A file system without hard links: rename, after checking that the name is free.
+                if candidate.exists():
+                    continue
+                os.rename(self.part_path, candidate)
+            else:
+                os.unlink(self.part_path)
+            _fsync_directory(candidate.parent)
+            return candidate
+        raise FileExistsError(errno.EEXIST, f"no free name after {MAX_NAME_TRIES} tries", str(self.final_path))
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Makes the new name durable (a crash right after close() keeps the published file)."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -9,7 +9,9 @@ Thresholds are settings, overridable with -s:
   SPIDERMON_MAX_ERRORS     ERROR log lines (default 25)
   SPIDERMON_EXPECTED_FINISH_REASONS  (default ["finished"])
 Written articles are re-validated by Spidermon's ItemValidationPipeline; any
-invalid one fails the run.
+invalid one fails the run. A crawl whose output file could not be written or
+published fails too (the files are published before the monitors run:
+outputs.PublishOutputs).
 """
 
 from __future__ import annotations
@@ -82,6 +84,18 @@ class WrittenItemsMonitor(CableMonitor):
         self.assertEqual(invalid, 0, msg=f"{invalid} written articles are invalid against the schema")
 
 
+@monitors.name("Output")
+class OutputMonitor(CableMonitor):
+    @monitors.name("the output file was published")
+    def test_output_published(self):
+        stats = self.data.stats
+        failed = stats.get("cable/output_failed")
+        self.assertFalse(failed, msg=f"the output was not published ({failed})")
+        written = stats.get("cable/articles_written", 0)
+        if written and not stats.get("cable/output_published") and not stats.get("cable/output_kept_for_resume"):
+            self.fail(f"{written} articles written but no output file was published")
+
+
 class RecordResults(Action):
     """Keeps the failed checks with their reasons in the stats ([] when all
     passed) and logs each failure as an error."""
@@ -105,6 +119,7 @@ class CrawlHealthSuite(MonitorSuite):
         ErrorCountMonitor,
         FinishReasonMonitor,
         WrittenItemsMonitor,
+        OutputMonitor,
     ]
     monitors_passed_actions = [RecordResults]
     monitors_failed_actions = [RecordResults]

@@ -1,12 +1,22 @@
-"""Where a crawl's files go: names, the shared time stamp, resume, boundaries."""
+"""Where a crawl's files go: names, the shared time stamp, resume, boundaries;
+and how they are closed, published, and what happens when writing fails."""
 
 from __future__ import annotations
 
+import logging
+import string
+import tempfile
 from pathlib import Path
 
+from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
+
 from . import resume
-from .jsonlines import utc_stamp
+from .jsonlines import AtomicJsonLinesFile, utc_stamp
+from .per_crawler import per_crawler
 from .state import state_path
+
+logger = logging.getLogger(__name__)
 
 
 class OutputPathError(ValueError):
@@ -41,15 +51,26 @@ def output_path(crawler, setting: str) -> Path | None:
 
 
 def file_name(setting: str, template: str, stamp: str) -> str:
-    """The file name a template gives: a plain name inside CABLE_OUTPUT_DIR, never
-    a path (no separators, no '..'); {stamp} is the only field. Nothing taken from
-    a page (slugs, titles) ever goes into a file name."""
+    """The file name a template gives: a plain, visible name inside CABLE_OUTPUT_DIR,
+    never a path (no separators, no '..', no control characters, no leading dot);
+    {stamp} is the only field, as is (no attribute, index, conversion or format
+    spec), and it is required: a fixed name would be the same file every run.
+    Nothing taken from a page (slugs, titles) ever goes into a file name."""
     try:
-        name = template.format(stamp=stamp)
-    except (KeyError, IndexError, ValueError) as error:
+        fields = [(field, conversion, spec) for _, field, spec, conversion in string.Formatter().parse(template)
+                  if field is not None]
+    except ValueError as error:
         raise OutputPathError(f"{setting}={template!r}: only {{stamp}} can be used ({error})") from None
-    if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
-        raise OutputPathError(f"{setting}={template!r} must be a plain file name inside CABLE_OUTPUT_DIR")
+    if any(field != "stamp" or conversion or spec for field, conversion, spec in fields):
+        raise OutputPathError(f"{setting}={template!r}: only {{stamp}} can be used, as is")
+    if not fields:
+        raise OutputPathError(f"{setting}={template!r} must contain {{stamp}}: "
+                              f"every crawl needs a file name of its own")
+    name = template.format(stamp=stamp)  # safe now: the only field is a plain {stamp}
+    if ("/" in name or "\\" in name or name.startswith(".") or not name.isprintable()
+            or name != name.strip()):
+        raise OutputPathError(f"{setting}={template!r} must be a plain file name inside CABLE_OUTPUT_DIR "
+                              f"(no separators, no leading dot, no control characters)")
     return name
 
 
@@ -58,15 +79,19 @@ def check_writable(setting: str, directory) -> None:
     path = Path(directory)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".cable-write-test-{utc_stamp()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # A probe of its own (mkstemp): crawls started together must not remove each other's.
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".cable-write-test-"):
+            pass
     except OSError as error:
         raise OutputPathError(f"{setting}={str(directory)!r} is not a writable directory ({error.strerror or error})") from None
 
 
 def check_settings(settings) -> None:
     """Output and state settings, checked before a crawl starts (OutputPathError)."""
+    if not str(settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])).strip():
+        # Path("") is the current directory: output would land wherever the crawl was started.
+        raise OutputPathError("CABLE_OUTPUT_DIR='' must not be empty (it would mean the directory the crawl "
+                              "is started in; to turn the output file off, set CABLE_JSONL_FILE='')")
     for setting in ("CABLE_JSONL_FILE", "CABLE_REJECTS_FILE"):
         template = settings.get(setting, DEFAULT_FILES[setting])
         if template:
@@ -80,3 +105,73 @@ def check_settings(settings) -> None:
 def keep_for_resume(crawler, reason: str) -> bool:
     """Under JOBDIR, a crawl that did not finish keeps its .part files for the resumed run."""
     return bool(crawler.settings.get("JOBDIR")) and reason != "finished"
+
+
+def open_file(crawler, setting: str) -> AtomicJsonLinesFile | None:
+    """This crawl's file for `setting` (None when turned off): the .part of the run a
+    JOBDIR crawl resumes, or a new file under a name no other file has (claim())."""
+    path = output_path(crawler, setting)
+    if path is None:
+        return None
+    job = resume.for_crawler(crawler)
+    output = AtomicJsonLinesFile(path)
+    if job.resumed and output.part_path.exists():
+        return output.open()
+    output.claim()
+    if output.final_path != path:
+        job.remember(setting, output.final_path)
+    return output
+
+
+def write_failed(crawler, path, error: Exception, what: str) -> None:
+    """A file of this crawl could not be written or published (ENOSPC, EIO, EFBIG...):
+    one clear line, the stat cable/output_failed, and the crawl stops (exit status 1,
+    see commands/crawl.py). Going on would fetch pages whose articles are lost."""
+    reason = f"{what}: {path}: {getattr(error, 'strerror', None) or error}"
+    stats = crawler.stats
+    if not stats.get_value("cable/output_failed"):
+        stats.set_value("cable/output_failed", reason)
+    logger.error("output write failed: %s; stopping the crawl, the file is not published", reason)
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not crawling (a pipeline driven by a unit test)
+        return
+    if engine.spider is not None:
+        # Scheduled, not awaited: closing waits for the item being processed, this one.
+        deferred_from_coro(engine.close_spider_async(reason="output_write_failed"))
+
+
+class Closers:
+    """The callbacks that close and publish this crawl's files at spider_closed.
+
+    Connected to spider_closed by PublishOutputs, an extension built before
+    Spidermon's: receivers run in the order they were connected, so the files are
+    published before the close monitors check them. (A pipeline's own
+    spider_closed receiver runs after the monitors: pipelines are built after
+    extensions.) Without the extension, the first file's registration connects it."""
+
+    def __init__(self, crawler):
+        self.callbacks = []
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def add(self, callback) -> None:
+        self.callbacks.append(callback)
+
+    def spider_closed(self, spider, reason):
+        for callback in self.callbacks:
+            callback(spider, reason)
+
+
+def closers(crawler) -> Closers:
+    return per_crawler(crawler, "closers", lambda: Closers(crawler))
+
+
+class PublishOutputs:
+    """Extension: publishes the crawl's files before the monitors run (see Closers)."""
+
+    def __init__(self, crawler):
+        closers(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
@@ -19,7 +20,7 @@ from scrapy.exceptions import DropItem
 from . import ledger, rejects, resume, state
 from .items import PageFailure
 from .jsonlines import AtomicJsonLinesFile
-from .outputs import keep_for_resume, output_path
+from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
 from .validation import problems, record
 
 
@@ -98,6 +99,7 @@ class RevisionPipeline:
         self.state.record([{**entry, **listings.get(entry["id"], {})} for entry in self.unchanged])
 
     def process_item(self, item, spider=None):
+        state.lock(self.crawler.settings)  # one crawl at a time records into a state (a no-op once held)
         known = self.state.get(item["id"], item["url"])
         if known is None:
             self.stats.inc_value("cable/articles_new")
@@ -123,14 +125,20 @@ class JsonLinesWriterPipeline:
     The file is published (renamed from .part) when the crawl finishes, or
     closes for any reason outside JOBDIR; then the crawl state records its
     lines in one transaction. Under JOBDIR a crawl that did not finish keeps
-    its .part file, and the resumed crawl appends to it."""
+    its .part file, and the resumed crawl appends to it.
+
+    A file that cannot be written (full disk, I/O error) stops the crawl and is
+    never published: the state records nothing from it, so the next run writes
+    those articles again (outputs.write_failed)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.file: AtomicJsonLinesFile | None = None
+        self.failed = False
         self.ledger = ledger.for_crawler(crawler)
+        self.state = state.for_crawler(crawler)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        closers(crawler).add(self.spider_closed)  # published before the monitors run
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -147,32 +155,54 @@ class JsonLinesWriterPipeline:
             spider.logger.info("resuming %s: %d articles already written", self.file.part_path, count)
 
     def process_item(self, item, spider=None):
-        if self.file is None:
-            # Opened with the first article: a crawl that writes nothing leaves no empty file
-            # (`scrapy parse`, an incremental run with nothing new).
-            path = output_path(self.crawler, "CABLE_JSONL_FILE")
-            if path is None:
-                return item
-            self.file = AtomicJsonLinesFile(path).open()
-            self.crawler.spider.logger.info("writing articles to %s", self.file.part_path)
-        line = record(item)
-        self.file.write(line)
+        if self.failed:
+            self.crawler.stats.inc_value("cable/articles_not_written")
+            raise DropItem(f"not written, the output file failed: {item['url']}", log_level="DEBUG")
+        state.lock(self.crawler.settings)  # one crawl at a time records into a state (a no-op once held)
+        try:
+            if self.file is None:
+                # Opened with the first article: a crawl that writes nothing leaves no empty file
+                # (`scrapy parse`, an incremental run with nothing new).
+                self.file = open_file(self.crawler, "CABLE_JSONL_FILE")
+                if self.file is None:
+                    return item
+                self.crawler.spider.logger.info("writing articles to %s", self.file.part_path)
+            line = record(item)
+            self.file.write(line)
+        except OSError as error:
+            self.failed = True
+            path = self.file.part_path if self.file else output_path(self.crawler, "CABLE_JSONL_FILE")
+            write_failed(self.crawler, path, error, "cannot write the output file")
+            self.crawler.stats.inc_value("cable/articles_not_written")
+            raise DropItem(f"not written: {item['url']}", log_level="DEBUG") from None
         self.ledger.add(line)
         self.crawler.stats.inc_value("cable/articles_written")
         return item
 
     def spider_closed(self, spider, reason):
         keep = keep_for_resume(self.crawler, reason)
+        stats = self.crawler.stats
         published = None
         if self.file is not None:
-            published = self.file.close(publish=not keep)
+            try:
+                published = self.file.close(publish=not keep and not self.failed)
+            except OSError as error:
+                self.failed = True
+                write_failed(self.crawler, self.file.part_path, error, "cannot publish the output file")
             if published:
-                self.crawler.stats.set_value("cable/output_file", str(published))
+                stats.set_value("cable/output_file", str(published))
+                stats.set_value("cable/output_published", str(published))
+            elif self.failed:
+                stats.set_value("cable/output_file", f"{self.file.part_path} (NOT published: write failed)")
             else:
-                self.crawler.stats.set_value("cable/output_file", f"{self.file.part_path} (kept for resume)")
-        if keep:
-            return  # the state is updated when the resumed crawl publishes the file
+                stats.set_value("cable/output_file", f"{self.file.part_path} (kept for resume)")
+                stats.set_value("cable/output_kept_for_resume", str(self.file.part_path))
+        if keep or self.failed:
+            return  # the state is updated when the resumed crawl publishes the file; never for a failed one
         records = [json.loads(line) for line in published.read_text("utf-8").splitlines()] if published else []
         for entry in records:
             entry.update(self.ledger.listings.get(entry["id"], {}))
-        state.for_crawler(self.crawler).record(records)
+        try:
+            self.state.record(records)
+        except sqlite3.Error as error:  # published, but the next run will not know: it writes them again
+            write_failed(self.crawler, self.state.path, error, f"cannot record {published} in the crawl state")

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from scrapy import signals
 
 from .jsonlines import AtomicJsonLinesFile
-from .outputs import keep_for_resume, output_path
+from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
 from .per_crawler import per_crawler
 
 
@@ -34,18 +34,23 @@ class Rejects:
     def __init__(self, crawler):
         self.crawler = crawler
         self.file: AtomicJsonLinesFile | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.failed = False
+        closers(crawler).add(self.spider_closed)  # published before the monitors run
 
     def add(self, url: str | None, kind: str, reasons: list[str], item: dict | None = None) -> None:
-        if self.file is None:
-            path = output_path(self.crawler, "CABLE_REJECTS_FILE")
-            self.file = AtomicJsonLinesFile(path).open() if path else None
-        if self.file is not None:
-            self.file.write({
-                "url": url, "kind": kind, "reasons": reasons,
-                "rejected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-                "item": item or {},
-            })
+        try:
+            if self.file is None and not self.failed:
+                self.file = open_file(self.crawler, "CABLE_REJECTS_FILE")
+            if self.file is not None and not self.failed:
+                self.file.write({
+                    "url": url, "kind": kind, "reasons": reasons,
+                    "rejected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                    "item": item or {},
+                })
+        except OSError as error:  # a reject that cannot be written is a lost report: stop
+            self.failed = True
+            path = self.file.part_path if self.file else output_path(self.crawler, "CABLE_REJECTS_FILE")
+            write_failed(self.crawler, path, error, "cannot write the rejects file")
         stats = self.crawler.stats
         stats.inc_value("cable/rejects")
         for reason in reasons:
@@ -53,8 +58,14 @@ class Rejects:
 
     def spider_closed(self, spider, reason):
         if self.file is not None:
-            path = self.file.close(publish=not keep_for_resume(self.crawler, reason))
-            self.crawler.stats.set_value("cable/rejects_file", str(path or self.file.part_path))
+            path = None
+            try:
+                path = self.file.close(publish=not keep_for_resume(self.crawler, reason) and not self.failed)
+            except OSError as error:
+                self.failed = True
+                write_failed(self.crawler, self.file.part_path, error, "cannot publish the rejects file")
+            suffix = " (NOT published: write failed)" if self.failed else ""
+            self.crawler.stats.set_value("cable/rejects_file", f"{path or self.file.part_path}{suffix}")
 
 
 def for_crawler(crawler) -> Rejects:

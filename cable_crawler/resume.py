@@ -13,6 +13,10 @@ things it does not cover, added here:
   flight. A marker file tells a killed run from a paused one; after a kill the
   stale queue and seen-set are discarded and the crawl walks the column index
   again, skipping what the output file already holds.
+- Two runs on one JOBDIR. A crawl holds an OS lock on JOBDIR/cable.lock for its
+  whole life (locks.py), and reads the marker only once it holds the lock: a
+  marker left behind means that run is gone (killed), and a run still alive
+  keeps the lock, so a second crawl is refused instead of taking it for killed.
 
 After a crawl that finished, the JOBDIR is emptied so that the next scheduled
 run with the same JOBDIR starts afresh.
@@ -28,11 +32,13 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from . import locks
 from .per_crawler import per_crawler
 
 logger = logging.getLogger(__name__)
 
 RUNNING_MARKER = "cable-running"
+LOCK_FILE = "cable.lock"
 OUTPUT_PATHS = "cable-output.json"
 SCRAPY_JOB_FILES = ("requests.seen", "requests.queue", "spider.state")
 
@@ -44,6 +50,7 @@ class Resume:
         self.resumed = False
         self.killed = False
         if self.jobdir is not None:
+            lock(self.jobdir)  # before the marker is read: a live run's marker must not look like a killed run's
             paths_file = self.jobdir / OUTPUT_PATHS
             if paths_file.exists():
                 self.paths = json.loads(paths_file.read_text("utf-8"))
@@ -56,6 +63,11 @@ class Resume:
         if self.jobdir is not None:
             self.jobdir.mkdir(parents=True, exist_ok=True)
             (self.jobdir / OUTPUT_PATHS).write_text(json.dumps(self.paths), "utf-8")
+
+
+def lock(jobdir) -> None:
+    """Holds JOBDIR for this process (locks.AlreadyLocked while another crawl runs in it)."""
+    locks.hold(Path(jobdir) / LOCK_FILE, f"JOBDIR={str(jobdir)!r}")
 
 
 def for_crawler(crawler) -> Resume:

@@ -86,6 +86,8 @@ EXTENSIONS = {
     "cable_crawler.redact.RedactSecrets": -1000,
     "cable_crawler.summary.CrawlSummary": 500,
     "cable_crawler.resume.ResumeGuard": 0,
+    # Before Spidermon: closes and publishes the output files before the close monitors check them.
+    "cable_crawler.outputs.PublishOutputs": 100,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import locks
 from .per_crawler import per_crawler
 
 SCHEMA = """
@@ -100,6 +101,37 @@ class CrawlState:
 
 def state_path(settings) -> Path:
     return Path(settings.get("CABLE_STATE_DIR") or "state") / "cable-state.sqlite3"
+
+
+class StateError(RuntimeError):
+    """A crawl state database that cannot be used (corrupt, not SQLite)."""
+
+
+def lock(settings) -> None:
+    """Holds the crawl state for this process (locks.AlreadyLocked if another crawl does):
+    two crawls recording into one state would each take the other's articles as written.
+    Our `scrapy crawl` takes it before the crawl; the pipelines take it again with their
+    first item (a crawl run without our command), not when built: `scrapy parse` only reads."""
+    path = state_path(settings)
+    locks.hold(path.with_name(path.name + ".lock"), f"CABLE_STATE_DIR={str(path.parent)!r}")
+
+
+def check(settings) -> None:
+    """Opens the state database and checks it (StateError), so that a damaged one
+    stops the crawl before any request rather than midway or at the end."""
+    path = state_path(settings)
+    try:
+        crawl_state = CrawlState(path)
+        try:
+            result = crawl_state.db.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            crawl_state.close()
+    except sqlite3.Error as error:
+        result = str(error)
+    if result != "ok":
+        raise StateError(f"CABLE_STATE_DIR={str(path.parent)!r}: {path} is not a usable crawl state database "
+                         f"({result}); restore it from a backup, or move it aside to start a new state "
+                         f"(the next crawl then writes every article again)")
 
 
 def for_crawler(crawler) -> CrawlState:

@@ -50,6 +50,10 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
     ]
     lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
+    if stats.get("cable/output_failed"):
+        not_written = stats.get("cable/articles_not_written", 0)
+        lines.append(f"  OUTPUT NOT PUBLISHED: {stats['cable/output_failed']}"
+                     f" ({not_written} articles not written): exit status 1")
     failed = stats.get("cable/monitors_failed")
     if failed:
         lines.append(f"  MONITORS FAILED ({len(failed)}): exit status 1")
