@@ -226,6 +226,35 @@ def iso_datetime(value) -> str | None:
     return parsed.replace(microsecond=0).isoformat()
 
 
+# Plausible publication dates. Foreign Policy was founded in 1970 (a print magazine; the
+# website's own posts start in the 2000s, The Cable's in 2009): no FP page is older, so
+# 1900 or 0001 is a template's placeholder or a forgery. The upper bound is the crawl's
+# clock plus two days, for time zones and scheduled posts.
+EARLIEST_DATE = date(1970, 1, 1)
+FUTURE_SLACK_DAYS = 2
+
+
+def implausible_date(value, now: datetime) -> str | None:
+    """Why an ISO date is no plausible FP date at crawl time `now`, or None. Compares
+    the value's own calendar date: no time-zone arithmetic to overflow near year 1 or 9999."""
+    parsed = parse_datetime(value)
+    if parsed is None:
+        return None
+    if parsed.date() < EARLIEST_DATE:
+        return f"is before {EARLIEST_DATE} (Foreign Policy did not exist)"
+    if (parsed.date() - now.date()).days > FUTURE_SLACK_DAYS:
+        return f"is after the crawl's clock ({now.date()} + {FUTURE_SLACK_DAYS} days)"
+    return None
+
+
+def first_plausible_date(candidates: list, now: datetime | None = None) -> str | None:
+    """The first candidate date that is plausible (see implausible_date); when none is,
+    the first one, so that validation rejects the article and says why."""
+    now = now or datetime.now(timezone.utc)
+    candidates = [c for c in candidates if c]
+    return next((c for c in candidates if implausible_date(c, now) is None), candidates[0] if candidates else None)
+
+
 _URL_DATE_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>[01]\d)/(?P<d>[0-3]\d)/")
 
 

@@ -196,9 +196,13 @@ HOSTILE_TEXT = {
     "/2021/06/11/long-author-name/": page("Long author name", ["Body of the long-name page."], 7002,
                                           byline=f"<a href='/author/x/' rel='author' class='author'>{LONG_NAME}</a>"),
     "/2021/06/12/ten-megabyte-line/": page("Ten megabyte line", [TEN_MB_LINE], 7003),
-    "/2021/06/13/year-2999/": page("Year 2999", ["Body of the 2999 page."], 7004, published="2999-01-01"),
-    "/2021/06/14/year-1900/": page("Year 1900", ["Body of the 1900 page."], 7005, published="1900-01-01"),
-    "/2021/06/15/year-0001/": page("Year 0001", ["Body of the 0001 page."], 7006, published="0001-01-01"),
+    # The only date on the page is implausible (no date in the URL either): rejected.
+    "/undated/year-2999/": page("Year 2999", ["Body of the 2999 page."], 7004, published="2999-01-01"),
+    "/undated/year-1900/": page("Year 1900", ["Body of the 1900 page."], 7005, published="1900-01-01"),
+    "/undated/year-0001/": page("Year 0001", ["Body of the 0001 page."], 7006, published="0001-01-01"),
+    # A placeholder date beside a real one (here the URL's): the plausible one is used.
+    "/2021/06/13/placeholder-date/": page("Placeholder date", ["Body of the placeholder page."], 7008,
+                                          published="0001-01-01"),
     "/2021/06/16/bidi-headline/": page("Safe \u202egnp.exe headline", ["Body of the bidi page."], 7007),
 }
 
@@ -237,14 +241,19 @@ def test_over_long_fields_are_rejected_with_the_field_and_its_length(hostile_tex
 
 
 @pytest.mark.parametrize("path, reason", [
-    ("/2021/06/13/year-2999/", "published_at: 2999-01-01T00:00:00+00:00 is after the crawl's clock"),
-    ("/2021/06/14/year-1900/", "published_at: 1900-01-01T00:00:00+00:00 is before 1970-01-01"),
-    ("/2021/06/15/year-0001/", "published_at: 0001-01-01T00:00:00+00:00 is before 1970-01-01"),
+    ("/undated/year-2999/", "published_at: 2999-01-01T00:00:00+00:00 is after the crawl's clock"),
+    ("/undated/year-1900/", "published_at: 1900-01-01T00:00:00+00:00 is before 1970-01-01"),
+    ("/undated/year-0001/", "published_at: 0001-01-01T00:00:00+00:00 is before 1970-01-01"),
 ])
 def test_implausible_dates_are_rejected(hostile_text_crawl, path, reason):
     records, rejects, _ = hostile_text_crawl
     assert path not in records
     assert any(r.startswith(reason) for r in rejects[path]["reasons"]), rejects[path]["reasons"]
+
+
+def test_a_placeholder_date_gives_way_to_a_plausible_one(hostile_text_crawl):
+    records, _, _ = hostile_text_crawl
+    assert records["/2021/06/13/placeholder-date/"]["published_at"] == "2021-06-13T00:00:00+00:00"
 
 
 def test_bidi_controls_are_stripped_from_the_headline(hostile_text_crawl):

@@ -137,6 +137,38 @@ def test_iso_datetime(raw, expected):
     assert p.iso_datetime(raw) == expected
 
 
+CLOCK = p.parse_datetime("2026-11-25T12:00:00+00:00")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2021-06-02T10:00:00+00:00", None),
+    ("1970-01-01T00:00:00+00:00", None),                            # FP's founding year
+    ("2026-11-27T23:59:59-05:00", None),                            # within the 2 days' slack
+    ("2026-11-28T00:00:00+00:00", "is after the crawl's clock (2026-11-25 + 2 days)"),
+    ("2999-01-01T00:00:00+00:00", "is after the crawl's clock (2026-11-25 + 2 days)"),
+    ("9999-12-31T23:00:00-05:00", "is after the crawl's clock (2026-11-25 + 2 days)"),  # no overflow
+    ("1969-12-31T23:59:59+00:00", "is before 1970-01-01 (Foreign Policy did not exist)"),
+    ("1900-01-01T00:00:00+00:00", "is before 1970-01-01 (Foreign Policy did not exist)"),
+    ("0001-01-01T00:00:00+05:00", "is before 1970-01-01 (Foreign Policy did not exist)"),  # no overflow
+    (None, None),
+    ("not a date", None),                                           # malformed: the schema says so
+])
+def test_implausible_date(value, expected):
+    assert p.implausible_date(value, CLOCK) == expected
+
+
+@pytest.mark.parametrize("candidates, expected", [
+    (["2021-06-02T10:00:00+00:00", "2021-06-03T00:00:00+00:00"], "2021-06-02T10:00:00+00:00"),
+    (["0001-01-01T00:00:00+00:00", "2021-06-02T10:00:00+00:00"], "2021-06-02T10:00:00+00:00"),  # placeholder skipped
+    (["2999-01-01T00:00:00+00:00", None, "2021-06-02T10:00:00+00:00"], "2021-06-02T10:00:00+00:00"),
+    (["2999-01-01T00:00:00+00:00", "1900-01-01T00:00:00+00:00"], "2999-01-01T00:00:00+00:00"),  # none: validation says why
+    ([], None),
+    ([None], None),
+])
+def test_first_plausible_date(candidates, expected):
+    assert p.first_plausible_date(candidates, CLOCK) == expected
+
+
 @pytest.mark.parametrize("url, expected", [
     ("https://foreignpolicy.com/2016/08/04/un-nears-deal/", True),
     ("https://foreignpolicy.com/2016/08/04/un-nears-deal", True),
