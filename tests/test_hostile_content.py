@@ -391,3 +391,9 @@ def test_a_later_crawl_never_makes_one_article_a_revision_of_another(tmp_path):
     [b] = second.articles
     assert (b["url"], b["id"], b["headline"], b["revision"]) == (site.url + ARTICLE_B, "fp-4002", "Another story B", 1)
     assert stat(second.log, "cable/url_conflicts") == 1
+
+
+def test_article_url_allows_the_page_itself_among_the_crawls_pages():
+    pages = {f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/b/"}
+    assert article_page.article_url(f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/a/", BASE, pages) == (
+        f"{BASE}/2021/06/02/a/", None)

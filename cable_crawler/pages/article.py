@@ -256,7 +256,7 @@ def article_url(canonical: str | None, fetched_url: str, base_url: str | None = 
     if url is None:
         return fetched, "not an http(s) URL"
     if url == fetched:
-        return fetched, None
+        return fetched, None  # (before the other_pages test: the page itself may be among them)
     if not is_on_site(url, base_url or f"{urlsplit(fetched).scheme}://{urlsplit(fetched).netloc}"):
         return fetched, "not on the crawled site"
     if not is_article_url(url):

@@ -186,7 +186,7 @@ class CableSpider(scrapy.Spider):
         fetched = canonical_url(response.url)
         try:
             loader = load_article(response, column=COLUMN_NAME, base_url=self.args.base_url,
-                                  other_pages=self.article_urls - {fetched})
+                                  other_pages=self.article_urls)  # holds `fetched` too: article_url allows for it
             item = loader.load_item()
         except Exception as error:  # a page we cannot read must be reported, not lost
             self.logger.exception("cannot parse %s", response.url)
