@@ -33,6 +33,9 @@ class ArticleItem(scrapy.Item):
     revision = scrapy.Field()
     previous_fingerprint = scrapy.Field()
     crawled_at = scrapy.Field()
+    # Where the page was fetched (`url` may come from its canonical link). Not part of the
+    # record: DeduplicationPipeline takes it off (duplicate log lines, URL conflicts).
+    fetched_url = scrapy.Field()
 
 
 class PageFailure(scrapy.Item):

@@ -17,8 +17,8 @@ from . import SCHEMA_VERSION
 from .items import ARTICLE_FIELDS, ArticleItem
 from .processors import (
     article_id, body_dateline, body_paragraphs, canonical_url, clean_text, comparison_key,
-    content_fingerprint, headline_text, html_to_text, iso_datetime, merge_authors, merge_images,
-    unique, word_count,
+    content_fingerprint, first_plausible_date, headline_text, html_to_text, iso_datetime, merge_authors,
+    merge_images, unique, word_count,
 )
 
 LIST_FIELDS = ("authors", "images", "body", "tags", "related")
@@ -49,7 +49,9 @@ class ArticleLoader(ItemLoader):
     dek_in = MapCompose(html_to_text)
     byline_in = MapCompose(html_to_text)
     published_at_in = MapCompose(iso_datetime)
+    published_at_out = Compose(first_plausible_date)  # a template's 0001-01-01 does not hide the real date
     modified_at_in = MapCompose(iso_datetime)
+    modified_at_out = Compose(first_plausible_date)
 
     authors_in = Identity()
     authors_out = Compose(merge_authors)

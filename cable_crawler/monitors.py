@@ -6,6 +6,8 @@ A failed check is logged with its reason, kept in the stats
 
 Thresholds are settings, overridable with -s:
   CABLE_MAX_REJECTS        rejected items and failed pages (default 25)
+  CABLE_MAX_DUPLICATE_RATIO  duplicates / articles read (default 0.5), checked
+                           from CABLE_DUPLICATE_RATIO_MIN_READ articles read (default 20)
   SPIDERMON_MAX_ERRORS     ERROR log lines (default 25)
   SPIDERMON_EXPECTED_FINISH_REASONS  (default ["finished"])
 Written articles are re-validated by Spidermon's ItemValidationPipeline; any
@@ -72,6 +74,25 @@ class RejectsMonitor(CableMonitor):
         self.assertLessEqual(rejects, limit, msg=f"{rejects} rejects > CABLE_MAX_REJECTS={limit} ({reasons})")
 
 
+@monitors.name("Duplicates")
+class DuplicatesMonitor(CableMonitor):
+    @monitors.name("duplicates stay under CABLE_MAX_DUPLICATE_RATIO of the articles read")
+    def test_duplicate_ratio(self):
+        # The Cable rarely lists one article twice; most of a crawl being "duplicates" means
+        # the deduplication keys are wrong (every canonical link naming the home page was one).
+        settings = self.data.crawler.settings
+        limit = settings.getfloat("CABLE_MAX_DUPLICATE_RATIO", 0.5)
+        minimum = settings.getint("CABLE_DUPLICATE_RATIO_MIN_READ", 20)
+        stats = self.data.stats
+        duplicates = stats.get("cable/duplicates", 0)
+        read = duplicates + sum(stats.get(f"cable/articles_{kind}", 0) for kind in ("new", "revised", "unchanged"))
+        if read < minimum:
+            self.skipTest(f"{read} articles read, fewer than CABLE_DUPLICATE_RATIO_MIN_READ={minimum}")
+        self.assertLessEqual(duplicates / read, limit,
+                             msg=f"{duplicates} of {read} articles read were dropped as duplicates"
+                                 f" ({duplicates / read:.0%} > CABLE_MAX_DUPLICATE_RATIO={limit})")
+
+
 @monitors.name("Schema")
 class WrittenItemsMonitor(CableMonitor):
     @monitors.name("Spidermon validated every written article against the schema, without error")
@@ -116,6 +137,7 @@ class CrawlHealthSuite(MonitorSuite):
         IndexMonitor,
         ArticlesMonitor,
         RejectsMonitor,
+        DuplicatesMonitor,
         ErrorCountMonitor,
         FinishReasonMonitor,
         WrittenItemsMonitor,

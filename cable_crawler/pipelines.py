@@ -2,7 +2,8 @@
 
 1. ValidationPipeline — invalid items and failed pages go to the rejects file
    with their reasons, are counted, and stop here; the crawl goes on.
-2. DeduplicationPipeline — one item per id, canonical URL and content fingerprint.
+2. DeduplicationPipeline — one item per id, URL and content fingerprint; the
+   same URL with another id and other content is a conflict, not a duplicate.
 3. RevisionPipeline — against the crawl state: new articles are revision 1,
    changed ones the next revision, unchanged ones are not written again.
 4. JsonLinesWriterPipeline — one UTF-8 JSON object per line, crash-safe; when
@@ -21,6 +22,7 @@ from . import ledger, rejects, resume, state
 from .items import PageFailure
 from .jsonlines import AtomicJsonLinesFile
 from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
+from .processors import article_id
 from .validation import problems, record
 
 
@@ -41,21 +43,35 @@ class ValidationPipeline:
         data = record(item)
         reasons = problems(data)
         if reasons:
-            self.rejects.add(data.get("url"), "invalid_item", reasons, data)
-            self.crawler.spider.logger.warning("rejected %s: %s", data.get("url"), "; ".join(reasons))
+            url = item.get("fetched_url") or data.get("url")  # the page attempted
+            self.rejects.add(url, "invalid_item", reasons, data)
+            self.crawler.spider.logger.warning("rejected %s: %s", url, "; ".join(reasons))
             raise DropItem(f"invalid item: {data.get('url')}", log_level="DEBUG")
         return item
 
 
 class DeduplicationPipeline:
-    """Drops the second and later copies of an article within one crawl: same id,
-    same canonical URL, or the same content (fingerprint) under another URL."""
+    """Drops the second and later copies of an article within one crawl: same id, or
+    the same content (fingerprint) under another URL; the log line names the fetched
+    URL that was dropped.
+
+    The same URL with another id *and* other content is no duplicate but a conflict:
+    a page whose canonical link names a URL already written for another article.
+    That page is written under the URL it was fetched from (both articles kept,
+    `cable/url_conflicts`); when it was fetched from that very URL (the other page
+    claimed it first through its canonical link), it goes to the rejects file with
+    the reason instead of silently replacing or being replaced. An earlier crawl's
+    article under that URL (another post id, other content) counts too, so that a
+    later crawl never makes one article a revision of another."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.seen: dict[str, str] = {}
+        self.seen: dict[str, str] = {}  # id:/fingerprint: key -> the fetched URL of the first copy
+        self.claims: dict[str, tuple[str, str]] = {}  # url -> (id, fetched URL) of the article written under it
         self.written = ledger.for_crawler(crawler)  # lines a resumed crawl wrote before
+        self.state = state.for_crawler(crawler)  # what earlier crawls wrote
+        self.rejects = rejects.for_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -63,18 +79,58 @@ class DeduplicationPipeline:
 
     def process_item(self, item, spider=None):
         spider = self.crawler.spider
-        keys = [f"id:{item['id']}", f"url:{item['url']}", f"fingerprint:{item['fingerprint']}"]
+        fetched = item.pop("fetched_url", None) or item["url"]
+        keys = [f"id:{item['id']}", f"fingerprint:{item['fingerprint']}"]
         first = next((self.seen[k] for k in keys if k in self.seen), None)
-        if first is None and (self.written.has(item["id"], item["url"])
-                              or item["fingerprint"] in self.written.fingerprints):
+        if first is None and (item["id"] in self.written.ids or item["fingerprint"] in self.written.fingerprints):
             first = "an article written before the crawl was resumed"
         if first is not None:
             self.stats.inc_value("cable/duplicates")
-            spider.logger.info("duplicate: %s is the same article as %s", item["url"], first)
+            spider.logger.info("duplicate: %s (written as %s) is the same article as %s", fetched, item["url"], first)
             raise DropItem(f"duplicate of {first}", log_level="DEBUG")
+        other = self.claimant(item)
+        if other is not None:
+            self.resolve_conflict(item, fetched, other)
         for key in keys:
-            self.seen[key] = item["url"]
+            self.seen[key] = fetched
+        self.claims[item["url"]] = (item["id"], fetched)
         return item
+
+    def claimant(self, item, url: str | None = None) -> tuple[str, str] | None:
+        """(id, where it was fetched) of another article already written under this URL:
+        in this crawl, in the run it resumes, or by an earlier crawl (the crawl state).
+        Called once the item is known to be no duplicate (its id and content are new)."""
+        url = url or item["url"]
+        if url in self.claims:
+            return self.claims[url]
+        if url in self.written.urls:
+            return "?", "the run this crawl resumes"
+        known = self.state.get(None, url)
+        # Same URL, another post id, other content: another article. (A url- id is the
+        # same article that had no post id when first seen.)
+        if (known is not None and known.id != item["id"] and known.fingerprint != item["fingerprint"]
+                and known.id.startswith("fp-") and item["id"].startswith("fp-")):
+            return known.id, "an earlier crawl"
+        return None
+
+    def resolve_conflict(self, item, fetched: str, other: tuple[str, str]) -> None:
+        """Another article (`other`: its id, where it was fetched) was written under this item's URL."""
+        url = item["url"]
+        other_id, other_fetched = other
+        self.stats.inc_value("cable/url_conflicts")
+        if fetched != url and self.claimant(item, fetched) is None:
+            item["url"] = fetched
+            if item["id"].startswith("url-"):  # derived from the URL, which changed
+                item["id"] = article_id(None, fetched)
+            self.crawler.spider.logger.warning(
+                "URL conflict: %s names %s as its canonical URL, already written for another article"
+                " (%s, fetched from %s): written under its fetched URL", fetched, url, other_id, other_fetched)
+            return
+        reason = (f"article page: URL conflict: {url} was already written for another article ({other_id},"
+                  f" fetched from {other_fetched}); this page ({item['id']}) has another id and other content")
+        self.rejects.add(fetched, "conflict", [reason], record(item))
+        self.crawler.spider.logger.warning("rejected %s: %s", fetched, reason)
+        raise DropItem(f"URL conflict: {url}", log_level="DEBUG")
 
 
 class RevisionPipeline:

@@ -13,7 +13,7 @@ import unicodedata
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
-from w3lib.html import remove_tags, replace_entities
+from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 from w3lib.url import safe_url_string, url_query_cleaner
 
 # --------------------------------------------------------------------------- text
@@ -22,6 +22,12 @@ from w3lib.url import safe_url_string, url_query_cleaner
 _SPACE_RE = re.compile(r"\s+")
 # Zero-width and soft-hyphen characters that WordPress and CMS editors leave behind.
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Bidi embeddings, overrides and isolates (LRE..RLO, LRI..PDI): they reorder how the text
+# around them is displayed, so "\u202egnp.exe" reads as "exe.png" (Trojan-Source spoofing);
+# no FP text needs them. The marks LRM, RLM and ALM (U+200E, U+200F, U+061C) are kept:
+# they only set the direction of neutral characters next to them, which quoted Arabic or
+# Hebrew needs to display right, and cannot reorder strong text.
+_BIDI_CONTROL_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 # UTF-8 read as cp1252 turns "’" into "â€™" and "é" into "Ã©": these lead characters give it away.
@@ -49,14 +55,15 @@ def fix_mojibake(text: str) -> str:
 
 def _clean_once(text: str) -> str:
     text = fix_mojibake(replace_entities(text))
+    text = _BIDI_CONTROL_RE.sub("", text)
     text = _INVISIBLE_RE.sub("", text)  # before NFC: a combining mark after one must compose
     text = unicodedata.normalize("NFC", text)
     return _SPACE_RE.sub(" ", text).strip()
 
 
 def clean_text(value: str | None) -> str:
-    """Entities decoded, mojibake repaired, invisible characters dropped,
-    NFC-normalized, whitespace (including non-breaking spaces) collapsed, ends
+    """Entities decoded, mojibake repaired, invisible characters and bidi
+    embedding/override/isolate controls dropped, NFC-normalized, whitespace (including non-breaking spaces) collapsed, ends
     stripped. Repeated until nothing changes (double-escaped entities, twice
     mis-decoded text), so clean_text(clean_text(x)) == clean_text(x)."""
     if value is None:
@@ -75,11 +82,16 @@ def fixed_point(step, value: str, limit: int = 4) -> str:
     return value
 
 
+# Elements whose content is code or markup, never text a reader sees.
+NON_TEXT_TAGS = ("script", "style", "noscript", "template")
+
+
 def html_to_text(value: str | None) -> str:
-    """Text of an HTML fragment, tags removed, then clean_text."""
+    """Text of an HTML fragment, tags removed (script/style/noscript/template
+    with their content), then clean_text."""
     if not value:
         return ""
-    return clean_text(remove_tags(value))
+    return clean_text(remove_tags(remove_tags_with_content(value, NON_TEXT_TAGS)))
 
 
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
@@ -214,6 +226,35 @@ def iso_datetime(value) -> str | None:
     return parsed.replace(microsecond=0).isoformat()
 
 
+# Plausible publication dates. Foreign Policy was founded in 1970 (a print magazine; the
+# website's own posts start in the 2000s, The Cable's in 2009): no FP page is older, so
+# 1900 or 0001 is a template's placeholder or a forgery. The upper bound is the crawl's
+# clock plus two days, for time zones and scheduled posts.
+EARLIEST_DATE = date(1970, 1, 1)
+FUTURE_SLACK_DAYS = 2
+
+
+def implausible_date(value, now: datetime) -> str | None:
+    """Why an ISO date is no plausible FP date at crawl time `now`, or None. Compares
+    the value's own calendar date: no time-zone arithmetic to overflow near year 1 or 9999."""
+    parsed = parse_datetime(value)
+    if parsed is None:
+        return None
+    if parsed.date() < EARLIEST_DATE:
+        return f"is before {EARLIEST_DATE} (Foreign Policy did not exist)"
+    if (parsed.date() - now.date()).days > FUTURE_SLACK_DAYS:
+        return f"is after the crawl's clock ({now.date()} + {FUTURE_SLACK_DAYS} days)"
+    return None
+
+
+def first_plausible_date(candidates: list, now: datetime | None = None) -> str | None:
+    """The first candidate date that is plausible (see implausible_date); when none is,
+    the first one, so that validation rejects the article and says why."""
+    now = now or datetime.now(timezone.utc)
+    candidates = [c for c in candidates if c]
+    return next((c for c in candidates if implausible_date(c, now) is None), candidates[0] if candidates else None)
+
+
 _URL_DATE_RE = re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>[01]\d)/(?P<d>[0-3]\d)/")
 
 
@@ -269,6 +310,27 @@ def canonical_url(url: str) -> str:
         return fixed_point(_canonical_once, safe_url_string(text))
     except ValueError:
         return text.split("#", 1)[0]
+
+
+# FP article paths: /2016/08/04/slug/ and the legacy Cable blog's /posts/2013/05/02/under_slug.
+_ARTICLE_PATH_RE = re.compile(r"^/(?:posts/)?(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/[^/]+/?$")
+
+
+def is_article_url(url: str | None) -> bool:
+    """Whether a URL has the shape of an FP article: a dated path with a slug, no
+    query. The home page, channel, tag, author and search pages are not articles."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    match = _ARTICLE_PATH_RE.match(parts.path)
+    if not match or parts.query or parts.scheme not in ("http", "https"):
+        return False
+    try:
+        date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return False
+    return True
 
 
 _HTTP_URL_RE = re.compile(r"^https?://[^\s/?#]+(?:[/?]\S*)?$")

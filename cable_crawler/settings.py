@@ -98,6 +98,10 @@ SPIDERMON_VALIDATION_SCHEMAS = ["cable_crawler.validation.ARTICLE_SCHEMA"]
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 SPIDERMON_MAX_ERRORS = 25
 CABLE_MAX_REJECTS = 25
+# More than half of the articles read dropped as duplicates means the dedup keys are wrong
+# (e.g. every canonical link names the home page); crawls under 20 articles are not judged.
+CABLE_MAX_DUPLICATE_RATIO = 0.5
+CABLE_DUPLICATE_RATIO_MIN_READ = 20
 
 # Crawl state (SQLite): what earlier runs wrote, for incremental runs and revisions.
 CABLE_STATE_DIR = "state"

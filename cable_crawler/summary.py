@@ -48,6 +48,9 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         f"  rejects: {stats.get('cable/rejects', 0)}"
         + (f" -> {stats.get('cable/rejects_file')}" if stats.get("cable/rejects_file") else ""),
     ]
+    if stats.get("cable/canonical_ignored") or stats.get("cable/url_conflicts"):
+        lines.insert(-1, f"  canonical links ignored: {stats.get('cable/canonical_ignored', 0)}"
+                         f" (fetched URL used instead); URL conflicts: {stats.get('cable/url_conflicts', 0)}")
     lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
     if stats.get("cable/output_failed"):

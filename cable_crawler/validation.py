@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 
 from jsonschema import Draft202012Validator
 
 from .items import ARTICLE_FIELDS
+from .processors import implausible_date, parse_datetime
 
 # Checked first, with reasons an operator understands at a glance.
 REQUIRED = {
@@ -45,6 +47,34 @@ def record(item) -> dict:
 DERIVED_FROM = {"word_count": "body", "fingerprint": "body"}
 
 
+DATE_FIELDS = ("published_at", "modified_at")
+
+
+def date_problems(data: dict) -> list[str]:
+    """published_at/modified_at before FP existed or after the crawl's clock (crawled_at)."""
+    clock = parse_datetime(data.get("crawled_at")) or datetime.now(timezone.utc)
+    reasons = []
+    for field in DATE_FIELDS:
+        why = implausible_date(data.get(field), clock)
+        if why:
+            reasons.append(f"{field}: {data[field]} {why}")
+    return reasons
+
+
+def _too_long(error) -> str | None:
+    """An operator's message for a maxLength/maxItems error: the size, not the value
+    (jsonschema's message quotes the whole value, 10 MB of it if need be)."""
+    if error.validator == "maxLength":
+        return f"{len(error.instance)} characters, more than the limit of {error.validator_value}"
+    if error.validator == "maxItems":
+        return f"{len(error.instance)} items, more than the limit of {error.validator_value}"
+    return None
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else f"{message[:limit]}... ({len(message)} characters)"
+
+
 def problems(data: dict) -> list[str]:
     """Reasons the record is not a valid article; [] when it is."""
     reasons = [reason for field, reason in REQUIRED.items() if not data.get(field)]
@@ -54,5 +84,5 @@ def problems(data: dict) -> list[str]:
         source = DERIVED_FROM.get(field, field)
         if source in REQUIRED and REQUIRED[source] in reasons:
             continue  # already said, in plainer words
-        reasons.append(f"{path}: {error.message}")
-    return reasons
+        reasons.append(f"{path}: {_too_long(error) or _short(error.message)}")
+    return reasons + date_problems(data)

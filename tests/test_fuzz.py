@@ -359,8 +359,10 @@ def test_parse_caption_shape(raw, credit, year):
     out = p.parse_caption(raw, credit=credit, fallback_year=year)
     assert set(out) == {"caption", "credit", "dateline"}
     assert out["caption"] is None or not p.is_filename(out["caption"])
-    # Whatever the caption text, the image record built from it is valid against the schema.
-    errors = [e.message for e in IMAGE_SCHEMA.iter_errors({"url": "https://foreignpolicy.com/a.jpg", **out})]
+    # Whatever the caption text, the image record built from it is valid against the schema
+    # (except for its length limits: an over-long caption is rejected by design, never cut).
+    errors = [e.message for e in IMAGE_SCHEMA.iter_errors({"url": "https://foreignpolicy.com/a.jpg", **out})
+              if e.validator != "maxLength"]
     assert errors == []
 
 
@@ -793,6 +795,11 @@ def article_output(spider, page: Page) -> list:
     return out
 
 
+# What validation rejects on purpose in a page that is otherwise readable (validation.py).
+DELIBERATE_REJECT = re.compile(r"^(?:published_at|modified_at): .* is (?:before|after) "
+                               r"|: \d+ (?:characters|items), more than the limit of \d+$")
+
+
 def check_article_output(spider, page: Page) -> None:
     for obj in article_output(spider, page):
         if not isinstance(obj, ArticleItem):
@@ -800,8 +807,9 @@ def check_article_output(spider, page: Page) -> None:
         reasons = problems(record(obj))
         assert isinstance(reasons, list) and all(isinstance(r, str) for r in reasons)
         if obj.get("body") and obj.get("headline") and obj.get("published_at"):
-            # Passes the required-field checks, so it must be a valid record.
-            assert reasons == [], reasons
+            # Passes the required-field checks, so it must be a valid record, unless it is
+            # rejected on purpose (an implausible date, an over-long value), with that reason.
+            assert [r for r in reasons if not DELIBERATE_REJECT.search(r)] == [], reasons
 
 
 @PAGES

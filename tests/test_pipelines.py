@@ -17,7 +17,7 @@ from cable_crawler.validation import problems, record
 def article(**overrides) -> ArticleItem:
     body = overrides.pop("body", ["WASHINGTON \u2014 First paragraph.", "Second."])
     values = {
-        "schema_version": "1.1.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
+        "schema_version": "1.2.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
         "column": "The Cable", "headline": "A headline", "dek": None,
         "authors": [{"name": "Robbie Gramer", "url": None, "bio": None}], "byline": "By Robbie Gramer",
         "published_at": "2021-06-02T17:42:10+00:00", "modified_at": None, "dateline": "Washington",
@@ -39,7 +39,7 @@ def crawler(tmp_path):
 
 def test_item_fields_match_the_schema():
     from cable_crawler.validation import schema
-    assert tuple(ArticleItem.fields) == ARTICLE_FIELDS or set(ArticleItem.fields) == set(ARTICLE_FIELDS)
+    assert set(ArticleItem.fields) - {"fetched_url"} == set(ARTICLE_FIELDS)  # fetched_url is never written
     assert set(schema()["properties"]) == set(ARTICLE_FIELDS)
 
 
@@ -83,19 +83,49 @@ def test_invalid_item_goes_to_rejects_file_with_reasons_and_is_counted(crawler, 
     assert stats["cable/rejects/article_page_http_404"] == 1
 
 
-def test_duplicates_by_id_url_or_content_are_dropped_and_counted(crawler):
+def test_duplicates_by_id_or_content_are_dropped_and_counted(crawler):
     pipeline = DeduplicationPipeline.from_crawler(crawler)
     first = article()
     assert pipeline.process_item(first, crawler.spider) is first
     same_id = article(url="https://foreignpolicy.com/2021/06/02/a-2/", body=["Other text."])
-    same_url = article(id="fp-2", body=["Different."])
+    same_url_same_content = article(id="fp-2")
     same_content = article(id="url-0123456789abcdef0123", url="https://foreignpolicy.com/2021/06/02/copy/")
-    for duplicate in (same_id, same_url, same_content):
+    for duplicate in (same_id, same_url_same_content, same_content):
         with pytest.raises(DropItem, match="duplicate of https://foreignpolicy.com/2021/06/02/a/"):
             pipeline.process_item(duplicate, crawler.spider)
     other = article(id="fp-3", url="https://foreignpolicy.com/2021/06/03/b/", headline="B", body=["B body."])
     assert pipeline.process_item(other, crawler.spider) is other
     assert crawler.stats.get_value("cable/duplicates") == 3
+
+
+def test_a_canonical_link_taking_another_articles_url_is_a_conflict_not_a_duplicate(crawler, tmp_path):
+    pipeline = DeduplicationPipeline.from_crawler(crawler)
+    a_url, b_url = "https://foreignpolicy.com/2021/06/02/a/", "https://foreignpolicy.com/2021/06/02/b/"
+    assert pipeline.process_item(article(fetched_url=a_url), crawler.spider)["url"] == a_url
+    # B's canonical link names A's URL; B has another id and other content: kept under its own URL.
+    borrower = article(id="url-0123456789abcdef0123", url=a_url, fetched_url=b_url, body=["B text."])
+    kept = pipeline.process_item(borrower, crawler.spider)
+    assert kept["url"] == b_url and kept["id"] != "url-0123456789abcdef0123"  # a URL-derived id follows the URL
+    assert "fetched_url" not in kept  # never written
+    # A page fetched at a URL another page already took: rejected with the reason, not dropped silently.
+    owner = article(id="fp-9", url=b_url, fetched_url=b_url, body=["The real B."])
+    with pytest.raises(DropItem, match="URL conflict"):
+        pipeline.process_item(owner, crawler.spider)
+    rejects.for_crawler(crawler).spider_closed(crawler.spider, "finished")
+    [reject] = [json.loads(line) for f in tmp_path.glob("rejects-*.jsonl") for line in f.read_text("utf-8").splitlines()]
+    assert reject["url"] == b_url and reject["kind"] == "conflict"
+    assert reject["reasons"][0].startswith(f"article page: URL conflict: {b_url} was already written")
+    assert crawler.stats.get_value("cable/url_conflicts") == 2
+    assert crawler.stats.get_value("cable/duplicates") is None
+
+
+def test_the_duplicate_log_line_names_the_fetched_url(crawler, caplog):
+    caplog.set_level("INFO")
+    pipeline = DeduplicationPipeline.from_crawler(crawler)
+    pipeline.process_item(article(), crawler.spider)
+    with pytest.raises(DropItem):
+        pipeline.process_item(article(fetched_url="https://foreignpolicy.com/2021/06/02/a-copy/"), crawler.spider)
+    assert "duplicate: https://foreignpolicy.com/2021/06/02/a-copy/ (written as" in caplog.text
 
 
 def test_writer_writes_one_object_per_line_in_schema_key_order(crawler, tmp_path):

@@ -31,15 +31,28 @@ SEED_CAPTION_TEXT = (
     ("Encarnacio\u0301n", "Encarnación"),                          # NFC
     (None, ""),
     ("", ""),
+    # Bidi embeddings, overrides and isolates are dropped (Trojan-Source spoofing) ...
+    ("Safe \u202eheadline", "Safe headline"),                     # RLO
+    ("\u202aa\u202bb\u202cc\u202dd\u202e", "abcd"),                  # LRE RLE PDF LRO RLO
+    ("x\u2066y\u2067z\u2068w\u2069", "xyzw"),                        # LRI RLI FSI PDI
+    ("word \u202e word", "word word"),                            # no double space left behind
+    # ... the marks that only set the direction of neutral characters are kept.
+    ("\u05e9\u05dc\u05d5\u05dd\u200f!", "\u05e9\u05dc\u05d5\u05dd\u200f!"),  # RLM
+    ("a\u200eb\u061cc", "a\u200eb\u061cc"),                          # LRM, ALM
 ])
 def test_clean_text(raw, expected):
     assert p.clean_text(raw) == expected
+    assert p.clean_text(p.clean_text(raw)) == p.clean_text(raw)  # idempotent
 
 
 @pytest.mark.parametrize("raw, expected", [
     ("<p>A <em>b</em>\n c</p>", "A b c"),
     ("<span class='attribution'>X/AFP</span>", "X/AFP"),
     ("", ""),
+    # Code and hidden markup are no text, wherever they are.
+    ("A <script>alert(1)</script>headline", "A headline"),
+    ("<b>Amy</b><style>.x{color:red}</style> Mackinnon", "Amy Mackinnon"),
+    ("Name<noscript>tracking pixel</noscript><template><p>T</p></template>", "Name"),
 ])
 def test_html_to_text(raw, expected):
     assert p.html_to_text(raw) == expected
@@ -122,6 +135,60 @@ def test_body_dateline(paragraph, expected):
 ])
 def test_iso_datetime(raw, expected):
     assert p.iso_datetime(raw) == expected
+
+
+CLOCK = p.parse_datetime("2026-11-25T12:00:00+00:00")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2021-06-02T10:00:00+00:00", None),
+    ("1970-01-01T00:00:00+00:00", None),                            # FP's founding year
+    ("2026-11-27T23:59:59-05:00", None),                            # within the 2 days' slack
+    ("2026-11-28T00:00:00+00:00", "is after the crawl's clock (2026-11-25 + 2 days)"),
+    ("2999-01-01T00:00:00+00:00", "is after the crawl's clock (2026-11-25 + 2 days)"),
+    ("9999-12-31T23:00:00-05:00", "is after the crawl's clock (2026-11-25 + 2 days)"),  # no overflow
+    ("1969-12-31T23:59:59+00:00", "is before 1970-01-01 (Foreign Policy did not exist)"),
+    ("1900-01-01T00:00:00+00:00", "is before 1970-01-01 (Foreign Policy did not exist)"),
+    ("0001-01-01T00:00:00+05:00", "is before 1970-01-01 (Foreign Policy did not exist)"),  # no overflow
+    (None, None),
+    ("not a date", None),                                           # malformed: the schema says so
+])
+def test_implausible_date(value, expected):
+    assert p.implausible_date(value, CLOCK) == expected
+
+
+@pytest.mark.parametrize("candidates, expected", [
+    (["2021-06-02T10:00:00+00:00", "2021-06-03T00:00:00+00:00"], "2021-06-02T10:00:00+00:00"),
+    (["0001-01-01T00:00:00+00:00", "2021-06-02T10:00:00+00:00"], "2021-06-02T10:00:00+00:00"),  # placeholder skipped
+    (["2999-01-01T00:00:00+00:00", None, "2021-06-02T10:00:00+00:00"], "2021-06-02T10:00:00+00:00"),
+    (["2999-01-01T00:00:00+00:00", "1900-01-01T00:00:00+00:00"], "2999-01-01T00:00:00+00:00"),  # none: validation says why
+    ([], None),
+    ([None], None),
+])
+def test_first_plausible_date(candidates, expected):
+    assert p.first_plausible_date(candidates, CLOCK) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://foreignpolicy.com/2016/08/04/un-nears-deal/", True),
+    ("https://foreignpolicy.com/2016/08/04/un-nears-deal", True),
+    ("http://thecable.foreignpolicy.com/posts/2013/05/02/under_slug", True),  # legacy Cable blog
+    ("http://127.0.0.1:8765/2021/06/02/a/", True),
+    ("https://foreignpolicy.com/", False),                                    # the home page
+    ("https://foreignpolicy.com", False),
+    ("https://foreignpolicy.com/channel/the-cable/", False),
+    ("https://foreignpolicy.com/tag/united-nations/", False),
+    ("https://foreignpolicy.com/author/robbie-gramer/", False),
+    ("https://foreignpolicy.com/2016/08/04/", False),                         # a date archive
+    ("https://foreignpolicy.com/2016/08/04/slug/extra/", False),
+    ("https://foreignpolicy.com/2016/13/04/slug/", False),                    # no such date
+    ("https://foreignpolicy.com/2016/08/04/slug/?p=12", False),               # a query
+    ("javascript:alert(1)//2016/08/04/x/", False),
+    ("", False),
+    (None, False),
+])
+def test_is_article_url(url, expected):
+    assert p.is_article_url(url) is expected
 
 
 @pytest.mark.parametrize("url, expected", [

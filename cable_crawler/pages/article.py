@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
 from ..loaders import ArticleLoader
+from ..middlewares import is_on_site
 from ..processors import (
-    articlebody_paragraphs, byline_names, clean_text, date_from_url, http_url, parse_caption, parse_datetime,
+    NON_TEXT_TAGS, articlebody_paragraphs, byline_names, canonical_url, clean_text, date_from_url, http_url,
+    is_article_url, parse_caption, parse_datetime,
 )
 
 # Where the article text lives, best first. Era D puts the full text in
@@ -97,9 +100,19 @@ def _first(sel: Selector, queries) -> Selector | None:
     return None
 
 
+# Text nodes not inside a script/style/noscript/template element that lies within the node
+# itself ($depth: the node's own depth, so a node that *is* inside <noscript> keeps its text).
+_VISIBLE_TEXT_XPATH = (
+    ".//text()[not(ancestor::*[" + " or ".join(f"self::{tag}" for tag in NON_TEXT_TAGS)
+    + "][count(ancestor::*) >= $depth])] | .//br"
+)
+
+
 def _node_text(node: Selector) -> str:
-    """Visible text of an element: <br> counts as a space, inline tags do not split words."""
-    parts = node.xpath(".//text() | .//br")  # in document order; a <br> element stands for a space
+    """Visible text of an element: <br> counts as a space, inline tags do not split words,
+    script/style/noscript/template content is no text (a byline's tracking snippet)."""
+    depth = int(float(node.xpath("count(ancestor::*)").get()))
+    parts = node.xpath(_VISIBLE_TEXT_XPATH, depth=depth)  # in document order; a <br> stands for a space
     return clean_text("".join(part.root if isinstance(part.root, str) else " " for part in parts))
 
 
@@ -172,7 +185,7 @@ def image_candidate(container: Selector, year: int | None, urljoin) -> dict | No
     renderings = []
     for caption_node in container.css("div.caption, figcaption, p.wp-caption-text, dd.wp-caption-text,"
                                       " dd.gallery-caption, .wp-caption-dd"):
-        credit = caption_node.css("span.attribution").xpath("string()").get()
+        credit = next((_node_text(n) for n in caption_node.css("span.attribution")), None)
         renderings.append(parse_caption(_node_text(caption_node), credit=credit, fallback_year=year))
     for alt in container.css("img::attr(alt)").getall():
         renderings.append(parse_caption(alt, fallback_year=year))
@@ -219,34 +232,65 @@ def add_related(loader: ArticleLoader, sel: Selector, urljoin) -> None:
         for link in block.css("a.hed-heading, h3 a, a:has(h3)") or []:
             url = _absolute(urljoin, _attr(link, "href"))
             if url:
-                loader.add_value("related", {"headline": link.xpath("string()").get(), "url": url})
+                loader.add_value("related", {"headline": _node_text(link), "url": url})
         for heading in block.css("h3.hed"):
             url = _absolute(urljoin, heading.xpath("ancestor::a[1]/@href").get() or heading.css("a::attr(href)").get())
             if url:
-                loader.add_value("related", {"headline": heading.xpath("string()").get(), "url": url})
+                loader.add_value("related", {"headline": _node_text(heading), "url": url})
 
 
-def load_article(response, column: str) -> ArticleLoader:
-    """Fill an ArticleLoader from an article page. The caller calls load_item()."""
+def article_url(canonical: str | None, fetched_url: str, base_url: str | None = None,
+                other_pages=frozenset()) -> tuple[str, str | None]:
+    """The URL an article is written under: its canonical link when that can be trusted,
+    else the URL it was fetched from. Returns (url, why the canonical was not used), the
+    reason None when it was used or there was none. A canonical is trusted when it is
+    an http(s) URL on the crawled site (host *and* port; base_url, else the fetched URL's
+    site), has an article's shape (not the home page, a channel, tag or author page: a
+    common SEO-plugin bug points every post there), and is not another page this crawl
+    fetches (`other_pages`: two pages of the crawl are two articles, or duplicates that
+    their id and fingerprint reveal; one must not take the other's URL)."""
+    fetched = canonical_url(fetched_url)
+    if canonical is None or not str(canonical).strip():
+        return fetched, None
+    url = http_url(canonical)
+    if url is None:
+        return fetched, "not an http(s) URL"
+    if url == fetched:
+        return fetched, None  # (before the other_pages test: the page itself may be among them)
+    if not is_on_site(url, base_url or f"{urlsplit(fetched).scheme}://{urlsplit(fetched).netloc}"):
+        return fetched, "not on the crawled site"
+    if not is_article_url(url):
+        return fetched, "not an article URL"
+    if url in other_pages:
+        return fetched, "another page of this crawl"
+    return url, None
+
+
+def load_article(response, column: str, base_url: str | None = None, other_pages=frozenset()) -> ArticleLoader:
+    """Fill an ArticleLoader from an article page. The caller calls load_item().
+    `loader.canonical_ignored` is (canonical link, reason) when the page's canonical
+    link was not used as its URL (see article_url), else None."""
     sel = response.selector
     loader = ArticleLoader(selector=sel)
     ld = jsonld_article(sel)
 
     canonical = sel.css("link[rel=canonical]::attr(href)").get() or sel.css("meta[property='og:url']::attr(content)").get()
-    # A canonical link that is no usable URL (javascript:, a stray byte) is ignored.
-    loader.add_value("url", _absolute(response.urljoin, canonical) or response.url)
+    absolute = _absolute(response.urljoin, canonical) if canonical else None
+    url, ignored = article_url(absolute or canonical, response.url, base_url, other_pages)
+    loader.canonical_ignored = (clean_text(canonical), ignored) if ignored else None
+    loader.add_value("url", url)
     loader.add_value("id", post_id(sel))
     loader.add_value("column", column)
 
     for query in HEADLINES:
         for node in _not_in_teaser(sel.css(query)):
-            loader.add_value("headline", node.xpath("string()").get())
+            loader.add_value("headline", _node_text(node))
     loader.add_css("headline", "meta[property='og:title']::attr(content)")
     loader.add_value("headline", _ld_text(ld.get("headline")))
     loader.add_css("headline", "title::text")
 
     for node in _not_in_teaser(sel.css("h2.dek-heading, div.dek-heading p.dek, p.feature-dek, .dek")):
-        loader.add_value("dek", node.xpath("string()").get())
+        loader.add_value("dek", _node_text(node))
 
     byline_node = _first(sel, BYLINE_NODES)
     add_authors(loader, sel, ld, byline_node, response.urljoin)
@@ -256,7 +300,7 @@ def load_article(response, column: str) -> ArticleLoader:
     loader.add_css("published_at", "meta[name=parsely-pub-date]::attr(content)")
     for time_value in _not_in_teaser(sel.css("time[datetime]")):
         loader.add_value("published_at", _attr(time_value, "datetime"))
-    url_date = date_from_url(response.url) or date_from_url(canonical)
+    url_date = date_from_url(response.url) or date_from_url(url)
     if url_date:
         loader.add_value("published_at", url_date.isoformat())
     loader.add_value("modified_at", _ld_text(ld.get("dateModified")))

@@ -40,6 +40,8 @@ class CableSpider(scrapy.Spider):
         self.allowed_domains = [self.args.host]
         self.splash_url = None
         self.splash_errors_seen: set[str] = set()
+        # Article URLs this crawl requests: a page's canonical link may not claim another one's.
+        self.article_urls: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -87,6 +89,7 @@ class CableSpider(scrapy.Spider):
         meta = {}
         if entry is not None:
             meta["listing"] = {"url": canonical_url(entry.url), "signature": entry.signature}
+        self.article_urls.add(canonical_url(url))
         return self.request(canonical_url(url), "article", self.parse_article, meta=meta)
 
     def skip_reason(self, entry: ListingEntry) -> str | None:
@@ -180,13 +183,22 @@ class CableSpider(scrapy.Spider):
             yield self.failure(response, "article page: empty response")
             return
         response = readable(response)
+        fetched = canonical_url(response.url)
         try:
-            item = load_article(response, column=COLUMN_NAME).load_item()
+            loader = load_article(response, column=COLUMN_NAME, base_url=self.args.base_url,
+                                  other_pages=self.article_urls)  # holds `fetched` too: article_url allows for it
+            item = loader.load_item()
         except Exception as error:  # a page we cannot read must be reported, not lost
             self.logger.exception("cannot parse %s", response.url)
             yield PageFailure(url=response.url, status=response.status,
                               reason=f"article page: parse error: {type(error).__name__}: {error}")
             return
+        if loader.canonical_ignored:
+            canonical, why = loader.canonical_ignored
+            self.crawler.stats.inc_value("cable/canonical_ignored")
+            self.logger.info("%s: canonical link %r ignored (%s): written under the fetched URL",
+                             fetched, canonical[:200], why)
+        item["fetched_url"] = fetched  # for the duplicate and conflict checks; not written
         listing = response.meta.get("listing")
         if listing and item.get("id"):
             self.written.remember_listing(item["id"], listing["url"], listing["signature"])
