@@ -93,6 +93,7 @@ def test_a_cookie_setting_site_makes_no_crawl_contact_another_host(tmp_path, ent
         articles = [json.loads(line) for f in output_dir.glob("the-cable-*.jsonl")
                     for line in f.read_text("utf-8").splitlines()]
         assert len(articles) == 3
+        assert "Enabled extensions" in output and "RemoteControl" not in output  # no port opened either
     elif entry_point == "scrapy parse":
         assert "Biden" in output and "# Scraped Items" in output
     else:
