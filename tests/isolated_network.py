@@ -9,8 +9,9 @@ Inside them it
   in THIRD_PARTY_HOSTS) to a TEST-NET address, which is the tarpit too, and an
   /etc/resolv.conf whose server, on 127.0.0.53, answers every name with that
   address and records the query;
-- serves the fixture site on 127.0.0.1, with a Set-Cookie header on every
-  response, and substitutes its address for {site} in COMMAND;
+- serves the fixture site (or --site-dir) on 127.0.0.1, with a Set-Cookie
+  header on every response, and substitutes its address for {site} in COMMAND
+  (and its port for {port} in redirects);
 - runs COMMAND (bounded by --timeout), then prints one JSON report on stdout:
   returncode, timed_out, tarpit connections, DNS queries, command output.
 Nothing leaves the namespace: it has no interface but its loopback.
@@ -45,13 +46,19 @@ class CookieSiteHandler(FPSiteHandler):
         self.send_header("Set-Cookie", "visitor=1; Path=/")
         super().end_headers()
 
+    def send_header(self, keyword, value):
+        if keyword == "Location":  # redirects in _routes.json may name the site's port
+            value = value.replace("{port}", str(self.server.server_address[1]))
+        super().send_header(keyword, value)
+
 
 class CookieSite(FPSite):
-    """The fixture site, setting a cookie on every response."""
+    """The fixture site (or the one in site_dir), setting a cookie on every response."""
 
-    def __init__(self):
+    def __init__(self, site_dir: Path | None = None):
         super().__init__()
-        self.httpd.RequestHandlerClass = CookieSiteHandler
+        attributes = {"site_dir": site_dir} if site_dir else {}
+        self.httpd.RequestHandlerClass = type("Handler", (CookieSiteHandler,), attributes)
 
 
 class Tarpit:
@@ -132,11 +139,12 @@ def main() -> None:
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--timeout", type=float, default=90)
     parser.add_argument("--cwd", default=None)
+    parser.add_argument("--site-dir", type=Path, default=None)
     split = sys.argv.index("--")
     options, command = parser.parse_args(sys.argv[1:split]), sys.argv[split + 1:]
     isolate_network(options.workdir)
     tarpit, resolver = Tarpit(), Resolver()
-    with CookieSite() as site:
+    with CookieSite(options.site_dir) as site:
         command = [part.replace("{site}", site.url) for part in command]
         timed_out, returncode, output = False, None, ""
         try:

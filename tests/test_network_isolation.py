@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, crawl_command, crawl_env
+from fpsite import ARTICLE_A, SITE_DIR
 
 pytestmark = pytest.mark.reliability
 
@@ -38,7 +39,8 @@ def namespaces_unavailable() -> str | None:
     return None
 
 
-def run_isolated(tmp_path: Path, command: list[str], extra_env: dict | None = None) -> dict:
+def run_isolated(tmp_path: Path, command: list[str], extra_env: dict | None = None,
+                 site_dir: Path | None = None) -> dict:
     reason = namespaces_unavailable()
     if reason:
         pytest.skip(reason)
@@ -49,7 +51,8 @@ def run_isolated(tmp_path: Path, command: list[str], extra_env: dict | None = No
     env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), TLDEXTRACT_CACHE=str(home / "tldextract"),
                **(extra_env or {}))
     done = subprocess.run(["unshare", "--net", "--mount", "--", sys.executable, str(DRIVER), str(tmp_path),
-                           "--timeout", str(HANG_GUARD), "--cwd", str(REPO), "--", *command],
+                           "--timeout", str(HANG_GUARD), "--cwd", str(REPO),
+                           *(["--site-dir", str(site_dir)] if site_dir else []), "--", *command],
                           env=env, capture_output=True, text=True, timeout=HANG_GUARD + 30)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -108,3 +111,22 @@ def test_scrapys_cookie_middleware_uses_the_bundled_suffix_list():
     env = {k: v for k, v in os.environ.items() if not k.startswith("TLDEXTRACT_")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "()", done.stderr
+
+
+def test_www_is_never_put_before_an_ip_address_site(tmp_path):
+    """For a site at 127.0.0.1, www.127.0.0.1 is another host (a DNS name): a redirect
+    there is refused and reported, never looked up."""
+    site_dir = tmp_path / "site"
+    shutil.copytree(SITE_DIR, site_dir)
+    routes = json.loads((site_dir / "_routes.json").read_text())
+    routes["/2021/07/09/to-www/"] = {"status": 302, "location": f"http://www.127.0.0.1:{{port}}/{ARTICLE_A}/"}
+    (site_dir / "_routes.json").write_text(json.dumps(routes))
+    output_dir = tmp_path / "output"
+    report = run_isolated(tmp_path, crawl_command(output_dir, "base_url={site}", "urls={site}/2021/07/09/to-www/"),
+                          site_dir=site_dir)
+    assert not report["timed_out"]
+    assert report["dns_queries"] == [] and report["tarpit_connections"] == []
+    rejects = [json.loads(line) for f in output_dir.glob("rejects-*.jsonl") for line in f.read_text().splitlines()]
+    assert [r["url"] for r in rejects] == [report["site"] + "/2021/07/09/to-www/"]
+    [reason] = rejects[0]["reasons"]
+    assert "off-site URL refused: http://www.127.0.0.1:" in reason
