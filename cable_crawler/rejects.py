@@ -12,6 +12,7 @@ from scrapy import signals
 from .jsonlines import AtomicJsonLinesFile
 from .outputs import keep_for_resume, output_path
 from .per_crawler import per_crawler
+from .redact import redact_record, secret_values
 
 
 def reason_key(reason: str) -> str:
@@ -34,18 +35,22 @@ class Rejects:
     def __init__(self, crawler):
         self.crawler = crawler
         self.file: AtomicJsonLinesFile | None = None
+        self.secrets: list[str] | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     def add(self, url: str | None, kind: str, reasons: list[str], item: dict | None = None) -> None:
         if self.file is None:
             path = output_path(self.crawler, "CABLE_REJECTS_FILE")
             self.file = AtomicJsonLinesFile(path).open() if path else None
+        if self.secrets is None:  # read late: the spider adds HTTPAUTH_* while it is built
+            self.secrets = secret_values(self.crawler.settings)
         if self.file is not None:
-            self.file.write({
+            # URLs and reasons quote what the site sent (a redirect to user:password@host).
+            self.file.write(redact_record({
                 "url": url, "kind": kind, "reasons": reasons,
                 "rejected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
                 "item": item or {},
-            })
+            }, self.secrets))
         stats = self.crawler.stats
         stats.inc_value("cable/rejects")
         for reason in reasons:
