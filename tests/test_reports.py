@@ -3,11 +3,22 @@ reason) and the end-of-crawl summary (numbers that add up)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import socket
+import struct
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from scrapy.exceptions import (DownloadCancelledError, DownloadFailedError, DownloadTimeoutError,
+                               ResponseDataLossError)
+from twisted.internet.error import ConnectionLost
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseFailed
 
+from cable_crawler.spiders.cable import download_error_reason
 from conftest import scrapy_crawl
 from fpsite import SITE_DIR, FPSite
 
@@ -73,3 +84,85 @@ def test_secret_values(name, value, priority, secret):
     settings = Settings()
     settings.set(name, value, priority=priority)
     assert (value in secret_values(settings, environ={})) is secret
+
+
+class BrokenDownloads(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self):
+        if self.path == "/robots.txt":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == "/2021/01/01/no-length-too-big/":  # no Content-Length: the limit is hit mid-body
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(40):
+                    self.wfile.write(b"<p>" + b"x" * 65536 + b"</p>")
+        elif self.path == "/2021/01/02/truncated/":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"<p>short")
+        elif self.path == "/2021/01/03/reset/":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_every_failed_download_has_a_reason_that_says_what_happened(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BrokenDownloads)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    paths = ["/2021/01/01/no-length-too-big/", "/2021/01/02/truncated/", "/2021/01/03/reset/"]
+    try:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={base}", "urls=" + ",".join(base + p for p in paths),
+                              settings={"DOWNLOAD_MAXSIZE": 100_000, "DOWNLOAD_WARNSIZE": 0, "RETRY_TIMES": 0})
+    finally:
+        server.shutdown()
+        server.server_close()
+    reasons = {r["url"][len(base):]: r["reasons"] for r in result.rejects}
+    assert reasons == {
+        "/2021/01/01/no-length-too-big/": ["article page: DownloadCancelledError: response larger than "
+                                           "DOWNLOAD_MAXSIZE (100000 bytes), cancelled while it arrived"],
+        "/2021/01/02/truncated/": ["article page: ResponseDataLossError: the connection closed before the whole "
+                                   "body arrived (shorter than its Content-Length)"],
+        "/2021/01/03/reset/": ["article page: DownloadFailedError: ConnectionLost: Connection to the other side "
+                               "was lost in a non-clean fashion."],
+    }
+
+
+class Unexplained(Exception):
+    pass
+
+
+def _failed_download() -> DownloadFailedError:
+    error = DownloadFailedError("[<twisted.python.failure.Failure ...>]")
+    error.__cause__ = ResponseFailed([Failure(ConnectionLost())])
+    return error
+
+
+@pytest.mark.parametrize("error, maxsize, stopping, expected", [
+    (DownloadCancelledError(), 100_000, False,
+     "DownloadCancelledError: response larger than DOWNLOAD_MAXSIZE (100000 bytes), cancelled while it arrived"),
+    (DownloadCancelledError(), 100_000, True, "DownloadCancelledError: cancelled because the crawl was stopping"),
+    (DownloadCancelledError(), 0, False,
+     "DownloadCancelledError: no message (Indicates that a request download was cancelled.)"),
+    (DownloadCancelledError("Cancelling download of u: expected response size (9) larger than download max size (5)."),
+     5, False, "DownloadCancelledError: Cancelling download of u: expected response size (9) larger than download "
+               "max size (5)."),
+    (ResponseDataLossError(), 0, False, "ResponseDataLossError: the connection closed before the whole body arrived "
+                                        "(shorter than its Content-Length)"),
+    (_failed_download(), 0, False, "DownloadFailedError: ConnectionLost: Connection to the other side was lost in a "
+                                   "non-clean fashion."),
+    (DownloadTimeoutError("Getting u took longer than 1.0 seconds."), 0, False,
+     "DownloadTimeoutError: Getting u took longer than 1.0 seconds."),
+    (Unexplained(), 0, False, "Unexplained: no message"),
+])
+def test_download_error_reason(error, maxsize, stopping, expected):
+    assert download_error_reason(error, maxsize, stopping) == expected
