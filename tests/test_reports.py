@@ -166,3 +166,55 @@ def _failed_download() -> DownloadFailedError:
 ])
 def test_download_error_reason(error, maxsize, stopping, expected):
     assert download_error_reason(error, maxsize, stopping) == expected
+
+
+@pytest.mark.parametrize("rejects, reasons, expected", [
+    (0, {}, ["  rejects: 0"]),
+    (2, {"article_page_http_404": 1, "empty_body": 1},
+     ["  rejects: 2 -> rejects.jsonl", "    1 x article_page_http_404", "    1 x empty_body"]),
+    (8, {"empty_body": 5, "missing_headline": 3, "article_page_http_404": 3},
+     ["  rejects: 8, with 11 reasons (one reject can have several) -> rejects.jsonl",
+      "    3 x article_page_http_404", "    5 x empty_body", "    3 x missing_headline"]),
+])
+def test_summary_says_when_reasons_outnumber_rejects(rejects, reasons, expected):
+    from cable_crawler.summary import summary_lines
+    stats = {"cable/rejects": rejects, **{f"cable/rejects/{name}": n for name, n in reasons.items()}}
+    if rejects:
+        stats["cable/rejects_file"] = "rejects.jsonl"
+    lines = summary_lines(stats, "finished")
+    start = next(i for i, line in enumerate(lines) if line.startswith("  rejects:"))
+    assert lines[start:start + len(expected)] == expected
+    assert not lines[start + len(expected)].startswith("    ")
+
+
+class ArticleWithoutHeadlineOrBody(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (b"<html><head><meta charset='utf-8'></head><body class='postid-7001'><article>"
+                b"<time datetime='2021-06-02T10:00:00+00:00'>June 2</time></article></body></html>")
+        self.send_response(404 if self.path == "/robots.txt" else 200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_summary_of_a_crawl_whose_reject_has_two_reasons(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ArticleWithoutHeadlineOrBody)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={base}", f"urls={base}/2021/06/02/hollow/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    [reject] = result.rejects
+    assert len(reject["reasons"]) >= 2, reject
+    summary = [line.split("INFO: ", 1)[1] for line in result.log.splitlines() if "[cable_crawler.summary]" in line]
+    start = next(i for i, line in enumerate(summary) if line.startswith("  rejects:"))
+    n = len(reject["reasons"])
+    assert summary[start].startswith(f"  rejects: 1, with {n} reasons (one reject can have several) -> ")
+    counts = [int(line.split(" x ")[0]) for line in summary[start + 1:] if " x " in line]
+    assert sum(counts) == n
