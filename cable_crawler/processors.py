@@ -278,8 +278,9 @@ def _canonical_once(url: str) -> str:
 
 def canonical_url(url: str) -> str:
     """One spelling per article: percent-encoded (w3lib safe_url_string),
-    lower-case host without 'www.' (an IP address never gains or loses one), no fragment, no tracking parameters, no AMP
-    suffix, article paths with a trailing slash. Legacy Cable URLs
+    lower-case host without 'www.' (an IP address never gains or loses one),
+    no fragment, no tracking parameters, no AMP suffix, article paths with a
+    trailing slash. Legacy Cable URLs
     (thecable.foreignpolicy.com/posts/2013/05/02/under_slug) keep their path:
     only the site's redirect knows the new slug. Text that is no URL at all
     (bad host or port) comes back cleaned, without fragment: is_http_url() says
