@@ -4,3 +4,5 @@ SCHEMA_VERSION = "1.2.0"
 
 # Before anything imports scrapy_splash (settings name its middlewares): see splash_compat.
 from . import splash_compat  # noqa: E402,F401
+# Before Scrapy builds its cookie middleware: see public_suffixes.
+from . import public_suffixes  # noqa: E402,F401

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urlsplit
 
+from .processors import is_ip_address, without_www
+
 DEFAULT_BASE_URL = "https://foreignpolicy.com"
 
 
@@ -58,13 +60,12 @@ def _base_url(value) -> tuple[str, tuple[str, str] | None]:
     return f"{parts.scheme}://{netloc}", auth
 
 
-def _site_host(host: str) -> str:
-    return host[4:] if host.startswith("www.") else host
-
-
 def same_site(url_host: str, site_host: str) -> bool:
-    """The site's own host or a subdomain of it (thecable.foreignpolicy.com)."""
-    url_host, site_host = _site_host(url_host.lower()), _site_host(site_host.lower())
+    """The site's own host or a subdomain of it (thecable.foreignpolicy.com).
+    An IP address is only itself: www.127.0.0.1 and x.127.0.0.1 are other hosts."""
+    url_host, site_host = without_www(url_host.lower()), without_www(site_host.lower())
+    if is_ip_address(site_host):
+        return url_host == site_host
     return url_host == site_host or url_host.endswith("." + site_host)
 
 

@@ -30,6 +30,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
 from .args import same_site
+from .processors import is_ip_address
 
 
 def retry_after_seconds(value, now: datetime | None = None) -> float | None:
@@ -102,7 +103,8 @@ def site_origin(base_url: str) -> tuple[str, int | None]:
 
 def is_on_site(url: str, base_url: str) -> bool:
     """The crawled site's host and port, or a subdomain of it on the default port
-    (thecable.foreignpolicy.com for foreignpolicy.com)."""
+    (thecable.foreignpolicy.com for foreignpolicy.com). An IP address has no
+    'www.' variant and no subdomains."""
     host, port = site_origin(base_url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -111,7 +113,8 @@ def is_on_site(url: str, base_url: str) -> bool:
         url_port = parts.port
     except ValueError:
         return False
-    if parts.hostname.lower() == host or parts.hostname.lower() == "www." + host:
+    www = not is_ip_address(host) and parts.hostname.lower() == "www." + host
+    if parts.hostname.lower() == host or www:
         return url_port == port or (port is None and url_port in (None, 80, 443))
     return port is None and url_port is None and same_site(parts.hostname, host)
 

@@ -8,6 +8,7 @@ tests/test_processors.py. The loaders in loaders.py wire them to item fields.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import unicodedata
 from datetime import date, datetime, timezone
@@ -281,11 +282,30 @@ TRACKING_PARAMS = (
 _LEGACY_POST_RE = re.compile(r"^/posts/(?P<date>\d{4}/\d{2}/\d{2})/(?P<slug>[^/]+?)/?$")
 
 
+def is_ip_address(host: str) -> bool:
+    """An IP address ('127.0.0.1', '::1', '[::1]'), or a host that a URL parser
+    reads as one because its last label is a number ('127.1', '0x7f.1'): no
+    top-level domain is numeric. An address has no 'www.' variant and no subdomains."""
+    host = host.lower().strip("[]").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", host.rsplit(".", 1)[-1]))
+
+
+def without_www(host: str) -> str:
+    """foreignpolicy.com for www.foreignpolicy.com. A name that is an address
+    once 'www.' is gone keeps it: www.127.0.0.1 is a DNS name, not 127.0.0.1."""
+    bare = host
+    while bare.startswith("www."):
+        bare = bare[4:]
+    return host if is_ip_address(bare) else bare
+
+
 def _canonical_once(url: str) -> str:
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    while host.startswith("www."):
-        host = host[4:]
+    host = without_www((parts.hostname or "").lower())
     netloc = host + (f":{parts.port}" if parts.port else "")
     path = parts.path or "/"
     path = re.sub(r"(?:/amp)+/?$", "/", path)  # /2016/08/04/slug/amp/ -> /2016/08/04/slug/
@@ -299,8 +319,9 @@ def _canonical_once(url: str) -> str:
 
 def canonical_url(url: str) -> str:
     """One spelling per article: percent-encoded (w3lib safe_url_string),
-    lower-case host without 'www.', no fragment, no tracking parameters, no AMP
-    suffix, article paths with a trailing slash. Legacy Cable URLs
+    lower-case host without 'www.' (an IP address never gains or loses one),
+    no fragment, no tracking parameters, no AMP suffix, article paths with a
+    trailing slash. Legacy Cable URLs
     (thecable.foreignpolicy.com/posts/2013/05/02/under_slug) keep their path:
     only the site's redirect knows the new slug. Text that is no URL at all
     (bad host or port) comes back cleaned, without fragment: is_http_url() says

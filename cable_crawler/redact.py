@@ -14,6 +14,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from scrapy.settings import SETTINGS_PRIORITIES
+
 SECRET_NAME_RE = re.compile(r"PASS|SECRET|TOKEN|API_?KEY|AUTH|CREDENTIAL|_USER$|^SPLASH_USER$", re.IGNORECASE)
 URL_CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@'\"]+(?::[^/\s@'\"]*)?@", re.IGNORECASE)
 # The same without a scheme, as error messages quote it: "invalid hostname: user:pass@host"
@@ -21,6 +23,8 @@ BARE_CREDENTIALS_RE = re.compile(r"(?<![\w/:@])[^\s/:@'\"]+:[^\s/@'\"]+@(?=[\w.\
 AUTH_HEADER_RE = re.compile(
     r"((?:Proxy-)?Authorization['\"]?\s*[:=,]\s*\[?\s*(?:b?['\"])?)(?:(?:Basic|Bearer|Digest)\s+)?[^'\"\],\s]+",
     re.IGNORECASE)
+# Named like secrets, but not secret: HTTPAUTH_DOMAIN is the crawled host, *_AUTH_ENCODING a charset.
+NOT_SECRET_NAME_RE = re.compile(r"_DOMAIN$|_ENCODING$", re.IGNORECASE)
 MASK = "***"
 
 
@@ -33,11 +37,25 @@ def redact(text: str, secrets: list[str] = ()) -> str:
     return text
 
 
+def redact_record(value, secrets: list[str] = ()):
+    """redact() applied to every string in a JSON-like value: what the log hides
+    (URL credentials, secret settings) stays out of the rejects file too."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {key: redact_record(item, secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_record(item, secrets) for item in value]
+    return value
+
+
 def secret_values(settings, environ=os.environ) -> list[str]:
     """The values to hide: secret-looking settings and proxy credentials."""
     values = []
     names = settings.attributes if hasattr(settings, "attributes") else settings
-    for name in [n for n in names if SECRET_NAME_RE.search(n)]:
+    for name in [n for n in names if SECRET_NAME_RE.search(n) and not NOT_SECRET_NAME_RE.search(n)]:
+        if hasattr(settings, "getpriority") and (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["default"]:
+            continue  # Scrapy's own defaults (FTP_USER 'anonymous', 'latin-1') are public, not secrets
         value = settings.get(name)
         if isinstance(value, str) and value:
             values.append(value)

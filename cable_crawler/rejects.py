@@ -12,6 +12,7 @@ from scrapy import signals
 from .jsonlines import AtomicJsonLinesFile
 from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
 from .per_crawler import per_crawler
+from .redact import redact_record, secret_values
 
 
 def reason_key(reason: str) -> str:
@@ -35,18 +36,22 @@ class Rejects:
         self.crawler = crawler
         self.file: AtomicJsonLinesFile | None = None
         self.failed = False
+        self.secrets: list[str] | None = None
         closers(crawler).add(self.spider_closed)  # published before the monitors run
 
     def add(self, url: str | None, kind: str, reasons: list[str], item: dict | None = None) -> None:
+        if self.secrets is None:  # read late: the spider adds HTTPAUTH_* while it is built
+            self.secrets = secret_values(self.crawler.settings)
         try:
             if self.file is None and not self.failed:
                 self.file = open_file(self.crawler, "CABLE_REJECTS_FILE")
             if self.file is not None and not self.failed:
-                self.file.write({
+                # URLs and reasons quote what the site sent (a redirect to user:password@host).
+                self.file.write(redact_record({
                     "url": url, "kind": kind, "reasons": reasons,
                     "rejected_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
                     "item": item or {},
-                })
+                }, self.secrets))
         except OSError as error:  # a reject that cannot be written is a lost report: stop
             self.failed = True
             path = self.file.part_path if self.file else output_path(self.crawler, "CABLE_REJECTS_FILE")

@@ -118,5 +118,7 @@ FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
 LOG_LEVEL = "INFO"
 # No telnet console: an open port and a password in the log, for nothing a crawl needs.
 TELNETCONSOLE_ENABLED = False
+# Nor Scrapy's remote control (2.19): an HTTP port that runs any Python code sent to it.
+REMOTE_CONTROL_ENABLED = False
 LOGSTATS_INTERVAL = 30.0
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

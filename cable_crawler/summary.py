@@ -29,6 +29,13 @@ class CrawlSummary:
             logger.info(line)
 
 
+def reasons_note(rejects: int, reasons: dict) -> str:
+    """The lines below the rejects count list reasons; an invalid item can have
+    several (missing headline and empty body), so say when they add up to more."""
+    total = sum(reasons.values())
+    return "" if total == rejects else f", with {total} reasons (one reject can have several)"
+
+
 def summary_lines(stats: dict, reason: str) -> list[str]:
     start, finish = stats.get("start_time"), stats.get("finish_time")
     elapsed = (finish - start).total_seconds() if start and finish else stats.get("elapsed_time_seconds", 0)
@@ -45,7 +52,7 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         f"  duplicates: {stats.get('cable/duplicates', 0) + stats.get('cable/index_entries_written', 0)}"
         f" ({stats.get('cable/duplicates', 0)} dropped after fetching,"
         f" {stats.get('cable/index_entries_written', 0)} recognised in the index)",
-        f"  rejects: {stats.get('cable/rejects', 0)}"
+        f"  rejects: {stats.get('cable/rejects', 0)}" + reasons_note(stats.get("cable/rejects", 0), reasons)
         + (f" -> {stats.get('cable/rejects_file')}" if stats.get("cable/rejects_file") else ""),
     ]
     if stats.get("cable/canonical_ignored") or stats.get("cable/url_conflicts"):

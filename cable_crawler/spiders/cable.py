@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import scrapy
+from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy_splash import SplashRequest
+from twisted.web.client import ResponseFailed
 
 from .. import ledger, rejects, state
 from ..args import parse_args
@@ -24,6 +26,29 @@ from ..splash import splash_args, splash_error, splash_url
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"
+
+
+def download_error_reason(error: BaseException, maxsize: int = 0, stopping: bool = False) -> str:
+    """'Type: message' for a failed download, never with an empty message: Scrapy
+    raises some errors without one, and a reject must say what happened."""
+    message = str(error).strip()
+    cause = error.__cause__
+    if isinstance(error, ResponseDataLossError) and not message:
+        message = "the connection closed before the whole body arrived (shorter than its Content-Length)"
+    elif isinstance(cause, ResponseFailed) and getattr(cause, "reasons", None):
+        # Twisted's list of failures, e.g. [<Failure ConnectionLost: ...>]: their messages.
+        message = "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}".rstrip(": ") for r in cause.reasons)
+    if not message:
+        if isinstance(error, DownloadCancelledError) and stopping:
+            message = "cancelled because the crawl was stopping"
+        elif isinstance(error, DownloadCancelledError) and maxsize:
+            # Scrapy cancels a body that grows past the limit without a message
+            # (with a Content-Length over it, it says so itself).
+            message = f"response larger than DOWNLOAD_MAXSIZE ({maxsize} bytes), cancelled while it arrived"
+        else:
+            doc = (type(error).__doc__ or "").strip().splitlines()
+            message = f"no message ({doc[0]})" if doc else "no message"
+    return f"{type(error).__name__}: {message}"
 
 
 class CableSpider(scrapy.Spider):
@@ -229,7 +254,8 @@ class CableSpider(scrapy.Spider):
         if status is not None:
             reason = f"HTTP {status}"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            maxsize = request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
+            reason = download_error_reason(failure.value, maxsize, stopping=not self.crawler.crawling)
         retries = request.meta.get("retry_times", 0)
         if retries:
             reason += f" (gave up after {retries} retries)"
