@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from scrapy import signals
-
 from .jsonlines import AtomicJsonLinesFile
 from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
 from .per_crawler import per_crawler
