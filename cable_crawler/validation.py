@@ -63,7 +63,10 @@ def date_problems(data: dict) -> list[str]:
 
 def _too_long(error) -> str | None:
     """An operator's message for a maxLength/maxItems error: the size, not the value
-    (jsonschema's message quotes the whole value, 10 MB of it if need be)."""
+    (jsonschema's message quotes the whole value, 10 MB of it if need be). A nullable
+    field (anyOf: null or a bounded string) reports the bound through its sub-errors."""
+    if error.validator in ("anyOf", "oneOf"):
+        return next(filter(None, (_too_long(sub) for sub in error.context or ())), None)
     if error.validator == "maxLength":
         return f"{len(error.instance)} characters, more than the limit of {error.validator_value}"
     if error.validator == "maxItems":

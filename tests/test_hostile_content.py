@@ -353,6 +353,10 @@ def record(**overrides) -> dict:
     ({"authors": [{"name": f"N{n}", "url": None, "bio": None} for n in range(51)]},
      ["authors: 51 items, more than the limit of 50"]),
     ({"url": "https://foreignpolicy.com/" + "a" * 2048}, ["url: 2074 characters, more than the limit of 2048"]),
+    # Nullable fields (null or a bounded string): the bound is named all the same.
+    ({"authors": [{"name": "N", "url": "https://foreignpolicy.com/" + "a" * 2048, "bio": None}]},
+     ["authors.0.url: 2074 characters, more than the limit of 2048"]),
+    ({"modified_at": None, "lead_image": None, "dek": None}, []),
     ({"body": ["x" * 20001]}, ["body.0: 20001 characters, more than the limit of 20000"]),
     ({"body": ["p"] * 5001}, ["body: 5001 items, more than the limit of 5000"]),
     ({"tags": ["t" * 201]}, ["tags.0: 201 characters, more than the limit of 200"]),
