@@ -207,4 +207,4 @@ class JsonLinesWriterPipeline:
         crawl_state = state.for_crawler(self.crawler)
         crawl_state.record(records)
         # Then what the crawl could not finish: failed articles to retry, archive walks to go on with.
-        unfinished.for_crawler(self.crawler).record(crawl_state, self.crawler.stats)
+        unfinished.for_crawler(self.crawler).record(crawl_state, self.crawler.stats, reason)

@@ -72,6 +72,9 @@ def paging_lines(stats: dict) -> list[str]:
                      f" (last stopped: {stats.get('cable/archive_walk_stopped', 'crawl_ended')})")
     if stats.get("cable/archive_walks_open"):
         lines.append(f"  archive walks left for the next run: {stats['cable/archive_walks_open']}")
+    if stats.get("cable/articles_not_reached"):
+        lines.append(f"  articles requested but not reached before the crawl closed: {stats['cable/articles_not_reached']}"
+                     " (kept for the next run)")
     retried, remembered = stats.get("cable/failed_articles_retried", 0), stats.get("cable/failed_articles_remembered", 0)
     given_up = stats.get("cable/failed_articles_given_up", 0)
     if retried or remembered or given_up:

@@ -55,6 +55,8 @@ class IndexWalk:
 
 @dataclass
 class Unfinished:
+    # article URL -> {listing, failed_runs}: every article request of this crawl, once
+    requested: dict[str, dict] = field(default_factory=dict)
     failed: dict[str, dict] = field(default_factory=dict)  # requested URL -> failure (see add_failure)
     answered: set[str] = field(default_factory=set)        # requested URLs read or failed for good
     walks: dict[str, IndexWalk] = field(default_factory=dict)
@@ -62,8 +64,18 @@ class Unfinished:
     def add_failure(self, url: str, **failure) -> None:
         self.failed[url] = {"url": url, **failure}
 
-    def record(self, state_db, stats) -> None:
-        """Stores failures and resume points in the crawl state (one transaction) and counts them."""
+    def record(self, state_db, stats, reason: str = "finished") -> None:
+        """Stores failures and resume points in the crawl state (one transaction) and counts them.
+        A crawl that closed early (`reason` is not 'finished') also leaves the article requests it
+        never got to, kept like failures (without counting a failed run) so the next run makes them."""
+        if reason != "finished":
+            for url, request in self.requested.items():
+                if url not in self.answered and url not in self.failed:
+                    listing = request.get("listing") or {}
+                    self.add_failure(url, runs=request.get("failed_runs", 0), status=None,
+                                     reason=f"the crawl closed ({reason}) before it was read",
+                                     listing_url=listing.get("url"), listing_signature=listing.get("signature"))
+                    stats.inc_value("cable/articles_not_reached")
         for walk in self.walks.values():
             if walk.pending is not None and walk.resume is None:
                 # The crawl closed before this page was read: the next run starts there.

@@ -11,9 +11,8 @@ import logging
 from datetime import date, timedelta
 
 import scrapy
-from scrapy_splash import SplashRequest
-
 from scrapy.exceptions import IgnoreRequest
+from scrapy_splash import SplashRequest
 
 from .. import ledger, rejects, state, unfinished
 from ..args import parse_args
@@ -61,7 +60,6 @@ class CableSpider(scrapy.Spider):
         spider.state_db = state.for_crawler(crawler)    # what earlier runs wrote
         spider.written = ledger.for_crawler(crawler)    # what this run (and the run it resumes) wrote
         spider.unfinished = unfinished.for_crawler(crawler)  # failures and index walks, for the next runs
-        spider.requested_entries: set[str] = set()      # article URLs requested by this crawl
         spider.requested_index: set[str] = set()        # index page URLs requested by this crawl
         spider.splash_url = splash_url(spider.args.render, crawler.settings)
         if spider.args.auth:
@@ -149,7 +147,7 @@ class CableSpider(scrapy.Spider):
         if failed_runs:
             meta["failed_runs"] = failed_runs  # earlier runs in which this URL failed
         url = canonical_url(url)
-        self.requested_entries.add(url)
+        self.unfinished.requested[url] = {"listing": listing, "failed_runs": failed_runs}
         return self.request(url, "article", self.parse_article, meta=meta)
 
     def entry_keys(self, entry: ListingEntry) -> list[str]:
@@ -220,7 +218,7 @@ class CableSpider(scrapy.Spider):
                 skipped.append(entry)
                 self.crawler.stats.inc_value(f"cable/index_entries_{reason}")
                 continue
-            if keys[0] in self.requested_entries:
+            if keys[0] in self.unfinished.requested:
                 # Listed again (a repeating index page, or another walk): requested once per crawl.
                 # (By URL only: another URL with the same id may still be the one that answers.)
                 self.crawler.stats.inc_value("cable/index_entries_repeated")
@@ -296,7 +294,7 @@ class CableSpider(scrapy.Spider):
             self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}", level=logging.WARNING)
             return None
         failures = (walk.failures_before if walk.from_state and url == walk.start_url else 0) + 1
-        max_runs = self.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", 3)
+        max_runs = self.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", 5)
         if failures >= max_runs:
             given_up = f"index page: given up after {failures} failed runs (CABLE_FAILED_MAX_ATTEMPTS={max_runs})"
             self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}; {given_up}",
