@@ -247,3 +247,70 @@ def test_articles_a_crawl_closed_before_reaching_are_made_by_the_next_run(tmp_pa
     assert {a["url"][len(site.url):] for a in all_written(tmp_path)} == everything
     assert sorted(u[len(site.url):] for u in state_urls(tmp_path)) == sorted(everything)
     assert failure_rows(tmp_path) == {} and walk_rows(tmp_path) == []
+
+
+def test_an_index_page_that_fails_in_every_run_is_given_up_with_a_reason(tmp_path):
+    grow_site(tmp_path / "site", articles=6, per_page=3)
+    settings = {**FAST, "CABLE_FAILED_MAX_ATTEMPTS": 2}
+    with FaultySite(fault_rate=0.0, site_dir=tmp_path / "site") as site:
+        handler = site.httpd.RequestHandlerClass
+        base_get = handler.do_GET
+        handler.do_GET = lambda self: self.fault_503() if "results-page=2" in self.path else base_get(self)
+        first = run(site, tmp_path, settings=settings)
+        assert first.new_rejects[0]["reasons"] == ["index page: HTTP 503 (gave up after 1 retries)"]
+        second = run(site, tmp_path, settings=settings)  # walks on at page 2, which fails again
+        assert "/channel/the-cable/?results-page=2" in second.index_requests
+        assert [r["reasons"] for r in second.new_rejects] == [[
+            "index page: HTTP 503 (gave up after 1 retries)",
+            "index page: given up after 2 failed runs (CABLE_FAILED_MAX_ATTEMPTS=2)"]]
+        assert walk_rows(tmp_path) == []
+        third = run(site, tmp_path, settings=settings)
+        assert third.index_requests == ["/channel/the-cable/"]
+
+
+# ------------------------------------------------------------------ the rules, without a server
+
+@pytest.mark.parametrize("status, ignored, expected", [
+    (None, False, True),    # timeout, DNS, connection refused or reset: may pass
+    (500, False, True), (502, False, True), (503, False, True), (504, False, True),
+    (408, False, True), (429, False, True),
+    (404, False, False), (410, False, False), (403, False, False), (401, False, False),
+    (None, True, False),    # refused on purpose: off-site redirect, redirect loop
+])
+def test_which_failures_are_retried_by_later_runs(status, ignored, expected):
+    from cable_crawler.unfinished import retryable
+    assert retryable(status, ignored=ignored) is expected
+
+
+@pytest.mark.parametrize("stats, expected", [
+    ({}, []),
+    ({"cable/paging_stopped": "stale"}, ["  index paging stopped: stale"]),
+    ({"cable/paging_stopped": "known", "cable/archive_walks_resumed": 1, "cable/archive_walk_stopped": "max_pages",
+      "cable/archive_walks_open": 1},
+     ["  index paging stopped: known", "  archive walks continued from earlier runs: 1 (last stopped: max_pages)",
+      "  archive walks left for the next run: 1"]),
+    ({"cable/failed_articles_retried": 3, "cable/failed_articles_remembered": 1, "cable/failed_articles_given_up": 2},
+     ["  failed articles: 3 retried from earlier runs, 1 kept for the next run, 2 given up"]),
+    ({"cable/articles_not_reached": 4, "cable/failed_articles_remembered": 4},
+     ["  articles requested but not reached before the crawl closed: 4 (kept for the next run)",
+      "  failed articles: 0 retried from earlier runs, 4 kept for the next run, 0 given up"]),
+])
+def test_summary_says_why_paging_stopped_and_what_is_left(stats, expected):
+    from cable_crawler.summary import paging_lines
+    assert paging_lines(stats) == expected
+
+
+def test_a_written_article_clears_its_failure_row_with_its_record(tmp_path):
+    from cable_crawler.state import CrawlState
+    db = CrawlState(tmp_path / "state.sqlite3")
+    failure = {"runs": 1, "status": 503, "reason": "article page: HTTP 503"}
+    db.record_unfinished([{"url": "https://fp/a/", **failure}, {"url": "https://fp/b/", **failure}], [], [],
+                         [{"url": "https://fp/i?results-page=2", "page": 2, "reason": "max_pages=1", "failures": 0}])
+    assert [f.url for f in db.unresolved(10)] == ["https://fp/a/", "https://fp/b/"]
+    assert [w.url for w in db.walks()] == ["https://fp/i?results-page=2"]
+    db.record([{"id": "fp-1", "url": "https://fp/a-moved/", "fingerprint": "x", "listing_urls": ["https://fp/a/"]}])
+    assert [f.url for f in db.unresolved(10)] == ["https://fp/b/"]
+    db.record_unfinished([{"url": "https://fp/b/", **failure, "runs": 2, "given_up": True}], [],
+                         ["https://fp/i?results-page=2"], [])
+    assert db.unresolved(10) == [] and db.failure("https://fp/b/").given_up and db.walks() == []
+    db.close()
