@@ -77,7 +77,10 @@ class Unfinished:
                                      listing_url=listing.get("url"), listing_signature=listing.get("signature"))
                     stats.inc_value("cable/articles_not_reached")
         for walk in self.walks.values():
-            if walk.pending is not None and walk.resume is None:
+            # (Not page 1 of the index itself: every run reads it. A crawl resumed from JOBDIR
+            # can leave it "pending", its request dropped as already seen.)
+            first_page_of_index = not walk.from_state and walk.pending == (walk.start_url, 1)
+            if walk.pending is not None and walk.resume is None and not first_page_of_index:
                 # The crawl closed before this page was read: the next run starts there.
                 url, page = walk.pending
                 walk.stopped = walk.stopped or "crawl_ended"

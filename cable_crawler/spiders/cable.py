@@ -242,8 +242,9 @@ class CableSpider(scrapy.Spider):
             # (A resumed walk goes on: articles the index pushed down since the earlier run are known.)
             self.stop_paging(walk, page, "known", f"index page {page} holds only known, unchanged articles")
         elif max_stale > 0 and walk.stale >= max_stale:
-            self.stop_paging(walk, page, "stale", f"{walk.stale} index page(s) in a row brought no new entry "
-                             f"(CABLE_MAX_STALE_INDEX_PAGES={max_stale}); the index repeats itself",
+            pages = f"index page {page}" if walk.stale == 1 else f"index pages {page - walk.stale + 1}-{page}"
+            self.stop_paging(walk, page, "stale", f"{pages} brought no new entry "
+                             f"(CABLE_MAX_STALE_INDEX_PAGES={max_stale}): the index repeats itself",
                              level=logging.WARNING)
         elif self.args.max_pages is not None and page - walk.first_page + 1 >= self.args.max_pages and next_url:
             self.stop_paging(walk, page, "max_pages", f"max_pages={self.args.max_pages} reached",
