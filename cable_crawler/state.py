@@ -12,7 +12,8 @@ so nothing unwritten is ever marked as seen.
 
 Two more tables remember what a crawl could not finish, for the next runs:
 `failures`, article URLs whose last request failed for a reason that may pass
-(5xx, timeout, connection error), with how many runs it failed in; and
+(5xx, timeout, connection error) or was never reached by a crawl that closed
+early, with how many runs it failed in; and
 `walks`, index pages where a walk of the column archive stopped before its end
 (max_pages, the index page cap, a failed index page, a crawl that ended early).
 They are written when the crawl closes, after its output file is published;

@@ -7,7 +7,8 @@ it closes (by the writer, after it published the output file; see state.py):
   connection error, empty response): requested again by the next runs, at most
   CABLE_RETRY_FAILED_MAX per run, until written or given up after failing in
   CABLE_FAILED_MAX_ATTEMPTS runs. Final failures (404, 410, not HTML, invalid
-  article) are reported in the rejects file once and not retried.
+  article) are reported in the rejects file once and not retried. A crawl
+  that closes early also keeps the article requests it never reached.
 - walks of the column index (from page 1, or from where an earlier run
   stopped): where each one stopped and why. A walk stopped before the end of
   the archive (max_pages, the index page cap, a failed index page, a crawl
