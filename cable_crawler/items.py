@@ -46,4 +46,12 @@ class PageFailure(scrapy.Item):
     url = scrapy.Field()
     reason = scrapy.Field()
     status = scrapy.Field()
+    # For the crawl state (not written to the rejects file): the URL as requested, whether the
+    # failure may pass on a later run, what the index showed, and earlier runs it failed in.
+    page_kind = scrapy.Field()
+    requested_url = scrapy.Field()
+    retry = scrapy.Field()
+    listing = scrapy.Field()
+    failed_runs = scrapy.Field()
+    given_up = scrapy.Field()  # why it is not tried again (a second reason in the rejects file)
 

@@ -18,7 +18,7 @@ import sqlite3
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from . import ledger, rejects, resume, state
+from . import ledger, rejects, resume, state, unfinished
 from .items import PageFailure
 from .jsonlines import AtomicJsonLinesFile
 from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
@@ -30,6 +30,7 @@ class ValidationPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.rejects = rejects.for_crawler(crawler)
+        self.unfinished = unfinished.for_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,7 +38,11 @@ class ValidationPipeline:
 
     def process_item(self, item, spider=None):
         if isinstance(item, PageFailure):
-            self.rejects.add(item.get("url"), "page_failure", [item.get("reason") or "failed"],
+            reasons = [item.get("reason") or "failed"]
+            given_up = item.get("given_up") or self.remember_failure(item)
+            if given_up:
+                reasons.append(given_up)
+            self.rejects.add(item.get("url"), "page_failure", reasons,
                              {"url": item.get("url"), "status": item.get("status")})
             raise DropItem(f"page failed: {item.get('url')}", log_level="DEBUG")
         data = record(item)
@@ -48,6 +53,30 @@ class ValidationPipeline:
             self.crawler.spider.logger.warning("rejected %s: %s", url, "; ".join(reasons))
             raise DropItem(f"invalid item: {data.get('url')}", log_level="DEBUG")
         return item
+
+    def remember_failure(self, failure: PageFailure) -> str | None:
+        """An article page that failed for a reason that may pass is requested again by
+        the next runs (see unfinished.py), until it failed in CABLE_FAILED_MAX_ATTEMPTS
+        runs; returns the reason it is given up then. A final failure is only reported."""
+        url = failure.get("requested_url") or failure.get("url")
+        if failure.get("page_kind") != "article" or not url:
+            return None
+        if not failure.get("retry"):
+            self.unfinished.answered.add(url)  # failed for good: reported now, not retried
+            return None
+        known = state.for_crawler(self.crawler).failure(url)
+        runs = max(failure.get("failed_runs") or 0, known.runs if known else 0) + 1
+        max_runs = self.crawler.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", 5)
+        given_up = None
+        if runs >= max_runs or (known is not None and known.given_up):
+            given_up = f"article page: given up after {runs} failed runs (CABLE_FAILED_MAX_ATTEMPTS={max_runs})"
+            self.crawler.stats.inc_value("cable/failed_articles_given_up")
+            self.crawler.spider.logger.warning("%s: %s", url, given_up)
+        listing = failure.get("listing") or {}
+        self.unfinished.add_failure(url, runs=runs, status=failure.get("status"), reason=failure.get("reason"),
+                                    listing_url=listing.get("url"), listing_signature=listing.get("signature"),
+                                    given_up=given_up is not None)
+        return given_up
 
 
 class DeduplicationPipeline:
@@ -258,7 +287,10 @@ class JsonLinesWriterPipeline:
         records = [json.loads(line) for line in published.read_text("utf-8").splitlines()] if published else []
         for entry in records:
             entry.update(self.ledger.listings.get(entry["id"], {}))
+        crawl_state = self.state
         try:
-            self.state.record(records)
+            crawl_state.record(records)
+            # Then what the crawl could not finish: failed articles to retry, archive walks to go on with.
+            unfinished.for_crawler(self.crawler).record(crawl_state, self.crawler.stats, reason)
         except sqlite3.Error as error:  # published, but the next run will not know: it writes them again
-            write_failed(self.crawler, self.state.path, error, f"cannot record {published} in the crawl state")
+            write_failed(self.crawler, crawl_state.path, error, f"cannot record {published} in the crawl state")

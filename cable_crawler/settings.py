@@ -62,6 +62,15 @@ CABLE_SPLASH_IMAGES = 0               # image bytes are not needed to read a pag
 DUPEFILTER_CLASS = "cable_crawler.dupefilter.RedirectLoopAwareDupeFilter"
 # A column index page lists 10-20 articles; a page listing thousands is broken or hostile.
 CABLE_MAX_INDEX_ENTRIES = 200
+# Many CMSs serve the last page (or page 1) again for every ?results-page=N past the end:
+# paging stops after this many index pages in a row that bring no entry new to the walk.
+CABLE_MAX_STALE_INDEX_PAGES = 2
+# Index pages read per crawl, a safety net far above the column's archive (0: no cap).
+CABLE_MAX_INDEX_PAGES = 5000
+# Articles that failed (5xx, timeout, connection) in earlier runs, requested again per run...
+CABLE_RETRY_FAILED_MAX = 50
+# ...until they failed in this many runs (then given up, with the reason in the rejects file).
+CABLE_FAILED_MAX_ATTEMPTS = 5
 # 4xx other than 408/429 are final: hand them to the spider's errback for the rejects file.
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_ENABLED = True

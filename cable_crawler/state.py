@@ -9,6 +9,15 @@ The state only ever records what a published output file holds: the writer
 calls record() with the lines of the file it has just renamed to its
 final name, in one transaction. A crash before that leaves the state as it was,
 so nothing unwritten is ever marked as seen.
+
+Two more tables remember what a crawl could not finish, for the next runs:
+`failures`, article URLs whose last request failed for a reason that may pass
+(5xx, timeout, connection error) or was never reached by a crawl that closed
+early, with how many runs it failed in; and
+`walks`, index pages where a walk of the column archive stopped before its end
+(max_pages, the index page cap, a failed index page, a crawl that ended early).
+They are written when the crawl closes, after its output file is published;
+a written article clears its failure row in the same transaction as its record.
 """
 
 from __future__ import annotations
@@ -39,7 +48,50 @@ CREATE TABLE IF NOT EXISTS urls (
     url TEXT PRIMARY KEY,
     id TEXT NOT NULL
 );
+-- Article URLs to request again on the next runs, until written or given up.
+CREATE TABLE IF NOT EXISTS failures (
+    url TEXT PRIMARY KEY,
+    runs INTEGER NOT NULL,            -- runs in which its request failed
+    status INTEGER,
+    reason TEXT NOT NULL,
+    listing_url TEXT,
+    listing_signature TEXT,
+    first_failed_at TEXT NOT NULL,
+    last_failed_at TEXT NOT NULL,
+    given_up_at TEXT                  -- set after CABLE_FAILED_MAX_ATTEMPTS runs: not requested again
+);
+-- Where an unfinished walk of the column archive continues on the next run.
+CREATE TABLE IF NOT EXISTS walks (
+    url TEXT PRIMARY KEY,             -- the first index page not visited
+    page INTEGER NOT NULL,            -- its page number when recorded (for the log)
+    reason TEXT NOT NULL,             -- why the walk stopped there
+    failures INTEGER NOT NULL DEFAULT 0,  -- runs in which this very page failed
+    recorded_at TEXT NOT NULL
+);
 """
+
+
+@dataclass(frozen=True)
+class Failed:
+    url: str
+    runs: int
+    status: int | None
+    reason: str
+    listing_url: str | None
+    listing_signature: str | None
+    given_up: bool = False
+
+
+@dataclass(frozen=True)
+class Walk:
+    url: str
+    page: int
+    reason: str
+    failures: int
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -82,7 +134,7 @@ class CrawlState:
         """Store the articles of a published output file, all or nothing.
         Each record is an output line plus optional 'listing_urls' and
         'listing_signature' (what the index showed for it)."""
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        now = _now()
         with self.db:  # one transaction
             self.db.execute("BEGIN")
             for record in records:
@@ -97,6 +149,50 @@ class CrawlState:
                      record.get("revision") or 1, record.get("listing_signature"), now, now))
                 for url in {record["url"], *(record.get("listing_urls") or [])}:
                     self.db.execute("INSERT OR REPLACE INTO urls (url, id) VALUES (?, ?)", (url, record["id"]))
+                    self.db.execute("DELETE FROM failures WHERE url = ?", (url,))  # written: resolved
+
+    def unresolved(self, limit: int) -> list[Failed]:
+        """Failed article URLs to request again (not given up), fewest failed runs first."""
+        rows = self.db.execute(
+            "SELECT url, runs, status, reason, listing_url, listing_signature FROM failures"
+            " WHERE given_up_at IS NULL ORDER BY runs, first_failed_at, url LIMIT ?", (limit,)).fetchall()
+        return [Failed(*row) for row in rows]
+
+    def failure(self, url: str) -> Failed | None:
+        row = self.db.execute("SELECT url, runs, status, reason, listing_url, listing_signature,"
+                              " given_up_at IS NOT NULL FROM failures WHERE url = ?", (url,)).fetchone()
+        return Failed(*row[:-1], given_up=bool(row[-1])) if row else None
+
+    def walks(self) -> list[Walk]:
+        """Unfinished archive walks, shallowest first."""
+        rows = self.db.execute("SELECT url, page, reason, failures FROM walks ORDER BY page, url").fetchall()
+        return [Walk(*row) for row in rows]
+
+    def record_unfinished(self, failed: list[dict], resolved: list[str], walks_done: list[str],
+                          walks_open: list[dict]) -> None:
+        """What a closed crawl could not finish, in one transaction:
+        failed: {url, runs, status, reason, listing_url, listing_signature, given_up} (runs counts this one);
+        resolved: failure rows to drop (answered, or failed for good and reported);
+        walks_done: resume points this crawl walked on from; walks_open: {url, page, reason, failures}."""
+        now = _now()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in resolved])
+            for f in failed:
+                self.db.execute(
+                    "INSERT INTO failures (url, runs, status, reason, listing_url, listing_signature,"
+                    " first_failed_at, last_failed_at, given_up_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(url) DO UPDATE SET runs = excluded.runs, status = excluded.status,"
+                    " reason = excluded.reason, last_failed_at = excluded.last_failed_at,"
+                    " listing_url = COALESCE(excluded.listing_url, failures.listing_url),"
+                    " listing_signature = COALESCE(excluded.listing_signature, failures.listing_signature),"
+                    " given_up_at = COALESCE(failures.given_up_at, excluded.given_up_at)",
+                    (f["url"], f["runs"], f.get("status"), f["reason"], f.get("listing_url"),
+                     f.get("listing_signature"), now, now, now if f.get("given_up") else None))
+            self.db.executemany("DELETE FROM walks WHERE url = ?", [(url,) for url in walks_done])
+            for w in walks_open:
+                self.db.execute("INSERT OR REPLACE INTO walks (url, page, reason, failures, recorded_at)"
+                                " VALUES (?, ?, ?, ?, ?)", (w["url"], w["page"], w["reason"], w["failures"], now))
 
 
 def state_path(settings) -> Path:

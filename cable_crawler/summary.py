@@ -59,6 +59,7 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         lines.insert(-1, f"  canonical links ignored: {stats.get('cable/canonical_ignored', 0)}"
                          f" (fetched URL used instead); URL conflicts: {stats.get('cable/url_conflicts', 0)}")
     lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
+    lines += paging_lines(stats)
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
     if stats.get("cable/output_failed"):
         not_written = stats.get("cable/articles_not_written", 0)
@@ -70,4 +71,27 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         lines += [f"    {failure}" for failure in failed]
     elif "cable/monitors_failed" in stats:
         lines.append("  monitors: all passed")
+    return lines
+
+
+def paging_lines(stats: dict) -> list[str]:
+    """Why the index walk stopped, archive walks continued from earlier runs, and
+    failed articles kept for the next runs (see cable_crawler/unfinished.py)."""
+    lines = []
+    if "cable/paging_stopped" in stats:
+        lines.append(f"  index paging stopped: {stats['cable/paging_stopped']}")
+    resumed = stats.get("cable/archive_walks_resumed", 0)
+    if resumed:
+        lines.append(f"  archive walks continued from earlier runs: {resumed}"
+                     f" (last stopped: {stats.get('cable/archive_walk_stopped', 'crawl_ended')})")
+    if stats.get("cable/archive_walks_open"):
+        lines.append(f"  archive walks left for the next run: {stats['cable/archive_walks_open']}")
+    if stats.get("cable/articles_not_reached"):
+        lines.append(f"  articles requested but not reached before the crawl closed: {stats['cable/articles_not_reached']}"
+                     " (kept for the next run)")
+    retried, remembered = stats.get("cable/failed_articles_retried", 0), stats.get("cable/failed_articles_remembered", 0)
+    given_up = stats.get("cable/failed_articles_given_up", 0)
+    if retried or remembered or given_up:
+        lines.append(f"  failed articles: {retried} retried from earlier runs, {remembered} kept for the next run,"
+                     f" {given_up} given up")
     return lines

@@ -7,14 +7,16 @@ the loaders, validating/deduplicating/writing in the pipelines.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
+from scrapy.exceptions import IgnoreRequest
 from scrapy_splash import SplashRequest
 from twisted.web.client import ResponseFailed
 
-from .. import ledger, rejects, state
+from .. import ledger, rejects, state, unfinished
 from ..args import parse_args
 from ..items import PageFailure
 from ..pages.article import load_article
@@ -23,6 +25,7 @@ from ..pages.listing import ListingEntry, ListingPage, parse_listing
 from ..middlewares import is_on_site
 from ..processors import article_id, canonical_url, http_url, parse_datetime
 from ..splash import splash_args, splash_error, splash_url
+from ..unfinished import IndexWalk, retryable
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"
@@ -51,6 +54,16 @@ def download_error_reason(error: BaseException, maxsize: int = 0, stopping: bool
     return f"{type(error).__name__}: {message}"
 
 
+def requested_url(request) -> str | None:
+    """The URL the crawl asked for: before redirects, and the page's own URL for Splash."""
+    if request is None:
+        return None
+    url = (request.meta.get("redirect_urls") or [request.url])[0]
+    if "splash" in request.meta:
+        url = request.meta["splash"].get("args", {}).get("url", url)
+    return url
+
+
 class CableSpider(scrapy.Spider):
     name = "cable"
 
@@ -73,6 +86,8 @@ class CableSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.state_db = state.for_crawler(crawler)    # what earlier runs wrote
         spider.written = ledger.for_crawler(crawler)    # what this run (and the run it resumes) wrote
+        spider.unfinished = unfinished.for_crawler(crawler)  # failures and index walks, for the next runs
+        spider.requested_index: set[str] = set()        # index page URLs requested by this crawl
         spider.splash_url = splash_url(spider.args.render, crawler.settings)
         if spider.args.auth:
             # Scrapy's HttpAuthMiddleware sends them to this host only; never in a URL, redacted
@@ -96,7 +111,40 @@ class CableSpider(scrapy.Spider):
             for url in self.args.urls:
                 yield self.article_request(url)
             return
-        yield self.index_request(self.index_url, page=1)
+        yield self.index_request(self.index_url, page=1, walk=self.walk(self.index_url))
+        for stored in self.state_db.walks():
+            # An earlier run stopped walking the archive here (max_pages, a failed page...): go on.
+            if stored.url in self.requested_index:
+                continue
+            self.logger.info("continuing the archive walk at index page %d (%s): it stopped there because %s",
+                             stored.page, stored.url, stored.reason)
+            self.crawler.stats.inc_value("cable/archive_walks_resumed")
+            walk = self.walk(stored.url, from_state=True, failures_before=stored.failures, first_page=stored.page)
+            yield self.index_request(stored.url, page=stored.page, walk=walk)
+        limit = self.settings.getint("CABLE_RETRY_FAILED_MAX", 50)
+        retries = self.state_db.unresolved(limit) if limit > 0 else []
+        if retries:
+            self.logger.info("requesting again %d article(s) that failed in earlier runs (CABLE_RETRY_FAILED_MAX=%d)",
+                             len(retries), limit)
+        for failed in retries:
+            self.crawler.stats.inc_value("cable/failed_articles_retried")
+            listing = {"url": failed.url, "signature": failed.listing_signature}
+            yield self.article_request(failed.url, listing=listing, failed_runs=failed.runs)
+
+    def walk(self, start_url: str, from_state: bool = False, failures_before: int = 0,
+             first_page: int = 1) -> IndexWalk:
+        """The walk of the column index that started at start_url (created on first use)."""
+        walks = self.unfinished.walks
+        if start_url not in walks:
+            walks[start_url] = IndexWalk(start_url, from_state=from_state, failures_before=failures_before,
+                                         first_page=first_page)
+        return walks[start_url]
+
+    def walk_of(self, request) -> IndexWalk:
+        # From the request's meta, so that a crawl resumed from JOBDIR finds its walks again.
+        meta = request.meta.get("walk") or {"start": self.index_url}
+        return self.walk(meta["start"], meta.get("from_state", False), meta.get("failures_before", 0),
+                         meta.get("first_page", 1))
 
     def request(self, url: str, kind: str, callback, meta: dict | None = None, **kwargs) -> scrapy.Request:
         """A plain request, or a SplashRequest when this kind of page is rendered."""
@@ -106,16 +154,36 @@ class CableSpider(scrapy.Spider):
                                  splash_url=self.splash_url, errback=self.on_error, meta=meta, **kwargs)
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
-    def index_request(self, url: str, page: int) -> scrapy.Request:
-        return self.request(url, "index", self.parse_index, cb_kwargs={"page": page})
+    def index_request(self, url: str, page: int, walk: IndexWalk | None = None) -> scrapy.Request:
+        meta = {}
+        if walk is not None:
+            walk.pending = (url, page)
+            meta["walk"] = {"start": walk.start_url, "from_state": walk.from_state,
+                            "failures_before": walk.failures_before, "first_page": walk.first_page}
+        self.requested_index.add(url)
+        return self.request(url, "index", self.parse_index, meta=meta, cb_kwargs={"page": page})
 
-    def article_request(self, url: str, entry: ListingEntry | None = None) -> scrapy.Request:
+    def article_request(self, url: str, entry: ListingEntry | None = None, listing: dict | None = None,
+                        failed_runs: int = 0) -> scrapy.Request:
         # Canonical URL: tracking-parameter and #fragment variants hit the dupefilter.
         meta = {}
         if entry is not None:
-            meta["listing"] = {"url": canonical_url(entry.url), "signature": entry.signature}
-        self.article_urls.add(canonical_url(url))
-        return self.request(canonical_url(url), "article", self.parse_article, meta=meta)
+            listing = {"url": canonical_url(entry.url), "signature": entry.signature}
+        if listing is not None:
+            meta["listing"] = listing
+        if failed_runs:
+            meta["failed_runs"] = failed_runs  # earlier runs in which this URL failed
+        url = canonical_url(url)
+        self.article_urls.add(url)  # pages of this crawl: a canonical link naming one is not trusted
+        self.unfinished.requested[url] = {"listing": listing, "failed_runs": failed_runs}
+        return self.request(url, "article", self.parse_article, meta=meta)
+
+    def entry_keys(self, entry: ListingEntry) -> list[str]:
+        """What identifies an index entry within a crawl: its canonical URL, and its id when listed."""
+        keys = [canonical_url(entry.url)]
+        if entry.post_id:
+            keys.append(article_id(entry.post_id, entry.url))
+        return keys
 
     def skip_reason(self, entry: ListingEntry) -> str | None:
         """Why an index entry needs no request, or None to fetch it."""
@@ -138,8 +206,13 @@ class CableSpider(scrapy.Spider):
         return self.parse_article(response)
 
     def parse_index(self, response, page: int = 1):
+        walk = self.walk_of(response)
+        walk.pending = None
         if not response.body.strip():
-            yield self.failure(response, "index page: empty response")
+            given_up = self.index_failed(walk, response.url, page, "empty response", retry=True)
+            failure = self.failure(response, "index page: empty response", retry=True)
+            failure["given_up"] = given_up
+            yield failure
             return
         listing = parse_listing(readable(response))
         self.crawler.stats.inc_value("cable/index_pages")
@@ -161,7 +234,10 @@ class CableSpider(scrapy.Spider):
                 self.logger.warning("index page %s: entry %r is not on %s: not followed",
                                     response.url, entry.url, self.args.base_url)
         skipped = []
+        new_on_walk = 0
         for entry in on_site:
+            keys = self.entry_keys(entry)
+            new_on_walk += walk.first_seen(keys)
             if not self.args.in_window(entry.published):
                 self.crawler.stats.inc_value("cable/index_entries_outside_window")
                 continue
@@ -170,33 +246,108 @@ class CableSpider(scrapy.Spider):
                 skipped.append(entry)
                 self.crawler.stats.inc_value(f"cable/index_entries_{reason}")
                 continue
+            if keys[0] in self.unfinished.requested:
+                # Listed again (a repeating index page, or another walk): requested once per crawl.
+                # (By URL only: another URL with the same id may still be the one that answers.)
+                self.crawler.stats.inc_value("cable/index_entries_repeated")
+                continue
             yield self.article_request(entry.url, entry)
+        walk.stale = 0 if new_on_walk else walk.stale + 1
 
         since = self.args.since
         all_older = since is not None and listing.entries and all(
             e.published is not None and e.published < since for e in listing.entries)
         all_known = bool(on_site) and len(skipped) == len(on_site)
+        max_stale = self.settings.getint("CABLE_MAX_STALE_INDEX_PAGES", 2)
+        max_index_pages = self.settings.getint("CABLE_MAX_INDEX_PAGES", 5000)
+        next_url = listing.next_url if listing.next_url and self.on_site(listing.next_url) else None
         if all_older:
-            self.logger.info("index page %d is older than since=%s: stop paging", page, since)
-        elif all_known:
-            self.logger.info("index page %d holds only known, unchanged articles: stop paging", page)
-        elif self.args.max_pages is not None and page >= self.args.max_pages:
-            self.logger.info("max_pages=%d reached", self.args.max_pages)
-        elif listing.next_url and self.on_site(listing.next_url):
-            yield self.index_request(listing.next_url, page=page + 1)
+            # Below since= by choice, not unfinished; a walk resumed from an earlier run keeps its place.
+            resume = {"url": response.url, "page": page, "reason": f"older than since={since}"}
+            self.stop_paging(walk, page, "since", f"index page {page} is older than since={since}",
+                             resume=resume if walk.from_state else None)
+        elif all_known and not walk.from_state:
+            # (A resumed walk goes on: articles the index pushed down since the earlier run are known.)
+            self.stop_paging(walk, page, "known", f"index page {page} holds only known, unchanged articles")
+        elif max_stale > 0 and walk.stale >= max_stale:
+            pages = f"index page {page}" if walk.stale == 1 else f"index pages {page - walk.stale + 1}-{page}"
+            self.stop_paging(walk, page, "stale", f"{pages} brought no new entry "
+                             f"(CABLE_MAX_STALE_INDEX_PAGES={max_stale}): the index repeats itself",
+                             level=logging.WARNING)
+        elif self.args.max_pages is not None and page - walk.first_page + 1 >= self.args.max_pages and next_url:
+            self.stop_paging(walk, page, "max_pages", f"max_pages={self.args.max_pages} reached",
+                             resume={"url": next_url, "page": page + 1, "reason": f"max_pages={self.args.max_pages}"})
+        elif max_index_pages > 0 and self.crawler.stats.get_value("cable/index_pages", 0) >= max_index_pages and next_url:
+            self.stop_paging(walk, page, "index_page_cap",
+                             f"{max_index_pages} index pages read (CABLE_MAX_INDEX_PAGES)", level=logging.WARNING,
+                             resume={"url": next_url, "page": page + 1, "reason": "CABLE_MAX_INDEX_PAGES"})
+        elif next_url and next_url in self.requested_index:
+            self.stop_paging(walk, page, "already_walked",
+                             f"the next index page {next_url} was already requested by this crawl")
+        elif next_url:
+            yield self.index_request(next_url, page=page + 1, walk=walk)
         elif listing.next_url:
             reason = f"index page: next-page link {listing.next_url!r} is not on {self.args.base_url}"
             self.logger.error("%s: %s", response.url, reason)
             rejects.for_crawler(self.crawler).add(response.url, "page_failure", [reason],
                                                   {"url": response.url, "status": response.status})
+            self.stop_paging(walk, page, "next_offsite", "the next-page link is off the site", level=logging.WARNING)
+        else:
+            self.stop_paging(walk, page, "last_page", f"index page {page} has no next page: the end of the index")
+
+    def stop_paging(self, walk: IndexWalk, page: int, code: str, why: str, level: int = logging.INFO,
+                    resume: dict | None = None) -> None:
+        """Ends a walk of the index: one log line saying why, the reason in the stats
+        (`cable/paging_stopped` for the walk from page 1, `cable/archive_walk_stopped`
+        for one resumed from an earlier run), and where the next run goes on, if anywhere."""
+        walk.stopped = code
+        walk.pending = None
+        walk.resume = {"failures": 0, **resume} if resume else None
+        which = f"archive walk from {walk.start_url}: " if walk.from_state else ""
+        then = f"; the next run goes on at {resume['url']}" if resume else ""
+        self.logger.log(level, "%s%s: stop paging (%s)%s", which, why, code, then)
+        self.crawler.stats.set_value("cable/archive_walk_stopped" if walk.from_state else "cable/paging_stopped",
+                                     code)
+        self.crawler.stats.inc_value(f"cable/paging_stopped/{code}")
+
+    def index_failed(self, walk: IndexWalk, url: str, page: int | None, reason: str, retry: bool) -> str | None:
+        """A walk's index page failed: the walk stops there. A failure that may pass leaves a
+        resume point at that page (not for page 1, walked by every run), given up after
+        CABLE_FAILED_MAX_ATTEMPTS runs; returns the give-up reason then."""
+        page = page or 1
+        if not retry:
+            self.stop_paging(walk, page, "index_failed", f"index page {url} failed for good: {reason}",
+                             level=logging.WARNING)
+            return None
+        if url == self.index_url and not walk.from_state:
+            self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}", level=logging.WARNING)
+            return None
+        failures = (walk.failures_before if walk.from_state and url == walk.start_url else 0) + 1
+        max_runs = self.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", 5)
+        if failures >= max_runs:
+            given_up = f"index page: given up after {failures} failed runs (CABLE_FAILED_MAX_ATTEMPTS={max_runs})"
+            self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}; {given_up}",
+                             level=logging.WARNING)
+            return given_up
+        self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}", level=logging.WARNING,
+                         resume={"url": url, "page": page, "reason": reason, "failures": failures})
+        return None
 
     def on_site(self, url: str) -> bool:
         canonical = http_url(url)
         return canonical is not None and is_on_site(canonical, self.args.base_url)
 
-    def failure(self, response, reason: str) -> PageFailure:
+    def failure(self, response, reason: str, retry: bool = False) -> PageFailure:
         self.logger.error("giving up on %s: %s", response.url, reason)
-        return PageFailure(url=response.url, status=response.status, reason=reason)
+        return self.page_failure(response.request, url=response.url, status=response.status, reason=reason,
+                                 retry=retry)
+
+    def page_failure(self, request, retry: bool, **fields) -> PageFailure:
+        """A PageFailure that also says which request failed and whether a later run may try it again."""
+        meta = request.meta if request is not None else {}
+        return PageFailure(page_kind=meta.get("page_kind", "page"), requested_url=requested_url(request),
+                           retry=retry, listing=meta.get("listing"), failed_runs=meta.get("failed_runs", 0),
+                           **fields)
 
     def parse_article(self, response):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
@@ -205,7 +356,7 @@ class CableSpider(scrapy.Spider):
             yield self.failure(response, f"article page: not an HTML page (Content-Type: {content_type or 'none'})")
             return
         if not response.body.strip():
-            yield self.failure(response, "article page: empty response")
+            yield self.failure(response, "article page: empty response", retry=True)
             return
         response = readable(response)
         fetched = canonical_url(response.url)
@@ -215,8 +366,8 @@ class CableSpider(scrapy.Spider):
             item = loader.load_item()
         except Exception as error:  # a page we cannot read must be reported, not lost
             self.logger.exception("cannot parse %s", response.url)
-            yield PageFailure(url=response.url, status=response.status,
-                              reason=f"article page: parse error: {type(error).__name__}: {error}")
+            yield self.page_failure(response.request, url=response.url, status=response.status, retry=False,
+                                    reason=f"article page: parse error: {type(error).__name__}: {error}")
             return
         if loader.canonical_ignored:
             canonical, why = loader.canonical_ignored
@@ -224,6 +375,8 @@ class CableSpider(scrapy.Spider):
             self.logger.info("%s: canonical link %r ignored (%s): written under the fetched URL",
                              fetched, canonical[:200], why)
         item["fetched_url"] = fetched  # for the duplicate and conflict checks; not written
+        if response.request is not None:
+            self.unfinished.answered.add(requested_url(response.request))  # a failure row, if any, is resolved
         listing = response.meta.get("listing")
         if listing and item.get("id"):
             self.written.remember_listing(item["id"], listing["url"], listing["signature"])
@@ -260,11 +413,16 @@ class CableSpider(scrapy.Spider):
         if retries:
             reason += f" (gave up after {retries} retries)"
         # A failed redirect is reported under the URL the crawl asked for.
-        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        url = requested_url(request)
         if "splash" in request.meta:
-            url = request.meta["splash"].get("args", {}).get("url", url)
             reason = self.splash_failure(reason, response)
         kind = request.meta.get("page_kind", "page")
         self.crawler.stats.inc_value(f"cable/failed_{kind}_pages")
         self.logger.error("giving up on %s page %s: %s", kind, url, reason)
-        yield PageFailure(url=url, status=status, reason=f"{kind} page: {reason}")
+        # Refused on purpose (off-site, redirect loop); an HTTP error is an IgnoreRequest too, told by its status.
+        retry = retryable(status, ignored=status is None and failure.check(IgnoreRequest) is not None)
+        given_up = None
+        if kind == "index":
+            given_up = self.index_failed(self.walk_of(request), url, request.cb_kwargs.get("page"), reason, retry)
+        yield self.page_failure(request, url=url, status=status, reason=f"{kind} page: {reason}", retry=retry,
+                                given_up=given_up)

@@ -1,0 +1,103 @@
+"""What this crawl could not finish, kept for the next runs.
+
+Two things are tracked while the crawl runs and stored in the crawl state when
+it closes (by the writer, after it published the output file; see state.py):
+
+- article pages that failed for a reason that may pass (5xx, timeout,
+  connection error, empty response): requested again by the next runs, at most
+  CABLE_RETRY_FAILED_MAX per run, until written or given up after failing in
+  CABLE_FAILED_MAX_ATTEMPTS runs. Final failures (404, 410, not HTML, invalid
+  article) are reported in the rejects file once and not retried. A crawl
+  that closes early also keeps the article requests it never reached.
+- walks of the column index (from page 1, or from where an earlier run
+  stopped): where each one stopped and why. A walk stopped before the end of
+  the archive (max_pages, the index page cap, a failed index page, a crawl
+  that ended early) leaves a resume point; the next run walks on from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .per_crawler import per_crawler
+
+# Failures that may pass on a later run. Anything else (404, 410, other 4xx, a refused
+# off-site redirect, a redirect loop, a page that is no article) is final.
+RETRYABLE_STATUSES = frozenset({408, 429}) | frozenset(range(500, 600))
+
+
+def retryable(status: int | None, ignored: bool = False) -> bool:
+    """A failed request worth another try on a later run: no answer (timeout, DNS,
+    connection), a 5xx, 408 or 429. `ignored`: refused on purpose (IgnoreRequest)."""
+    if ignored:
+        return False
+    return status is None or status in RETRYABLE_STATUSES
+
+
+@dataclass
+class IndexWalk:
+    """One walk down the column index, from page 1 or from a stored resume point."""
+    start_url: str
+    from_state: bool = False        # continues an unfinished walk of an earlier run
+    failures_before: int = 0        # earlier runs in which its start page failed
+    first_page: int = 1             # the page number it started at (for max_pages)
+    stale: int = 0                  # consecutive pages that brought no entry new to this walk
+    seen: set[str] = field(default_factory=set)
+    pending: tuple[str, int] | None = None    # (url, page) requested, not yet read
+    stopped: str | None = None      # why paging stopped (a short code, see CableSpider.stop_paging)
+    resume: dict | None = None      # {url, page, reason, failures}: where the next run goes on
+
+    def first_seen(self, keys: list[str]) -> bool:
+        """True when none of an entry's keys (URL, id) was seen before on this walk; marks them seen."""
+        new = not any(key in self.seen for key in keys)
+        self.seen.update(keys)
+        return new
+
+
+@dataclass
+class Unfinished:
+    # article URL -> {listing, failed_runs}: every article request of this crawl, once
+    requested: dict[str, dict] = field(default_factory=dict)
+    failed: dict[str, dict] = field(default_factory=dict)  # requested URL -> failure (see add_failure)
+    answered: set[str] = field(default_factory=set)        # requested URLs read or failed for good
+    walks: dict[str, IndexWalk] = field(default_factory=dict)
+
+    def add_failure(self, url: str, **failure) -> None:
+        self.failed[url] = {"url": url, **failure}
+
+    def record(self, state_db, stats, reason: str = "finished") -> None:
+        """Stores failures and resume points in the crawl state (one transaction) and counts them.
+        A crawl that closed early (`reason` is not 'finished') also leaves the article requests it
+        never got to, kept like failures (without counting a failed run) so the next run makes them."""
+        if reason != "finished":
+            for url, request in self.requested.items():
+                if url not in self.answered and url not in self.failed:
+                    listing = request.get("listing") or {}
+                    self.add_failure(url, runs=request.get("failed_runs", 0), status=None,
+                                     reason=f"the crawl closed ({reason}) before it was read",
+                                     listing_url=listing.get("url"), listing_signature=listing.get("signature"))
+                    stats.inc_value("cable/articles_not_reached")
+        for walk in self.walks.values():
+            # (Not page 1 of the index itself: every run reads it. A crawl resumed from JOBDIR
+            # can leave it "pending", its request dropped as already seen.)
+            first_page_of_index = not walk.from_state and walk.pending == (walk.start_url, 1)
+            if walk.pending is not None and walk.resume is None and not first_page_of_index:
+                # The crawl closed before this page was read: the next run starts there.
+                url, page = walk.pending
+                walk.stopped = walk.stopped or "crawl_ended"
+                walk.resume = {"url": url, "page": page, "reason": "the crawl ended before it was read",
+                               "failures": 0}
+        open_walks = {w.resume["url"]: w.resume for w in self.walks.values() if w.resume}
+        done = [w.start_url for w in self.walks.values() if w.from_state and w.start_url not in open_walks]
+        failed = list(self.failed.values())
+        resolved = sorted(self.answered - set(self.failed))
+        state_db.record_unfinished(failed, resolved, done, list(open_walks.values()))
+        remembered = sum(1 for f in failed if not f.get("given_up"))
+        if remembered:
+            stats.set_value("cable/failed_articles_remembered", remembered)
+        if open_walks:
+            stats.set_value("cable/archive_walks_open", len(open_walks))
+
+
+def for_crawler(crawler) -> Unfinished:
+    return per_crawler(crawler, "unfinished", Unfinished)
