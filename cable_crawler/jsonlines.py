@@ -9,7 +9,8 @@ Nothing is ever overwritten: a new file claims its `.part` name exclusively
 (O_EXCL), and publishing links the `.part` to the final name (link() fails
 rather than replace an existing file). When a name is taken, by an earlier run
 or by another crawl started in the same second, the next free one is used:
-`name-2.jsonl`, `name-3.jsonl`, ...
+`name_002.jsonl`, `name_003.jsonl`, ... ('_' sorts after '.', and the number is
+zero-padded, so the names of one second's files sort in the order they were claimed).
 """
 
 from __future__ import annotations
@@ -44,14 +45,15 @@ def drop_torn_tail(path: Path) -> int:
         return len(data) - keep
 
 
-MAX_NAME_TRIES = 1000
+MAX_NAME_TRIES = 999
 
 
 def free_names(path: Path):
-    """path, then path-2, path-3, ... (the suffix goes before the extension)."""
+    """path, then path_002, path_003, ... (the suffix goes before the extension; sorted
+    names keep their order: 'x.jsonl' < 'x_002.jsonl' < 'x_010.jsonl')."""
     yield path
     for number in range(2, MAX_NAME_TRIES + 1):
-        yield path.with_name(f"{path.stem}-{number}{path.suffix}")
+        yield path.with_name(f"{path.stem}_{number:03d}{path.suffix}")
 
 
 def part_of(path: Path) -> Path:

@@ -232,7 +232,7 @@ def test_publishing_never_replaces_an_existing_file(tmp_path):
     out = AtomicJsonLinesFile(existing).claim()
     out.write({"n": 1})
     path = out.close()
-    assert path == tmp_path / "x-2.jsonl"
+    assert path == tmp_path / "x_002.jsonl"
     assert existing.read_text() == '{"earlier":1}\n'
     assert path.read_text() == '{"n":1}\n' and not list(tmp_path.glob("*.part"))
 
@@ -241,7 +241,7 @@ def test_publishing_onto_a_name_taken_meanwhile_picks_the_next_free_name(tmp_pat
     out = AtomicJsonLinesFile(tmp_path / "x.jsonl").claim()
     out.write({"n": 1})
     (tmp_path / "x.jsonl").write_text("someone else's\n")  # appeared after the claim
-    assert out.close() == tmp_path / "x-2.jsonl"
+    assert out.close() == tmp_path / "x_002.jsonl"
     assert (tmp_path / "x.jsonl").read_text() == "someone else's\n"
 
 
@@ -250,9 +250,20 @@ def test_a_new_file_never_shares_a_part_file_with_another_writer(tmp_path):
     second = AtomicJsonLinesFile(tmp_path / "x.jsonl").claim()
     first.write({"n": 1})
     second.write({"n": 2})
-    assert {first.close().name, second.close().name} == {"x.jsonl", "x-2.jsonl"}
+    assert {first.close().name, second.close().name} == {"x.jsonl", "x_002.jsonl"}
     assert sorted(p.read_text() for p in tmp_path.glob("*.jsonl")) == ['{"n":1}\n', '{"n":2}\n']
 
+
+
+def test_names_of_files_claimed_in_one_second_sort_in_the_order_they_were_claimed(tmp_path):
+    """Consumers and schedulers read the newest file as the last in name order."""
+    claimed = []
+    for n in range(12):
+        out = AtomicJsonLinesFile(tmp_path / "the-cable-2026-11-27T13-53-49Z.jsonl").claim()
+        out.write({"n": n})
+        claimed.append(out.close().name)
+    assert len(set(claimed)) == 12
+    assert sorted(claimed) == claimed
 
 # -- a full disk --------------------------------------------------------------------------------------------
 
