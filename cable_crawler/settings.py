@@ -62,6 +62,9 @@ CABLE_SPLASH_IMAGES = 0               # image bytes are not needed to read a pag
 DUPEFILTER_CLASS = "cable_crawler.dupefilter.RedirectLoopAwareDupeFilter"
 # A column index page lists 10-20 articles; a page listing thousands is broken or hostile.
 CABLE_MAX_INDEX_ENTRIES = 200
+# Reading one article page takes well under a second; a page that takes longer than this
+# (on the reactor thread, blocking the crawl) is rejected and the crawl goes on.
+CABLE_MAX_PARSE_SECONDS = 10
 # 4xx other than 408/429 are final: hand them to the spider's errback for the rejects file.
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_ENABLED = True
