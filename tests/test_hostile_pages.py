@@ -7,6 +7,7 @@ Each end-to-end test serves its pages from a real server on 127.0.0.1 to a real
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -17,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from scrapy.http import HtmlResponse
 
-from cable_crawler import processors as p
+from cable_crawler import parse_guard, processors as p
 from cable_crawler.pages.article import PAGE_LIMITS, PageCuts, jsonld_article, load_article
 from cable_crawler.pages.encoding import corrected_encoding, readable
+from cable_crawler.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import ARTICLE_A, SITE_DIR, SITE_ORIGINS
 
@@ -38,10 +40,11 @@ def article_html(n: int, head: str = "", byline: str = "", body: str = "") -> st
     return html.replace('<address class="author-list">', '<address class="author-list">' + byline, 1)
 
 
-def slow_paragraphs(chars: int) -> str:
+def slow_paragraphs(chars: int, count: int = 3) -> str:
     """Text that makes clean_text's mojibake repair walk every character (and fail at
-    the end): the one page cost no per-page bound removes, so the time limit must."""
-    return ("<p>\u00c3" + "\u0081" * chars + "</p>") * 3
+    the end): the one page cost no per-page bound removes, so the time limit must.
+    (2 bytes a character; a paragraph stays under libxml2's 10 MB text limit.)"""
+    return ("<p>\u00c3" + "\u0081" * chars + "</p>") * count
 
 
 class HostileSite:
@@ -146,24 +149,24 @@ def test_a_page_that_reads_too_long_is_rejected_and_the_crawl_goes_on(tmp_path):
 
 
 def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):
-    slow = article_html(5, body=slow_paragraphs(2_500_000))  # 15 MB, under DOWNLOAD_MAXSIZE
-    pages = {page_path(5): html_page(slow), page_path(6): html_page(slow.replace("number 5.", "number 6."))}
+    # 40 MB: about a minute and a half of reading on the former code, which let SIGTERM
+    # wait for it (the graceful stop is scheduled on the reactor the parse blocks).
+    pages = {page_path(5): html_page(article_html(5, body=slow_paragraphs(2_500_000, count=8)))}
     with HostileSite(pages) as site:
-        urls = ",".join(site.url + path for path in pages)
-        command = crawl_command(tmp_path / "output", f"base_url={site.url}", f"urls={urls}",
-                                settings={"CABLE_MAX_PARSE_SECONDS": 600})
+        command = crawl_command(tmp_path / "output", f"base_url={site.url}", f"urls={site.url}{page_path(5)}",
+                                settings={"CABLE_MAX_PARSE_SECONDS": 600, "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024})
         log_path = tmp_path / "crawl.log"
         with open(log_path, "w") as log:
             crawl = subprocess.Popen(command, cwd=REPO, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + HANG_GUARD
-                while len(site.served) < 2 and time.monotonic() < deadline and crawl.poll() is None:
+                while not site.served and time.monotonic() < deadline and crawl.poll() is None:
                     time.sleep(0.1)
-                assert len(site.served) == 2, log_path.read_text()
-                time.sleep(3)  # both pages downloaded: the crawl is reading the first one
+                assert site.served, log_path.read_text()
+                time.sleep(3)  # downloaded and parsed by lxml: the crawl is reading the text
                 assert crawl.poll() is None
                 crawl.send_signal(signal.SIGTERM)
-                crawl.wait(timeout=25)  # hang guard: it used to read both pages (minutes) first
+                crawl.wait(timeout=25)  # hang guard: the former code read the whole page first
             finally:
                 if crawl.poll() is None:
                     crawl.kill()
@@ -362,3 +365,53 @@ def test_readable_decodes_a_utf8_page_declared_utf16():
     fixed = readable(response(META_UTF8, "text/html; charset=utf-16"))
     assert fixed.encoding == "utf-8"
     assert fixed.css("p::text").get() == "Zürich café"
+
+
+# --------------------------------------------------------------------------- parse guard
+
+
+def busy(seconds: float) -> None:
+    """A pure-Python loop, like a runaway parse (bounded: a hang guard if the alarm never comes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+@pytest.mark.parametrize("limit, shutting_down, reason", [
+    (0.2, False, "parse took longer than 0.2 s"),
+    (600, True, f"parse took longer than {SHUTDOWN_PARSE_SECONDS:g} s (crawl shutting down)"),
+    (0, True, f"parse took longer than {SHUTDOWN_PARSE_SECONDS:g} s (crawl shutting down)"),
+])
+def test_parse_time_limit_abandons_a_runaway_parse(limit, shutting_down, reason):
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGALRM)
+    with pytest.raises(ParseAbandoned) as abandoned:
+        with parse_time_limit(limit, shutting_down=shutting_down):
+            busy(30)
+    assert str(abandoned.value) == reason
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGALRM)) == previous
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_parse_time_limit_leaves_a_quick_parse_alone():
+    with parse_time_limit(5):
+        total = sum(range(1000))
+    assert total == 499500 and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_sigterm_during_a_parse_reaches_the_previous_handler_and_abandons_the_parse():
+    received = []
+
+    def scrapy_handler(signum, frame):  # stands for Scrapy's: records, schedules nothing here
+        received.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, scrapy_handler)
+    try:
+        with pytest.raises(ParseAbandoned, match="^parse interrupted by SIGTERM$"):
+            with parse_time_limit(600):
+                os.kill(os.getpid(), signal.SIGTERM)
+                busy(30)
+        assert received == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGTERM) is scrapy_handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        parse_guard._shutdown_seen.clear()  # this process is not shutting down
