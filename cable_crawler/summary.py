@@ -49,6 +49,11 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         + (f" -> {stats.get('cable/rejects_file')}" if stats.get("cable/rejects_file") else ""),
     ]
     lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
+    cut = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("cable/page_limits/")}
+    if cut:  # hostile or broken pages: what was left out, or how many pages were too slow to read
+        lines.append(f"  pages over the per-page limits: {stats.get('cable/pages_cut', 0)} cut, "
+                     f"{cut.pop('parse_time', 0)} too slow to read"
+                     + (f" (left out: {', '.join(f'{n} {what}' for what, n in sorted(cut.items()))})" if cut else ""))
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
     failed = stats.get("cable/monitors_failed")
     if failed:

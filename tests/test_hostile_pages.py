@@ -125,6 +125,7 @@ def test_20000_jsonld_authors_are_cut_and_the_article_written(tmp_path):
     assert len(names) <= 2 + PAGE_LIMITS["authors"]
     assert "'cable/page_limits/authors': 19950" in result.log
     assert f"{page_path(1)}: more authors than a real page has (limit 50): 19950 left out" in result.log
+    assert "pages over the per-page limits: 1 cut, 0 too slow to read (left out: 19950 authors)" in result.log
 
 
 def test_5000_byline_links_on_a_200_kb_page_are_cut_and_the_article_written(tmp_path):
@@ -146,6 +147,7 @@ def test_a_page_that_reads_too_long_is_rejected_and_the_crawl_goes_on(tmp_path):
     assert set(articles) == {page_path(4)}
     assert rejected == {page_path(3): ["article page: parse took longer than 2 s"]}
     assert "'cable/page_limits/parse_time': 1" in result.log
+    assert "pages over the per-page limits: 0 cut, 1 too slow to read" in result.log
 
 
 def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):

@@ -135,11 +135,8 @@ def _not_in_teaser(nodes):
 
 
 def _first(sel: Selector, queries) -> Selector | None:
-    for query in queries:
-        found = _not_in_teaser(sel.css(query))
-        if found:
-            return found[0]
-    return None
+    # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
+    return next((node for query in queries for node in sel.css(query) if not node.xpath(TEASER_ANCESTOR)), None)
 
 
 def _node_text(node: Selector) -> str:
@@ -330,7 +327,7 @@ def load_article(response, column: str, cuts: PageCuts | None = None) -> Article
     scope = _first(sel, ("article.article", "div.post-content", "div#main", "article", "body")) or sel
     add_images(loader, sel, scope, year, response.urljoin, cuts)
 
-    container = next((c for query in BODY_CONTAINERS for c in _not_in_teaser(sel.css(query))), None)
+    container = _first(sel, BODY_CONTAINERS)
     paragraphs = body_blocks(container, cuts) if container is not None else []
     ld_body = _ld_text(ld.get("Articlebody")) or _ld_text(ld.get("articleBody"))
     if not [p for p in paragraphs if p] and ld_body:

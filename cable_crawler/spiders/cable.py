@@ -210,6 +210,8 @@ class CableSpider(scrapy.Spider):
 
     def report_cuts(self, url: str, cuts: PageCuts) -> None:
         """What a page had beyond what real pages have (PAGE_LIMITS): counted and logged."""
+        if cuts:
+            self.crawler.stats.inc_value("cable/pages_cut")
         for what, count in sorted(cuts.items()):
             self.crawler.stats.inc_value(f"cable/page_limits/{what}", count)
             if what == "jsonld_too_deep":
