@@ -308,6 +308,7 @@ def response(html: str, content_type: str = "text/html; charset=utf-8") -> HtmlR
 @pytest.mark.parametrize("what, html", [
     ("images", "<article>" + "<figure><img src='/i{}.jpg'></figure>" * 300 + "</article>"),
     ("body_blocks", "<article>" + "<p>Paragraph {}.</p>" * 3000 + "</article>"),
+    ("body_blocks", "<article><div><div>" + "<p>Paragraph {}.</p>" * 25000 + "</div></div></article>"),  # > scan
     ("related", "<div class='related-articles'>" + "<h3><a href='/2020/01/01/r{}/'>R</a></h3>" * 300 + "</div>"),
     ("tags", "<div class='the-tags'>" + "<a class='tag'>Tag {}</a>" * 300 + "</div>"),
 ])
