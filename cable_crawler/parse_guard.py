@@ -69,12 +69,12 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
     previous: dict[int, object] = {}
 
     def on_shutdown(signum, frame):
-        _shutdown_seen.append(signum)
         handler = previous.get(signum)
+        if handler == signal.SIG_IGN:
+            return
+        _shutdown_seen.append(signum)
         if callable(handler):
             handler(signum, frame)  # Scrapy's: schedules the graceful (or, second time, forced) stop
-        elif handler == signal.SIG_IGN:
-            return
         elif handler == signal.SIG_DFL:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)  # what would have happened without us
