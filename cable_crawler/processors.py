@@ -582,18 +582,30 @@ def merge_images(candidates: list[dict]) -> list[dict]:
     their URLs (without resize parameters) or their non-empty captions match.
     Each candidate is {'url', 'renderings': [parse_caption() results]}."""
     merged: list[dict] = []
+    # Where each URL and caption key first appears in `merged`: one dict look-up per
+    # candidate instead of a scan of every image so far (a hostile page has thousands).
+    by_url: dict[str, int] = {}
+    by_caption: dict[str, int] = {}
     for candidate in candidates:
         url = image_url(candidate.get("url"))
         if not url:
             continue
         caption = best_caption(candidate.get("renderings") or [])
         key = comparison_key(caption["caption"]) if caption["caption"] else None
-        for image in merged:
-            if image["url"] == url or (key and image["caption"] and comparison_key(image["caption"]) == key):
-                for field in ("caption", "credit", "dateline"):
-                    image[field] = image[field] or caption[field]
-                break
+        matches = [i for i in (by_url.get(url), by_caption.get(key) if key else None) if i is not None]
+        if matches:
+            index = min(matches)  # the first image that matches, as a scan in order would find
+            image = merged[index]
+            had_caption = image["caption"]
+            for field in ("caption", "credit", "dateline"):
+                image[field] = image[field] or caption[field]
+            if image["caption"] and not had_caption:  # now findable by its caption too
+                image_key = comparison_key(image["caption"])
+                by_caption[image_key] = min(by_caption.get(image_key, index), index)
         else:
+            by_url[url] = len(merged)
+            if key:
+                by_caption.setdefault(key, len(merged))
             merged.append({"url": url, **caption})
     return merged
 
@@ -606,7 +618,9 @@ def merge_authors(candidates: list[dict]) -> list[dict]:
     JSON-LD and bio paragraphs -> one {'name', 'url', 'bio'} per person, in
     first-seen order. Candidates are {'name', 'url'?, 'bio'?}; a candidate
     without a name only contributes when its bio names a known author."""
-    authors: list[dict] = []
+    # Keyed by _name_key (what same_name() compares): linear in the candidates, where
+    # comparing each with every author so far took minutes on a page with 20,000.
+    authors: dict[str, dict] = {}
     for candidate in candidates:
         name = normalize_name(candidate.get("name"))
         bio = clean_text(candidate.get("bio")) or None
@@ -614,14 +628,14 @@ def merge_authors(candidates: list[dict]) -> list[dict]:
             name = bio_name(bio) or ""
         if not name:
             continue
-        for author in authors:
-            if same_name(author["name"], name):
-                author["url"] = author["url"] or candidate.get("url") or None
-                author["bio"] = author["bio"] or bio
-                break
+        key = _name_key(name)
+        author = authors.get(key)
+        if author is not None:
+            author["url"] = author["url"] or candidate.get("url") or None
+            author["bio"] = author["bio"] or bio
         else:
-            authors.append({"name": name, "url": candidate.get("url") or None, "bio": bio})
-    return authors
+            authors[key] = {"name": name, "url": candidate.get("url") or None, "bio": bio}
+    return list(authors.values())
 
 
 # --------------------------------------------------------------------------- body

@@ -71,6 +71,9 @@ CABLE_MAX_INDEX_PAGES = 5000
 CABLE_RETRY_FAILED_MAX = 50
 # ...until they failed in this many runs (then given up, with the reason in the rejects file).
 CABLE_FAILED_MAX_ATTEMPTS = 5
+# Reading one article page takes well under a second; a page that takes longer than this
+# (on the reactor thread, blocking the crawl) is rejected and the crawl goes on.
+CABLE_MAX_PARSE_SECONDS = 10
 # 4xx other than 408/429 are final: hand them to the spider's errback for the rejects file.
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_ENABLED = True

@@ -59,6 +59,11 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         lines.insert(-1, f"  canonical links ignored: {stats.get('cable/canonical_ignored', 0)}"
                          f" (fetched URL used instead); URL conflicts: {stats.get('cable/url_conflicts', 0)}")
     lines += [f"    {count} x {name}" for name, count in sorted(reasons.items())]
+    cut = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("cable/page_limits/")}
+    if cut:  # hostile or broken pages: what was left out, or how many pages were too slow to read
+        lines.append(f"  pages over the per-page limits: {stats.get('cable/pages_cut', 0)} cut, "
+                     f"{cut.pop('parse_time', 0)} too slow to read"
+                     + (f" (left out: {', '.join(f'{n} {what}' for what, n in sorted(cut.items()))})" if cut else ""))
     lines += paging_lines(stats)
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
     if stats.get("cable/output_failed"):

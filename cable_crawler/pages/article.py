@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter, deque
 from urllib.parse import urlsplit
 
 from parsel import Selector
@@ -45,9 +46,14 @@ BODY_JUNK = (
     ".FP-paywall--login", ".channel-header",
 )
 
+# Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
+# checks that walk the tree (ancestors, descendants). One XPath call is one C call that
+# no time limit can interrupt: on 50,000 paragraphs 2,000 <div>s deep, checking them all
+# took seconds.
+BLOCK_KINDS_XPATH = ".//*[self::p or self::h2 or self::h3 or self::h4 or self::li or self::blockquote]"
 BLOCKS_XPATH = (
-    ".//*[self::p or self::h2 or self::h3 or self::h4 or self::li"
-    " or (self::blockquote and not(.//p))][not(ancestor::p)][not(ancestor::li)]"
+    "(" + BLOCK_KINDS_XPATH + ")[position() <= {scan}]"
+    "[not(self::blockquote and .//p)][not(ancestor::p)][not(ancestor::li)]"
 )
 
 # Teaser blocks: their images, links and bylines belong to other articles.
@@ -68,22 +74,66 @@ HEADLINES = (
 )
 
 
-def jsonld_article(sel: Selector) -> dict:
-    """The NewsArticle object from the page's JSON-LD blocks ({} if none parses)."""
-    for raw in sel.css('script[type="application/ld+json"]::text').getall():
+# What a real FP article page has, with ample room: beyond these a page is broken or
+# hostile, and reading all of it would hold the crawl for minutes (every page is read
+# on the reactor thread). The excess is cut, counted in cable/page_limits/<what> and
+# logged; the article is still produced from what was kept.
+PAGE_LIMITS = {
+    "authors": 50,         # per source (byline links, byline text, meta, JSON-LD, bios); FP bylines name 1-4
+    "images": 200,         # photo essays have a few dozen figures
+    "body_blocks": 2000,   # long reads have ~150 paragraphs
+    "related": 200,        # teaser rails show ~10 links
+    "jsonld_nodes": 500,   # a Yoast @graph has ~10 nodes; counted over all blocks
+    "jsonld_blocks": 20,   # FP pages carry 1-3 ld+json scripts
+    "tags": 100,           # a few tags per article
+    "candidates": 100,     # headline, dek and <time> elements looked at
+}
+
+
+class PageCuts(Counter):
+    """What load_article left out of one page: {what: items cut} (the spider reports it)."""
+
+    def capped(self, items, what: str, limit_name: str | None = None):
+        """The first PAGE_LIMITS[limit_name or what] of `items` (a list); the rest counted as cut."""
+        limit = PAGE_LIMITS[limit_name or what]
+        if len(items) > limit:
+            self[what] += len(items) - limit
+            return items[:limit]
+        return items
+
+
+ARTICLE_TYPES = ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle")
+
+
+def jsonld_article(sel: Selector, cuts: PageCuts | None = None) -> dict:
+    """The NewsArticle object from the page's JSON-LD blocks ({} if none parses).
+    A block that does not parse, or nests too deep for the parser (RecursionError),
+    is skipped: the article is still read from the markup."""
+    cuts = PageCuts() if cuts is None else cuts
+    budget = PAGE_LIMITS["jsonld_nodes"]
+    for raw in cuts.capped(sel.css('script[type="application/ld+json"]::text').getall(), "jsonld_blocks"):
         try:
             data = json.loads(raw, strict=False)
         except ValueError:
             continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            node = stack.pop(0)
+        except RecursionError:
+            cuts["jsonld_too_deep"] += 1
+            continue
+        # Breadth-first and iterative: only @graph lists are descended into.
+        queue = deque(data if isinstance(data, list) else [data])
+        while queue:
+            if budget <= 0:
+                cuts["jsonld_nodes"] += len(queue)
+                return {}
+            budget -= 1
+            node = queue.popleft()
             if not isinstance(node, dict):
                 continue
-            stack.extend(node.get("@graph") or [])
+            graph = node.get("@graph") or []
+            queue.extend(graph if isinstance(graph, list) else [graph])
             kind = node.get("@type")
             kinds = kind if isinstance(kind, list) else [kind]
-            if any(k in ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle") for k in kinds):
+            if any(isinstance(k, str) and k in ARTICLE_TYPES for k in kinds):
                 return node
     return {}
 
@@ -93,11 +143,8 @@ def _not_in_teaser(nodes):
 
 
 def _first(sel: Selector, queries) -> Selector | None:
-    for query in queries:
-        found = _not_in_teaser(sel.css(query))
-        if found:
-            return found[0]
-    return None
+    # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
+    return next((node for query in queries for node in sel.css(query) if not node.xpath(TEASER_ANCESTOR)), None)
 
 
 # Text nodes not inside a script/style/noscript/template element that lies within the node
@@ -148,28 +195,33 @@ def post_id(sel: Selector) -> str | None:
     return next((c for c in candidates if c and re.fullmatch(r"[0-9]{1,18}", c)), None)
 
 
-def add_authors(loader: ArticleLoader, sel: Selector, ld: dict, byline_node: Selector | None, urljoin) -> None:
+def add_authors(loader: ArticleLoader, sel: Selector, ld: dict, byline_node: Selector | None, urljoin,
+                cuts: PageCuts | None = None) -> None:
+    cuts = PageCuts() if cuts is None else cuts
     # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
     if byline_node is not None:
-        for link in byline_node.css("a[rel=author], a.author, a[href*='/author/']"):
+        for link in cuts.capped(byline_node.css("a[rel=author], a.author, a[href*='/author/']"), "authors"):
             loader.add_value("authors", {"name": _node_text(link), "url": _absolute(urljoin, _attr(link, "href"))})
-        loader.add_value("byline", _node_text(byline_node))
-        for name in byline_names(_node_text(byline_node)):
+        byline = _node_text(byline_node)
+        loader.add_value("byline", byline)
+        for name in cuts.capped(byline_names(byline), "authors"):
             loader.add_value("authors", {"name": name})
     # 2. Head meta and JSON-LD names.
-    for name in sel.css("meta[name=author]::attr(content), meta[property='article:author']::attr(content)").getall():
+    metas = sel.css("meta[name=author]::attr(content), meta[property='article:author']::attr(content)").getall()
+    for name in cuts.capped(metas, "authors"):
         if not name.startswith("http"):
-            for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name):
+            for part in cuts.capped(re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name), "authors"):
                 loader.add_value("authors", {"name": part})
     ld_authors = ld.get("author") or []
-    for author in ld_authors if isinstance(ld_authors, list) else [ld_authors]:
+    for author in cuts.capped(ld_authors if isinstance(ld_authors, list) else [ld_authors], "authors"):
         if isinstance(author, dict):
             loader.add_value("authors", {"name": _ld_text(author.get("name")),
                                          "url": _absolute(urljoin, author.get("url"))})
         elif isinstance(author, str):
             loader.add_value("authors", {"name": author})
     # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
-    for bio in sel.css("section.bio-no-photo p, div.author-bio p, div.author-bio-box p, .post-author-bio p"):
+    bios = sel.css("section.bio-no-photo p, div.author-bio p, div.author-bio-box p, .post-author-bio p")
+    for bio in cuts.capped(bios, "authors"):
         loader.add_value("authors", {"name": clean_text(bio.css("strong::text").get()) or None,
                                      "bio": _node_text(bio)})
 
@@ -196,14 +248,16 @@ def image_candidate(container: Selector, year: int | None, urljoin) -> dict | No
     return {"url": absolute, "renderings": renderings}
 
 
-def add_images(loader: ArticleLoader, sel: Selector, scope: Selector, year: int | None, urljoin) -> None:
+def add_images(loader: ArticleLoader, sel: Selector, scope: Selector, year: int | None, urljoin,
+               cuts: PageCuts | None = None) -> None:
+    cuts = PageCuts() if cuts is None else cuts
     lead = _first(scope, ("figure.figure-image", "div.feature-image", "figure"))
     if lead is not None:
         candidate = image_candidate(lead, year, urljoin)
         if candidate:
             loader.add_value("lead_image", candidate)
             loader.add_value("images", candidate)
-    for container in _not_in_teaser(scope.css("figure, div.wp-caption, dl.gallery-item")):
+    for container in _not_in_teaser(cuts.capped(scope.css("figure, div.wp-caption, dl.gallery-item"), "images")):
         candidate = image_candidate(container, year, urljoin)
         if candidate:
             loader.add_value("images", candidate)
@@ -217,26 +271,37 @@ def add_images(loader: ArticleLoader, sel: Selector, scope: Selector, year: int 
                     break
 
 
-def body_blocks(container: Selector) -> list[str]:
+def body_blocks(container: Selector, cuts: PageCuts | None = None) -> list[str]:
     """Paragraph texts of the body container, junk blocks removed first."""
+    cuts = PageCuts() if cuts is None else cuts
     body = Selector(text=container.get() or "<div></div>")
     for junk in BODY_JUNK:
         for node in body.css(junk):
             node.drop()
-    return [_node_text(block) for block in body.xpath(BLOCKS_XPATH)]
+    limit = PAGE_LIMITS["body_blocks"]
+    scan = 10 * limit  # nested blocks (a <p> in an <li>) are found, then dropped
+    found = int(float(body.xpath(f"count({BLOCK_KINDS_XPATH})").get()))
+    if found > scan:
+        cuts["body_blocks"] += found - scan
+    return [_node_text(block) for block in cuts.capped(body.xpath(BLOCKS_XPATH.format(scan=scan)), "body_blocks")]
 
 
-def add_related(loader: ArticleLoader, sel: Selector, urljoin) -> None:
-    for block in sel.css(".fp_choose_placement_related_posts, .related-articles, .related-articles-carousel,"
-                         " .post-content--after, .related_posts"):
-        for link in block.css("a.hed-heading, h3 a, a:has(h3)") or []:
-            url = _absolute(urljoin, _attr(link, "href"))
-            if url:
-                loader.add_value("related", {"headline": _node_text(link), "url": url})
-        for heading in block.css("h3.hed"):
-            url = _absolute(urljoin, heading.xpath("ancestor::a[1]/@href").get() or heading.css("a::attr(href)").get())
-            if url:
-                loader.add_value("related", {"headline": _node_text(heading), "url": url})
+def add_related(loader: ArticleLoader, sel: Selector, urljoin, cuts: PageCuts | None = None) -> None:
+    cuts = PageCuts() if cuts is None else cuts
+    blocks = sel.css(".fp_choose_placement_related_posts, .related-articles, .related-articles-carousel,"
+                     " .post-content--after, .related_posts")
+    teasers = []  # (node, is a heading), in page order, all rails together: one bound for the page
+    for block in blocks:
+        teasers += [(link, False) for link in block.css("a.hed-heading, h3 a, a:has(h3)")]
+        teasers += [(heading, True) for heading in block.css("h3.hed")]
+    for node, is_heading in cuts.capped(teasers, "related"):
+        if is_heading:
+            href = node.xpath("ancestor::a[1]/@href").get() or node.css("a::attr(href)").get()
+        else:
+            href = _attr(node, "href")
+        url = _absolute(urljoin, href)
+        if url:
+            loader.add_value("related", {"headline": _node_text(node), "url": url})
 
 
 def article_url(canonical: str | None, fetched_url: str, base_url: str | None = None,
@@ -266,13 +331,16 @@ def article_url(canonical: str | None, fetched_url: str, base_url: str | None = 
     return url, None
 
 
-def load_article(response, column: str, base_url: str | None = None, other_pages=frozenset()) -> ArticleLoader:
+def load_article(response, column: str, base_url: str | None = None, other_pages=frozenset(),
+                 cuts: PageCuts | None = None) -> ArticleLoader:
     """Fill an ArticleLoader from an article page. The caller calls load_item().
     `loader.canonical_ignored` is (canonical link, reason) when the page's canonical
-    link was not used as its URL (see article_url), else None."""
+    link was not used as its URL (see article_url), else None. What a page has beyond
+    PAGE_LIMITS is left out and counted in `cuts`."""
+    cuts = PageCuts() if cuts is None else cuts
     sel = response.selector
     loader = ArticleLoader(selector=sel)
-    ld = jsonld_article(sel)
+    ld = jsonld_article(sel, cuts)
 
     canonical = sel.css("link[rel=canonical]::attr(href)").get() or sel.css("meta[property='og:url']::attr(content)").get()
     absolute = _absolute(response.urljoin, canonical) if canonical else None
@@ -283,22 +351,23 @@ def load_article(response, column: str, base_url: str | None = None, other_pages
     loader.add_value("column", column)
 
     for query in HEADLINES:
-        for node in _not_in_teaser(sel.css(query)):
+        for node in _not_in_teaser(cuts.capped(sel.css(query), "headlines", "candidates")):
             loader.add_value("headline", _node_text(node))
     loader.add_css("headline", "meta[property='og:title']::attr(content)")
     loader.add_value("headline", _ld_text(ld.get("headline")))
     loader.add_css("headline", "title::text")
 
-    for node in _not_in_teaser(sel.css("h2.dek-heading, div.dek-heading p.dek, p.feature-dek, .dek")):
+    deks = sel.css("h2.dek-heading, div.dek-heading p.dek, p.feature-dek, .dek")
+    for node in _not_in_teaser(cuts.capped(deks, "deks", "candidates")):
         loader.add_value("dek", _node_text(node))
 
     byline_node = _first(sel, BYLINE_NODES)
-    add_authors(loader, sel, ld, byline_node, response.urljoin)
+    add_authors(loader, sel, ld, byline_node, response.urljoin, cuts)
 
     loader.add_value("published_at", _ld_text(ld.get("datePublished")))
     loader.add_css("published_at", "meta[property='article:published_time']::attr(content)")
     loader.add_css("published_at", "meta[name=parsely-pub-date]::attr(content)")
-    for time_value in _not_in_teaser(sel.css("time[datetime]")):
+    for time_value in _not_in_teaser(cuts.capped(sel.css("time[datetime]"), "dates", "candidates")):
         loader.add_value("published_at", _attr(time_value, "datetime"))
     url_date = date_from_url(response.url) or date_from_url(url)
     if url_date:
@@ -311,17 +380,17 @@ def load_article(response, column: str, base_url: str | None = None, other_pages
     year = published.year if published else None
 
     scope = _first(sel, ("article.article", "div.post-content", "div#main", "article", "body")) or sel
-    add_images(loader, sel, scope, year, response.urljoin)
+    add_images(loader, sel, scope, year, response.urljoin, cuts)
 
-    container = next((c for query in BODY_CONTAINERS for c in _not_in_teaser(sel.css(query))), None)
-    paragraphs = body_blocks(container) if container is not None else []
+    container = _first(sel, BODY_CONTAINERS)
+    paragraphs = body_blocks(container, cuts) if container is not None else []
     ld_body = _ld_text(ld.get("Articlebody")) or _ld_text(ld.get("articleBody"))
     if not [p for p in paragraphs if p] and ld_body:
         # Insider posts carry the full text only in JSON-LD.
-        paragraphs = articlebody_paragraphs(ld_body)
+        paragraphs = cuts.capped(articlebody_paragraphs(ld_body), "body_blocks")
     loader.add_value("body", paragraphs)
 
-    loader.add_value("tags", [_node_text(tag) for tag in sel.css("div.the-tags a.tag")])
-    loader.add_css("tags", "meta[property='article:tag']::attr(content)")
-    add_related(loader, sel, response.urljoin)
+    loader.add_value("tags", [_node_text(tag) for tag in cuts.capped(sel.css("div.the-tags a.tag"), "tags")])
+    loader.add_value("tags", cuts.capped(sel.css("meta[property='article:tag']::attr(content)").getall(), "tags"))
+    add_related(loader, sel, response.urljoin, cuts)
     return loader

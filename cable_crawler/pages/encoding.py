@@ -6,21 +6,43 @@ bytes themselves:
 - cp1252 text declared UTF-8 (invalid UTF-8 bytes: \\x93 for a curly quote):
   decoded as cp1252 instead of turning into U+FFFD;
 - UTF-8 text declared cp1252/latin-1 (valid UTF-8 with multi-byte characters):
-  decoded as UTF-8 instead of turning into mojibake (â€™).
+  decoded as UTF-8 instead of turning into mojibake (â€™);
+- an ASCII-compatible page whose header claims UTF-16/UTF-32: decoded with its
+  <meta> charset (or UTF-8) instead of turning into CJK noise.
 """
 
 from __future__ import annotations
 
 import re
 
+from w3lib.encoding import html_body_declared_encoding, read_bom
+
 _UTF8_NAMES = {"utf-8", "utf8"}
 _SINGLE_BYTE_NAMES = {"cp1252", "windows-1252", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "ascii",
                       "us-ascii"}
 
 
+_WIDE_NAMES = ("utf-16", "utf-32")
+
+
+def _impossible_wide_encoding(body: bytes, declared: str) -> str | None:
+    """The encoding of a page declared UTF-16/UTF-32 whose bytes cannot be that; else None.
+    Without a BOM, HTML in UTF-16/32 has a NUL byte in every ASCII character (all of its
+    markup): a body without any NUL is ASCII-compatible, whatever the header says."""
+    if not declared.startswith(_WIDE_NAMES) or read_bom(body)[0] is not None or b"\x00" in body:
+        return None
+    meta = (html_body_declared_encoding(body) or "").lower().replace("_", "-")
+    if meta and not meta.startswith(_WIDE_NAMES):
+        return meta
+    return "utf-8"  # the web's default; corrected_encoding() still catches cp1252 bytes
+
+
 def corrected_encoding(body: bytes, declared: str | None) -> str | None:
     """The encoding to decode `body` with, when it is not the declared one; else None."""
     declared = (declared or "").lower().replace("_", "-")
+    wide_fix = _impossible_wide_encoding(body, declared)
+    if wide_fix:
+        return corrected_encoding(body, wide_fix) or wide_fix
     try:
         body.decode("utf-8")
         valid_utf8 = True

@@ -19,10 +19,11 @@ from twisted.web.client import ResponseFailed
 from .. import ledger, rejects, state, unfinished
 from ..args import parse_args
 from ..items import PageFailure
-from ..pages.article import load_article
+from ..pages.article import PAGE_LIMITS, PageCuts, load_article
 from ..pages.encoding import readable
 from ..pages.listing import ListingEntry, ListingPage, parse_listing
 from ..middlewares import is_on_site
+from ..parse_guard import ParseAbandoned, parse_time_limit
 from ..processors import article_id, canonical_url, http_url, parse_datetime
 from ..splash import splash_args, splash_error, splash_url
 from ..unfinished import IndexWalk, retryable
@@ -358,17 +359,30 @@ class CableSpider(scrapy.Spider):
         if not response.body.strip():
             yield self.failure(response, "article page: empty response", retry=True)
             return
-        response = readable(response)
+        cuts = PageCuts()
         fetched = canonical_url(response.url)
         try:
-            loader = load_article(response, column=COLUMN_NAME, base_url=self.args.base_url,
-                                  other_pages=self.article_urls)  # holds `fetched` too: article_url allows for it
-            item = loader.load_item()
+            # Nothing in this block yields to the reactor: the time limit covers the page alone.
+            # Once the crawl is stopping (SIGTERM), pages still queued get a short limit.
+            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", 10),
+                                  shutting_down=not self.crawler.crawling):
+                response = readable(response)
+                loader = load_article(response, column=COLUMN_NAME, base_url=self.args.base_url,
+                                      other_pages=self.article_urls,  # holds `fetched` too: article_url allows for it
+                                      cuts=cuts)
+                item = loader.load_item()
+        except ParseAbandoned as abandoned:  # too slow, or the crawl is shutting down: the crawl goes on
+            self.crawler.stats.inc_value("cable/page_limits/parse_time")
+            # A page left unread because the crawl was stopping is worth another try next run;
+            # one that reads too slowly will read as slowly then.
+            yield self.failure(response, f"article page: {abandoned}", retry=abandoned.by_shutdown)
+            return
         except Exception as error:  # a page we cannot read must be reported, not lost
             self.logger.exception("cannot parse %s", response.url)
             yield self.page_failure(response.request, url=response.url, status=response.status, retry=False,
                                     reason=f"article page: parse error: {type(error).__name__}: {error}")
             return
+        self.report_cuts(response.url, cuts)
         if loader.canonical_ignored:
             canonical, why = loader.canonical_ignored
             self.crawler.stats.inc_value("cable/canonical_ignored")
@@ -386,6 +400,19 @@ class CableSpider(scrapy.Spider):
             self.logger.debug("outside since/until window: %s (%s)", item["url"], item["published_at"])
             return
         yield item
+
+    def report_cuts(self, url: str, cuts: PageCuts) -> None:
+        """What a page had beyond what real pages have (PAGE_LIMITS): counted and logged."""
+        if cuts:
+            self.crawler.stats.inc_value("cable/pages_cut")
+        for what, count in sorted(cuts.items()):
+            self.crawler.stats.inc_value(f"cable/page_limits/{what}", count)
+            if what == "jsonld_too_deep":
+                self.logger.warning("page %s: %d JSON-LD block(s) nested too deep to parse: ignored", url, count)
+            else:
+                limit = PAGE_LIMITS.get(what, PAGE_LIMITS["candidates"])
+                self.logger.warning("page %s: more %s than a real page has (limit %d): %d left out",
+                                    url, what.replace("_", " "), limit, count)
 
     def splash_failure(self, reason: str, response) -> str:
         """When Splash itself failed (no answer, or an error of its own), the reason names it

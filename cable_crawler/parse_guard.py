@@ -1,0 +1,108 @@
+"""A time limit for reading one page, and a prompt end to it on SIGTERM.
+
+Scrapy runs spider callbacks on the reactor thread, which is the main thread. A page
+that takes minutes to read blocks everything else: downloads, the log, and Scrapy's own
+SIGTERM handling, which only *schedules* a graceful stop on that reactor.
+
+Why a signal and not a worker thread (deferToThread): Python cannot stop a thread, so a
+runaway parse would go on burning CPU, and Scrapy's graceful stop and the reactor's
+shutdown wait for it all the same (the reactor joins its thread pool): SIGTERM would still
+not end the crawl. In the main thread, SIGALRM (setitimer) makes Python raise into the
+running parse at its next bytecode, which stops it and frees what it built. The limit:
+lxml's C calls (parsing, one XPath query) only notice the signal when they return, which
+is why pages/article.py bounds its loops; each single C call on a page of at most
+DOWNLOAD_MAXSIZE bytes is short.
+
+A shutdown signal (SIGTERM, SIGINT) during a parse is handed to the handler that was
+installed before (Scrapy's: it schedules the graceful stop), then the parse is abandoned,
+so that the reactor runs the stop at once instead of after the page. While the crawl
+shuts down, the pages already downloaded are still read (that is what a graceful stop
+is for), but each within SHUTDOWN_PARSE_SECONDS: a normal page takes a fraction of it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+SHUTDOWN_PARSE_SECONDS = 1.0
+_shutdown_seen: list[int] = []  # the shutdown signals received during a parse, in this process
+
+
+class ParseAbandoned(BaseException):
+    """Raised into a parse that ran out of time or was interrupted by a shutdown signal.
+    A BaseException, so that no `except Exception` in the page code can swallow it.
+    `by_shutdown`: the page was left unread because the crawl was stopping, not because
+    it reads too slowly (so a later run may read it)."""
+
+    def __init__(self, reason: str, by_shutdown: bool = False):
+        super().__init__(reason)
+        self.by_shutdown = by_shutdown
+
+
+def can_limit() -> bool:
+    """Signals can interrupt only the main thread, and setitimer is POSIX-only."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[None]:
+    """Raise ParseAbandoned in the block after `seconds` (0: no limit) or on SIGTERM/SIGINT;
+    after SHUTDOWN_PARSE_SECONDS once the crawl is `shutting_down` (or a signal was seen).
+    The block must not yield to the reactor (no `yield` of a generator callback inside)."""
+    stopping = bool(shutting_down or _shutdown_seen)
+    if stopping:
+        seconds = min(seconds, SHUTDOWN_PARSE_SECONDS) if seconds > 0 else SHUTDOWN_PARSE_SECONDS
+    if not can_limit():
+        yield
+        return
+    armed = [True]  # raise at most once: a late alarm must never hit the code after the block
+    why: list[str] = []
+
+    def abandon(reason: str, by_shutdown: bool) -> None:
+        if armed[0]:
+            armed[0] = False
+            why.append((reason, by_shutdown))
+            raise ParseAbandoned(reason, by_shutdown)
+
+    def on_alarm(signum, frame):
+        abandon(f"parse took longer than {seconds:g} s" + (" (crawl shutting down)" if stopping else ""), stopping)
+
+    previous: dict[int, object] = {}
+
+    def on_shutdown(signum, frame):
+        handler = previous.get(signum)
+        if handler == signal.SIG_IGN:
+            return
+        _shutdown_seen.append(signum)
+        if callable(handler):
+            handler(signum, frame)  # Scrapy's: schedules the graceful (or, second time, forced) stop
+        elif handler == signal.SIG_DFL:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)  # what would have happened without us
+        abandon(f"parse interrupted by {signal.Signals(signum).name}", True)
+
+    previous_alarm = signal.signal(signal.SIGALRM, on_alarm)
+    for signum in SHUTDOWN_SIGNALS:
+        previous[signum] = signal.signal(signum, on_shutdown)
+    if seconds > 0:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except ParseAbandoned:
+        # Raised inside a codec, it comes back re-worded ("encoding with 'cp1252' codec failed
+        # (ParseAbandoned: ...)"): give the caller the reason as it was raised.
+        raise ParseAbandoned(*(why[0] if why else ("parse abandoned", False))) from None
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if previous_alarm is not None:
+            signal.signal(signal.SIGALRM, previous_alarm)
+        for signum, handler in previous.items():
+            # Scrapy's handler replaces itself (graceful stop, then kill): keep its choice.
+            if signal.getsignal(signum) is on_shutdown and handler is not None:
+                signal.signal(signum, handler)

@@ -1,0 +1,420 @@
+"""Hostile pages: one page must never hold the crawl, nor lose a good article to one bad part.
+
+Each end-to-end test serves its pages from a real server on 127.0.0.1 to a real
+`scrapy crawl`; the subprocess timeouts are hang guards, not performance claims.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from cable_crawler import parse_guard, processors as p
+from cable_crawler.pages.article import PAGE_LIMITS, PageCuts, jsonld_article, load_article
+from cable_crawler.pages.encoding import corrected_encoding, readable
+from cable_crawler.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
+from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
+from fpsite import ARTICLE_A, SITE_DIR, SITE_ORIGINS
+
+pytestmark = pytest.mark.reliability
+
+TEMPLATE = (SITE_DIR / ARTICLE_A / "index.html").read_text("utf-8")
+HANG_GUARD = 120  # seconds: a crawl of a few pages that is not done by then hangs
+
+
+def article_html(n: int, head: str = "", byline: str = "", body: str = "") -> str:
+    """Article A as a distinct article n (own URL, post id and text), with hostile parts added."""
+    slug = f"2021/06/02/hostile-{n}"
+    html = (TEMPLATE.replace(ARTICLE_A, slug).replace("1046321", str(3000000 + n))
+            .replace("<p>WASHINGTON", f"<p>Hostile page number {n}.</p>{body}<p>WASHINGTON", 1))
+    html = html.replace("<head>", "<head>" + head, 1)
+    return html.replace('<address class="author-list">', '<address class="author-list">' + byline, 1)
+
+
+def slow_paragraphs(chars: int, count: int = 3) -> str:
+    """Text that makes clean_text's mojibake repair walk every character (and fail at
+    the end): the one page cost no per-page bound removes, so the time limit must.
+    (2 bytes a character; a paragraph stays under libxml2's 10 MB text limit.)"""
+    return ("<p>\u00c3" + "\u0081" * chars + "</p>") * count
+
+
+class HostileSite:
+    """Serves {path: (html, content type)} on 127.0.0.1; `served` says which were sent whole."""
+
+    def __init__(self, pages: dict[str, tuple[str | bytes, str]]):
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path not in site.pages:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                html, content_type = site.pages[self.path]
+                body = html if isinstance(html, bytes) else html.encode("utf-8")
+                for origin in SITE_ORIGINS:
+                    body = body.replace(origin.encode(), site.url.encode())
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                site.served.append(self.path)
+
+        self.pages = pages
+        self.served: list[str] = []
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return "http://%s:%d" % self.httpd.server_address[:2]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def page_path(n: int) -> str:
+    return f"/2021/06/02/hostile-{n}/"
+
+
+def html_page(html) -> tuple:
+    return html, "text/html; charset=UTF-8"
+
+
+def crawl_pages(tmp_path, pages: dict, settings: dict | None = None):
+    with HostileSite(pages) as site:
+        urls = ",".join(site.url + path for path in pages)
+        result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", f"urls={urls}",
+                              settings=settings, timeout=HANG_GUARD)
+    by_path = {a["url"][len(site.url):]: a for a in result.articles}
+    rejected = {r["url"][len(site.url):]: r["reasons"] for r in result.rejects}
+    return result, by_path, rejected
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_20000_jsonld_authors_are_cut_and_the_article_written(tmp_path):
+    authors = [{"@type": "Person", "name": f"Writer Number{i:05d}"} for i in range(20000)]
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "author": authors})
+    page = article_html(1, head=f'<script type="application/ld+json">{ld}</script>')
+    result, articles, rejected = crawl_pages(tmp_path, {page_path(1): html_page(page)})
+    [article] = articles.values()
+    names = [a["name"] for a in article["authors"]]
+    assert names[:2] == ["Robbie Gramer", "Amy Mackinnon"]  # the real byline first
+    assert "Writer Number00000" in names and "Writer Number19999" not in names
+    assert len(names) <= 2 + PAGE_LIMITS["authors"]
+    assert "'cable/page_limits/authors': 19950" in result.log
+    assert f"{page_path(1)}: more authors than a real page has (limit 50): 19950 left out" in result.log
+    assert "pages over the per-page limits: 1 cut, 0 too slow to read (left out: 19950 authors)" in result.log
+
+
+def test_5000_byline_links_on_a_200_kb_page_are_cut_and_the_article_written(tmp_path):
+    links = "".join(f'<a rel="author" href="/author/w{i}/">W{i} Xy</a>, ' for i in range(5000))
+    page = article_html(2, byline=links)
+    assert len(page) > 200_000
+    result, articles, rejected = crawl_pages(tmp_path, {page_path(2): html_page(page)})
+    [article] = articles.values()
+    assert 1 <= len(article["authors"]) <= 3 * PAGE_LIMITS["authors"]
+    assert article["authors"][0]["name"] == "W0 Xy"
+    assert "cable/page_limits/authors" in result.log
+    assert "more authors than a real page has" in result.log
+
+
+def test_a_page_that_reads_too_long_is_rejected_and_the_crawl_goes_on(tmp_path):
+    pages = {page_path(3): html_page(article_html(3, body=slow_paragraphs(1_000_000))),
+             page_path(4): html_page(article_html(4))}
+    result, articles, rejected = crawl_pages(tmp_path, pages, settings={"CABLE_MAX_PARSE_SECONDS": 2})
+    assert set(articles) == {page_path(4)}
+    assert rejected == {page_path(3): ["article page: parse took longer than 2 s"]}
+    assert "'cable/page_limits/parse_time': 1" in result.log
+    assert "pages over the per-page limits: 0 cut, 1 too slow to read" in result.log
+
+
+def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):
+    # 40 MB: about a minute and a half of reading on the former code, which let SIGTERM
+    # wait for it (the graceful stop is scheduled on the reactor the parse blocks).
+    pages = {page_path(5): html_page(article_html(5, body=slow_paragraphs(2_500_000, count=8)))}
+    with HostileSite(pages) as site:
+        command = crawl_command(tmp_path / "output", f"base_url={site.url}", f"urls={site.url}{page_path(5)}",
+                                settings={"CABLE_MAX_PARSE_SECONDS": 600, "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024})
+        log_path = tmp_path / "crawl.log"
+        with open(log_path, "w") as log:
+            crawl = subprocess.Popen(command, cwd=REPO, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + HANG_GUARD
+                while not site.served and time.monotonic() < deadline and crawl.poll() is None:
+                    time.sleep(0.1)
+                assert site.served, log_path.read_text()
+                time.sleep(3)  # downloaded and parsed by lxml: the crawl is reading the text
+                assert crawl.poll() is None
+                crawl.send_signal(signal.SIGTERM)
+                crawl.wait(timeout=25)  # hang guard: the former code read the whole page first
+            finally:
+                if crawl.poll() is None:
+                    crawl.kill()
+                    crawl.wait()
+    text = log_path.read_text()
+    assert "Received SIGTERM, shutting down gracefully" in text
+    reasons = [reason for line in (tmp_path / "output").glob("rejects-*.jsonl")
+               for record in map(json.loads, line.read_text("utf-8").splitlines()) for reason in record["reasons"]]
+    assert "article page: parse interrupted by SIGTERM" in reasons, text[-3000:]
+
+
+def test_a_100000_deep_jsonld_array_is_ignored_and_the_article_kept(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    page = article_html(7, head=f'<script type="application/ld+json">{deep}</script>')
+    result, articles, rejected = crawl_pages(tmp_path, {page_path(7): html_page(page)})
+    assert rejected == {}
+    article = articles[page_path(7)]
+    assert article["headline"].startswith("Biden")
+    assert [a["name"] for a in article["authors"]] == ["Robbie Gramer", "Amy Mackinnon"]
+    assert article["published_at"].startswith("2021-06-02")
+    assert article["body"][0] == "Hostile page number 7." and len(article["body"]) > 5
+    assert "'cable/page_limits/jsonld_too_deep': 1" in result.log
+
+
+def test_a_utf8_page_served_as_utf16_is_read_as_utf8(tmp_path):
+    page = article_html(8, body="<p>Zürich café talks — naïve hopes, 東京 too.</p>")
+    assert '<meta charset="utf-8">' in page
+    result, articles, rejected = crawl_pages(tmp_path, {page_path(8): (page, "text/html; charset=utf-16")})
+    assert rejected == {}
+    article = articles[page_path(8)]
+    assert "Zürich café talks — naïve hopes, 東京 too." in article["body"]
+    assert article["headline"].startswith("Biden")
+
+
+# --------------------------------------------------------------------------- merges
+
+
+def merge_authors_by_scan(candidates):
+    """The former quadratic merge: the reference the linear one must agree with."""
+    authors = []
+    for candidate in candidates:
+        name = p.normalize_name(candidate.get("name"))
+        bio = p.clean_text(candidate.get("bio")) or None
+        if not name and bio:
+            name = p.bio_name(bio) or ""
+        if not name:
+            continue
+        for author in authors:
+            if p.same_name(author["name"], name):
+                author["url"] = author["url"] or candidate.get("url") or None
+                author["bio"] = author["bio"] or bio
+                break
+        else:
+            authors.append({"name": name, "url": candidate.get("url") or None, "bio": bio})
+    return authors
+
+
+def merge_images_by_scan(candidates):
+    merged = []
+    for candidate in candidates:
+        url = p.image_url(candidate.get("url"))
+        if not url:
+            continue
+        caption = p.best_caption(candidate.get("renderings") or [])
+        key = p.comparison_key(caption["caption"]) if caption["caption"] else None
+        for image in merged:
+            if image["url"] == url or (key and image["caption"] and p.comparison_key(image["caption"]) == key):
+                for field in ("caption", "credit", "dateline"):
+                    image[field] = image[field] or caption[field]
+                break
+        else:
+            merged.append({"url": url, **caption})
+    return merged
+
+
+def img(url, caption=None, credit=None):
+    return {"url": url, "renderings": [{"caption": caption, "credit": credit, "dateline": None}]}
+
+
+@pytest.mark.parametrize("candidates, expected", [
+    ([], []),
+    ([{"name": "José Díaz"}, {"name": "JOSE DIAZ", "url": "u"}], [{"name": "José Díaz", "url": "u", "bio": None}]),
+    ([{"name": None, "bio": "Ann Lee is a writer."}, {"name": "Ann Lee"}],
+     [{"name": "Ann Lee", "url": None, "bio": "Ann Lee is a writer."}]),
+    ([{"name": "A B"}, {"name": "C D"}, {"name": "a b", "bio": "x"}],
+     [{"name": "A B", "url": None, "bio": "x"}, {"name": "C D", "url": None, "bio": None}]),
+])
+def test_merge_authors_cases(candidates, expected):
+    assert p.merge_authors(candidates) == expected == merge_authors_by_scan(candidates)
+
+
+@pytest.mark.parametrize("candidates, expected_urls", [
+    ([], []),
+    ([img("http://x/a.jpg?w=1"), img("http://x/a.jpg?w=2", "Cap")], ["http://x/a.jpg"]),
+    # b.jpg gets its caption from a later candidate, after c.jpg was added with the same one:
+    # a later "Cap" candidate merges into b (the first in order), as the scan did.
+    ([img("http://x/b.jpg"), img("http://x/c.jpg", "Cap"), img("http://x/b.jpg", "Cap"),
+      img("http://x/d.jpg", "Cap", "Credit")], ["http://x/b.jpg", "http://x/c.jpg"]),
+    ([img("data:image/png;base64,xx"), img("http://x/e.jpg", "Same"), img("http://x/f.jpg", "same")],
+     ["http://x/e.jpg"]),
+])
+def test_merge_images_cases(candidates, expected_urls):
+    merged = p.merge_images(candidates)
+    assert [i["url"] for i in merged] == expected_urls
+    assert merged == merge_images_by_scan(candidates)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_linear_merges_agree_with_the_scans_on_random_pages(seed):
+    rng = random.Random(seed)
+    names = ["Ann Lee", "ANN LEE", "Ann Lée", "Bo Yu", "bo yu", "", None, "Cy Oh"]
+    authors = [{"name": rng.choice(names), "url": rng.choice([None, "u1", "u2"]),
+                "bio": rng.choice([None, "", "Cy Oh is a writer.", "Dee Ray was an editor."])}
+               for _ in range(rng.randrange(12))]
+    assert p.merge_authors(authors) == merge_authors_by_scan(authors)
+    images = [img(rng.choice(["http://x/1.jpg", "http://x/2.jpg?w=5", "http://x/3.jpg", "", "http://x/2.jpg"]),
+                  rng.choice([None, "One", "one", "Two", "Three"]), rng.choice([None, "AP"]))
+              for _ in range(rng.randrange(12))]
+    assert p.merge_images(images) == merge_images_by_scan(images)
+
+
+def test_merges_of_20000_candidates_finish():  # hang guard: the scans took minutes
+    authors = [{"name": f"Writer Number{i:05d}"} for i in range(20000)]
+    assert len(p.merge_authors(authors + authors)) == 20000
+    images = [img(f"http://x/{i}.jpg", f"Caption {i}") for i in range(20000)]
+    assert len(p.merge_images(images + images)) == 20000
+
+
+# --------------------------------------------------------------------------- page bounds
+
+
+def response(html: str, content_type: str = "text/html; charset=utf-8") -> HtmlResponse:
+    return HtmlResponse("http://127.0.0.1/2021/06/02/hostile-0/", body=html.encode("utf-8"),
+                        headers={"Content-Type": content_type})
+
+
+@pytest.mark.parametrize("what, html", [
+    ("images", "<article>" + "<figure><img src='/i{}.jpg'></figure>" * 300 + "</article>"),
+    ("body_blocks", "<article>" + "<p>Paragraph {}.</p>" * 3000 + "</article>"),
+    ("body_blocks", "<article><div><div>" + "<p>Paragraph {}.</p>" * 25000 + "</div></div></article>"),  # > scan
+    ("related", "<div class='related-articles'>" + "<h3><a href='/2020/01/01/r{}/'>R</a></h3>" * 300 + "</div>"),
+    ("tags", "<div class='the-tags'>" + "<a class='tag'>Tag {}</a>" * 300 + "</div>"),
+])
+def test_page_bounds_cut_and_count(what, html):
+    numbered = html.replace("{}", "%d") % tuple(range(html.count("{}")))
+    cuts = PageCuts()
+    item = load_article(response(f"<html><body><h1 class='hed'>H</h1>{numbered}</body></html>"), "The Cable",
+                        cuts=cuts).load_item()
+    field = {"body_blocks": "body"}.get(what, what)
+    assert len(item[field]) == PAGE_LIMITS[what]
+    assert cuts[what] == html.count("{}") - PAGE_LIMITS[what]
+
+
+@pytest.mark.parametrize("blocks, expected, cut", [
+    (['{"@type": "NewsArticle", "headline": "H"}'], {"@type": "NewsArticle", "headline": "H"}, {}),
+    (["[" * 100_000 + "]" * 100_000, '{"@type": "Article", "headline": "H"}'],
+     {"@type": "Article", "headline": "H"}, {"jsonld_too_deep": 1}),
+    (['{"@graph": [' + ", ".join(['{"@type": "Thing"}'] * 1000) + ', {"@type": "NewsArticle"}]}'],
+     {}, {"jsonld_nodes": 502}),  # 1 + 1001 nodes, 500 visited
+    (['{"@graph": {"@type": "NewsArticle"}}'], {"@type": "NewsArticle"}, {}),
+    (['{"@type": [{"x": 1}, "Article"]}'], {"@type": [{"x": 1}, "Article"]}, {}),
+    (["not json", '{"@type": "BlogPosting"}'], {"@type": "BlogPosting"}, {}),
+])
+def test_jsonld_article(blocks, expected, cut):
+    scripts = "".join(f'<script type="application/ld+json">{block}</script>' for block in blocks)
+    cuts = PageCuts()
+    assert jsonld_article(response(f"<html><head>{scripts}</head></html>").selector, cuts) == expected
+    assert dict(cuts) == cut
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+META_UTF8 = '<html><head><meta charset="utf-8"></head><body><p>Zürich café</p></body></html>'
+
+
+@pytest.mark.parametrize("body, declared, expected", [
+    (META_UTF8.encode("utf-8"), "utf-16", "utf-8"),                  # the impossible header
+    (META_UTF8.encode("utf-8"), "utf-16-le", "utf-8"),
+    (META_UTF8.encode("utf-8"), "utf-32", "utf-8"),
+    (META_UTF8.replace("Zürich café", "plain").encode(), "utf-16", "utf-8"),  # ASCII
+    (b"<html><body><p>Z\xc3\xbcrich</p></body></html>", "utf-16", "utf-8"),    # no meta: the bytes
+    (META_UTF8.replace("utf-8", "windows-1252").encode("cp1252"), "utf-16", "cp1252"),  # the meta
+    (META_UTF8.encode("cp1252"), "utf-16", "cp1252"),                # meta says UTF-8, bytes are cp1252
+    (META_UTF8.encode("utf-16"), "utf-16", None),                    # real UTF-16 with BOM
+    (META_UTF8.encode("utf-16-le"), "utf-16-le", None),              # real UTF-16 without BOM (NULs)
+    (META_UTF8.encode("utf-32"), "utf-32", None),
+    (META_UTF8.encode("utf-8"), "utf-8", None),                      # nothing to correct
+    ("Zürich".encode("utf-8"), "cp1252", "utf-8"),                   # the older corrections stay
+    ("Zürich".encode("cp1252"), "utf-8", "cp1252"),
+])
+def test_corrected_encoding(body, declared, expected):
+    assert corrected_encoding(body, declared) == expected
+
+
+def test_readable_decodes_a_utf8_page_declared_utf16():
+    fixed = readable(response(META_UTF8, "text/html; charset=utf-16"))
+    assert fixed.encoding == "utf-8"
+    assert fixed.css("p::text").get() == "Zürich café"
+
+
+# --------------------------------------------------------------------------- parse guard
+
+
+def busy(seconds: float) -> None:
+    """A pure-Python loop, like a runaway parse (bounded: a hang guard if the alarm never comes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+@pytest.mark.parametrize("limit, shutting_down, reason", [
+    (0.2, False, "parse took longer than 0.2 s"),
+    (600, True, f"parse took longer than {SHUTDOWN_PARSE_SECONDS:g} s (crawl shutting down)"),
+    (0, True, f"parse took longer than {SHUTDOWN_PARSE_SECONDS:g} s (crawl shutting down)"),
+])
+def test_parse_time_limit_abandons_a_runaway_parse(limit, shutting_down, reason):
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGALRM)
+    with pytest.raises(ParseAbandoned) as abandoned:
+        with parse_time_limit(limit, shutting_down=shutting_down):
+            busy(30)
+    assert str(abandoned.value) == reason
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGALRM)) == previous
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_parse_time_limit_leaves_a_quick_parse_alone():
+    with parse_time_limit(5):
+        total = sum(range(1000))
+    assert total == 499500 and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_sigterm_during_a_parse_reaches_the_previous_handler_and_abandons_the_parse():
+    received = []
+
+    def scrapy_handler(signum, frame):  # stands for Scrapy's: records, schedules nothing here
+        received.append(signum)
+
+    previous = signal.signal(signal.SIGTERM, scrapy_handler)
+    try:
+        with pytest.raises(ParseAbandoned, match="^parse interrupted by SIGTERM$"):
+            with parse_time_limit(600):
+                os.kill(os.getpid(), signal.SIGTERM)
+                busy(30)
+        assert received == [signal.SIGTERM]
+        assert signal.getsignal(signal.SIGTERM) is scrapy_handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        parse_guard._shutdown_seen.clear()  # this process is not shutting down
