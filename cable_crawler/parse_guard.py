@@ -61,7 +61,7 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
         yield
         return
     armed = [True]  # raise at most once: a late alarm must never hit the code after the block
-    why: list[str] = []
+    why: list[tuple[str, bool]] = []  # (reason, by_shutdown)
 
     def abandon(reason: str, by_shutdown: bool) -> None:
         if armed[0]:

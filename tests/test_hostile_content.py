@@ -350,8 +350,8 @@ def record(**overrides) -> dict:
      ["authors.0.name: 201 characters, more than the limit of 200"]),
     ({"authors": [{"name": "N", "url": None, "bio": "b" * 3001}]},
      ["authors.0.bio: 3001 characters, more than the limit of 3000"]),
-    ({"authors": [{"name": f"N{n}", "url": None, "bio": None} for n in range(51)]},
-     ["authors: 51 items, more than the limit of 50"]),
+    ({"authors": [{"name": f"N{n}", "url": None, "bio": None} for n in range(251)]},
+     ["authors: 251 items, more than the limit of 250"]),
     ({"url": "https://foreignpolicy.com/" + "a" * 2048}, ["url: 2074 characters, more than the limit of 2048"]),
     # Nullable fields (null or a bounded string): the bound is named all the same.
     ({"authors": [{"name": "N", "url": "https://foreignpolicy.com/" + "a" * 2048, "bio": None}]},
@@ -374,6 +374,14 @@ def test_problems_bound_lengths_and_dates(overrides, expected):
 def test_problems_never_quote_a_huge_value():
     [reason] = problems(record(id="x" * 100_000))
     assert reason.startswith("id: 'xxx") and "does not match" not in reason and len(reason) < 400
+
+
+def test_a_page_at_the_readers_author_limits_still_validates():
+    """The page reader keeps at most PAGE_LIMITS["authors"] candidates from each of its five
+    sources; the schema must accept that many, or a hostile page's cut item is lost."""
+    schema = json.loads((REPO / "cable_crawler" / "schema" / "article.schema.json").read_text("utf-8"))
+    assert article_page.PAGE_LIMITS["author_candidates"] == 5 * article_page.PAGE_LIMITS["authors"]
+    assert schema["properties"]["authors"]["maxItems"] == article_page.PAGE_LIMITS["author_candidates"]
 
 
 def test_the_two_schema_paths_are_the_same_file():

@@ -128,14 +128,21 @@ def test_20000_jsonld_authors_are_cut_and_the_article_written(tmp_path):
     assert "pages over the per-page limits: 1 cut, 0 too slow to read (left out: 19950 authors)" in result.log
 
 
-def test_5000_byline_links_on_a_200_kb_page_are_cut_and_the_article_written(tmp_path):
+def test_5000_byline_links_on_a_200_kb_page_are_cut_and_the_page_rejected_for_its_byline(tmp_path):
+    """The page is read in bounded time (the author candidates are cut and counted); its
+    49 KB byline is over the schema's limit, so the item is rejected with that reason:
+    kept in the rejects file, never written half-cut and never lost."""
     links = "".join(f'<a rel="author" href="/author/w{i}/">W{i} Xy</a>, ' for i in range(5000))
     page = article_html(2, byline=links)
     assert len(page) > 200_000
     result, articles, rejected = crawl_pages(tmp_path, {page_path(2): html_page(page)})
-    [article] = articles.values()
-    assert 1 <= len(article["authors"]) <= 3 * PAGE_LIMITS["authors"]
-    assert article["authors"][0]["name"] == "W0 Xy"
+    assert articles == {}
+    [reasons] = rejected.values()
+    assert [r for r in reasons if r.startswith("byline: ")] == [
+        "byline: 48924 characters, more than the limit of 1000"]
+    [reject] = result.rejects
+    assert 1 <= len(reject["item"]["authors"]) <= 5 * PAGE_LIMITS["authors"]
+    assert reject["item"]["authors"][0]["name"] == "W0 Xy"
     assert "cable/page_limits/authors" in result.log
     assert "more authors than a real page has" in result.log
 

@@ -80,6 +80,7 @@ HEADLINES = (
 # logged; the article is still produced from what was kept.
 PAGE_LIMITS = {
     "authors": 50,         # per source (byline links, byline text, meta, JSON-LD, bios); FP bylines name 1-4
+    "author_candidates": 250,  # all five sources together = the schema's authors maxItems
     "images": 200,         # photo essays have a few dozen figures
     "body_blocks": 2000,   # long reads have ~150 paragraphs
     "related": 200,        # teaser rails show ~10 links
@@ -198,32 +199,33 @@ def post_id(sel: Selector) -> str | None:
 def add_authors(loader: ArticleLoader, sel: Selector, ld: dict, byline_node: Selector | None, urljoin,
                 cuts: PageCuts | None = None) -> None:
     cuts = PageCuts() if cuts is None else cuts
+    candidates: list[dict] = []
     # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
     if byline_node is not None:
         for link in cuts.capped(byline_node.css("a[rel=author], a.author, a[href*='/author/']"), "authors"):
-            loader.add_value("authors", {"name": _node_text(link), "url": _absolute(urljoin, _attr(link, "href"))})
+            candidates.append({"name": _node_text(link), "url": _absolute(urljoin, _attr(link, "href"))})
         byline = _node_text(byline_node)
         loader.add_value("byline", byline)
         for name in cuts.capped(byline_names(byline), "authors"):
-            loader.add_value("authors", {"name": name})
+            candidates.append({"name": name})
     # 2. Head meta and JSON-LD names.
     metas = sel.css("meta[name=author]::attr(content), meta[property='article:author']::attr(content)").getall()
-    for name in cuts.capped(metas, "authors"):
-        if not name.startswith("http"):
-            for part in cuts.capped(re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name), "authors"):
-                loader.add_value("authors", {"name": part})
+    parts = [part for name in cuts.capped(metas, "authors") if not name.startswith("http")
+             for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name)]
+    candidates += [{"name": part} for part in cuts.capped(parts, "authors")]
     ld_authors = ld.get("author") or []
     for author in cuts.capped(ld_authors if isinstance(ld_authors, list) else [ld_authors], "authors"):
         if isinstance(author, dict):
-            loader.add_value("authors", {"name": _ld_text(author.get("name")),
-                                         "url": _absolute(urljoin, author.get("url"))})
+            candidates.append({"name": _ld_text(author.get("name")), "url": _absolute(urljoin, author.get("url"))})
         elif isinstance(author, str):
-            loader.add_value("authors", {"name": author})
+            candidates.append({"name": author})
     # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
     bios = sel.css("section.bio-no-photo p, div.author-bio p, div.author-bio-box p, .post-author-bio p")
     for bio in cuts.capped(bios, "authors"):
-        loader.add_value("authors", {"name": clean_text(bio.css("strong::text").get()) or None,
-                                     "bio": _node_text(bio)})
+        candidates.append({"name": clean_text(bio.css("strong::text").get()) or None, "bio": _node_text(bio)})
+    # Five sources of at most PAGE_LIMITS["authors"] each: within the schema's authors
+    # maxItems, so a page at the per-source limits still gives a valid item.
+    loader.add_value("authors", cuts.capped(candidates, "authors", "author_candidates"))
 
 
 def image_candidate(container: Selector, year: int | None, urljoin) -> dict | None:
