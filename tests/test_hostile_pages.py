@@ -425,3 +425,23 @@ def test_sigterm_during_a_parse_reaches_the_previous_handler_and_abandons_the_pa
     finally:
         signal.signal(signal.SIGTERM, previous)
         parse_guard._shutdown_seen.clear()  # this process is not shutting down
+
+
+def test_an_index_page_that_reads_too_long_is_rejected_and_paging_stops_with_the_reason(tmp_path):
+    """The parse-time guard covers column index pages too: a huge index (100,000 entries,
+    ~13 MB, under DOWNLOAD_MAXSIZE) becomes a reject, paging stops and says why, and the
+    crawl ends by itself (the Column index monitor fails: nothing could be read)."""
+    entry = ('<div class="blog-list-layout"><h3 class="hed"><a href="/2021/06/02/a{n}/">A{n}</a></h3>'
+             '<time datetime="2021-06-02"></time></div>')
+    index = "<html><body>" + "".join(entry.format(n=n) for n in range(100_000)) + "</body></html>"
+    assert 10_000_000 < len(index) < 16 * 1024 * 1024
+    with HostileSite({"/channel/the-cable/": html_page(index)}) as site:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}",
+                              settings={"CABLE_MAX_PARSE_SECONDS": 0.3}, timeout=HANG_GUARD)
+    [reject] = result.rejects
+    assert reject["url"] == site.url + "/channel/the-cable/"
+    assert reject["reasons"] == ["index page: parse took longer than 0.3 s"]
+    assert "stop paging (index_failed)" in result.log
+    assert "'cable/page_limits/parse_time': 1" in result.log
+    assert result.articles == []
+    assert result.returncode == 1

@@ -215,7 +215,19 @@ class CableSpider(scrapy.Spider):
             failure["given_up"] = given_up
             yield failure
             return
-        listing = parse_listing(readable(response))
+        try:
+            # The same guard as article pages: a hostile index must not block the reactor.
+            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", 10),
+                                  shutting_down=not self.crawler.crawling):
+                listing = parse_listing(readable(response))
+        except ParseAbandoned as abandoned:
+            self.crawler.stats.inc_value("cable/page_limits/parse_time")
+            reason = f"index page: {abandoned}"
+            given_up = self.index_failed(walk, response.url, page, str(abandoned), retry=abandoned.by_shutdown)
+            failure = self.failure(response, reason, retry=abandoned.by_shutdown)
+            failure["given_up"] = given_up
+            yield failure
+            return
         self.crawler.stats.inc_value("cable/index_pages")
         if not listing.entries:
             self.logger.warning("index page %s has no article entries", response.url)
