@@ -103,14 +103,16 @@ def result_json(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, indent=2) + "\n"
 
 
+try:  # cable_crawler's own layout detection, added by the page-objects change (issue 9)
+    from cable_crawler.pages import detect_layout
+except ImportError:
+    detect_layout = None
+
+
 def layout_of(response) -> str:
-    """The page's layout (template era), by cable_crawler's own detection when the
-    package has it; "unknown" until then. The only place save_page.py asks."""
-    try:
-        from cable_crawler.pages import detect_layout  # added by the page-objects change (issue 9)
-    except ImportError:
-        return "unknown"
-    return detect_layout(response)
+    """The page's layout (template era): cable_crawler's own detection, "unknown"
+    while the package has none. The only place save_page.py asks."""
+    return detect_layout(response) if detect_layout is not None else "unknown"
 
 
 def differences(expected, actual, path: str = "") -> list[str]:
