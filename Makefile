@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: crawl demo test bench splash clean
+.PHONY: crawl demo test expected fixture bench splash clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ demo: $(INSTALLED)
 ## test: the whole test suite (unit, page and end-to-end crawls on 127.0.0.1)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+## expected: rewrite every tests/pages/*/*/expected.json from the current code (then review: git diff tests/pages)
+expected: $(INSTALLED)
+	$(BIN)/python scripts/regen_expected.py $(ARGS)
+
+## fixture: save a live page as a saved-page test (make fixture URL=https://foreignpolicy.com/... [NAME=dir-name])
+fixture: $(INSTALLED)
+	@test -n "$(URL)" || { echo "usage: make fixture URL=https://foreignpolicy.com/... [NAME=dir-name]" >&2; exit 2; }
+	$(BIN)/python scripts/save_page.py '$(URL)' $(if $(NAME),--name '$(NAME)') $(ARGS)
 
 ## bench: parse and crawl throughput and memory on the fixture site
 bench: $(INSTALLED)
