@@ -368,6 +368,7 @@ def test_merge_authors(candidates, expected):
     ("Robbie Gramer&Amy Mackinnon", ["Robbie Gramer", "Amy Mackinnon"]),
     ("Colum Lynch", ["Colum Lynch"]),
     ("Alexandra Sandels", ["Alexandra Sandels"]),        # "and" inside a word is no joint
+    ("Martin Luther King, Jr. & Amy Mackinnon", ["Martin Luther King, Jr.", "Amy Mackinnon"]),  # a suffix is no person
     ("", []),
     (None, []),
     ({"name": "x"}, []),
@@ -482,6 +483,7 @@ def test_normalize_credit(raw, expected):
     ("A gay pride flag hangs at half-staff in San Diego, California, on June 12, 2016.", False),
     ("The logo of Foreign Policy", False),
     ("AFP headquarters in Paris.", False),
+    ("An illustration shows the logo of Foreign Policy", False),
     ("Officials said the photo by the embassy was taken in 2019 and shared by AFP via Getty Images later that year", False),
     ("", False),
     (None, False),
