@@ -7,6 +7,7 @@ tests/test_processors.py. The loaders in loaders.py wire them to item fields.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import re
@@ -475,13 +476,36 @@ def same_name(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------- captions
 
 _CREDIT_TAIL_RE = re.compile(
-    r"\s*[\(\[](?P<credit>(?:photo|photos|image|illustration|video)\s+(?:by|courtesy(?:\s+of)?)\b[^()\[\]]*"
+    r"\s*[\(\[](?P<credit>(?:photo|photos|image|illustration|video)\s+(?:by|courtesy(?:\s+of)?|credit)\b[^()\[\]]*"
+    r"|(?:photo|photos|image|credit)\s*:[^()\[\]]*|courtesy\b[^()\[\]]*"
     r"|[^()\[\]]*(?:/|getty|afp|reuters|associated press|\bAP\b|epa|shutterstock|courtesy|pool)[^()\[\]]*)"
     r"[\)\]]\s*$",
     re.IGNORECASE,
 )
-_CREDIT_LABEL_RE = re.compile(r"^(?:photo|photos|image|illustration|video)\s+(?:by|courtesy of|courtesy)\s+",
-                              re.IGNORECASE)
+# Words that introduce a credit and are not part of it: "(Photo credit should read X/AFP/Getty
+# Images)", "(Photo by X/Y)", "(Photo: X)", "Courtesy of X". "Photo illustration by Foreign
+# Policy" keeps its words: they say the image is an illustration, which no name would.
+_CREDIT_LABEL_RE = re.compile(
+    r"^(?:photo\s+credit\s+should\s+read|(?:photo|photos|image|illustration|video|photograph)\s+"
+    r"(?:by|courtesy of|courtesy)|courtesy of|(?:photo|photos|image|credit)\s*:)\s*",
+    re.IGNORECASE)
+# A credit standing alone, without parentheses: it starts with a credit's lead-in words
+# ("Photo by", "Courtesy of", "AFP PHOTO /") or ends with an agency's name after a slash or
+# "via" ("SANDY HUFFAKER/AFP via Getty Images"), or is an agency's name ("Getty Images").
+_CREDIT_LEAD_RE = re.compile(
+    r"^(?:photo\s+credit\s+should\s+read|(?:photo|photos|image|illustration|video|photograph|"
+    r"photo\s+illustration)\s+(?:by|courtesy)|courtesy\s+of|(?:photo|photos|image|credit)\s*:|"
+    r"(?:afp|ap|epa|reuters|xinhua)\s+photo\s*/)\s*\S",
+    re.IGNORECASE)
+_CREDIT_AGENCY = (r"(?:getty\s+images|afp|reuters|associated\s+press|ap|epa(?:-efe)?|shutterstock|pool|"
+                  r"anadolu\s+agency|xinhua|tass|sputnik|picture\s+alliance|bloomberg|foreign\s+policy)")
+_CREDIT_AGENCY_ONLY_RE = re.compile(rf"^{_CREDIT_AGENCY}$", re.IGNORECASE)
+_CREDIT_AGENCY_END_RE = re.compile(rf"(?:/|\bvia\s+|\billustration\s+(?:for|by)\s+){_CREDIT_AGENCY}$"
+                                   rf"|^foreign\s+policy\s+illustration\b", re.IGNORECASE)
+# Credits are short: a longer segment is a sentence that happens to name an agency.
+_CREDIT_MAX_WORDS = 12
+# Where a caption's last sentence may begin: after ". ", "? ", "! " or a closing quote.
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=\S)")
 _FILENAME_RE = re.compile(r"^[\w.\-]+\.(?:jpe?g|png|gif|webp|tiff?|bmp|svg)$", re.IGNORECASE)
 # "ALEPPO, SYRIA - AUGUST 4:" / "WASHINGTON, DC - MARCH 3, 2017:" / "KABUL, AFGHANISTAN — SEPT. 1:"
 _CAPTION_DATELINE_RE = re.compile(
@@ -498,21 +522,53 @@ def is_filename(text: str | None) -> bool:
 
 def normalize_credit(credit: str | None) -> str | None:
     """'(Photo by Ibrahim Ebu Leys/Anadolu Agency/Getty Images)' ->
-    'Ibrahim Ebu Leys/Anadolu Agency/Getty Images'."""
+    'Ibrahim Ebu Leys/Anadolu Agency/Getty Images'; the lead-in words of
+    '(Photo credit should read X/AFP/Getty Images)', '(Photo: X)', 'Courtesy of X' go too."""
     text = clean_text(credit).strip("()[] ")
-    text = _CREDIT_LABEL_RE.sub("", text).strip()
+    text = _CREDIT_LABEL_RE.sub("", text).strip(" ()[]")
     return text or None
 
 
+def is_credit_only(text: str | None) -> bool:
+    """Whether a caption's text is nothing but a photo credit ('Getty Images',
+    'AFP via Getty Images', 'Photo illustration by Foreign Policy', 'Courtesy of X')."""
+    text = clean_text(text).strip("()[] ")
+    if not text or len(text.split()) > _CREDIT_MAX_WORDS:
+        return False
+    return bool(_CREDIT_LEAD_RE.match(text) or _CREDIT_AGENCY_ONLY_RE.match(text)
+                or _CREDIT_AGENCY_END_RE.search(text))
+
+
+def _trailing_credit(text: str) -> tuple[str, str] | None:
+    """(text before, credit) when the caption's last sentence or two are a bare credit:
+    'Putin speaks. Mikhail Svetlov/AFP via Getty Images'. Tried from the shortest tail
+    ('U.S. Army' must not end the search at 'Army')."""
+    starts = [m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, len(text) - 200))]
+    for start in reversed(starts[-4:]):
+        if is_credit_only(text[start:]):
+            return text[:start].strip(), text[start:]
+    return None
+
+
 def split_credit(caption: str | None) -> tuple[str, str | None]:
-    """Caption text and its trailing photo credit, if the credit is glued on."""
+    """Caption text and its trailing photo credit, if the credit is glued on: in
+    parentheses, or as the last sentence ('... 2016. SANDY HUFFAKER/AFP via Getty
+    Images'). When a caption carries two ('AFP PHOTO / X (Photo credit should read
+    X/AFP/Getty Images)'), both are cut and the last one, the one to print, is kept."""
     text = clean_text(caption)
-    # A credit is short and at the end: searching only the tail keeps the regex linear.
-    offset = max(0, len(text) - 400)
-    match = _CREDIT_TAIL_RE.search(text, offset)
-    if not match:
-        return text, None
-    return text[: match.start()].strip(), normalize_credit(match.group("credit"))
+    credit = None
+    for _ in range(2):
+        # A credit is short and at the end: searching only the tail keeps the regex linear.
+        match = _CREDIT_TAIL_RE.search(text, max(0, len(text) - 400))
+        if match:
+            text, found = text[: match.start()].strip(), match.group("credit")
+        else:
+            tail = _trailing_credit(text)
+            if tail is None:
+                break
+            text, found = tail
+        credit = credit or normalize_credit(found)
+    return text, credit
 
 
 def split_caption_dateline(caption: str | None, fallback_year: int | None = None
@@ -554,6 +610,9 @@ def parse_caption(raw: str | None, credit: str | None = None,
         if credit_text and text.endswith(credit_text):
             text = text[: -len(credit_text)].strip()
     text, glued_credit = split_credit(text)
+    if is_credit_only(text):
+        # The whole caption is a credit ("Getty Images", "AFP via Getty Images").
+        glued_credit, text = glued_credit or normalize_credit(text), ""
     text, dateline = split_caption_dateline(text, fallback_year)
     if is_filename(text):
         text = ""
@@ -613,15 +672,45 @@ def merge_images(candidates: list[dict]) -> list[dict]:
 # --------------------------------------------------------------------------- authors
 
 
+_NAME_SUFFIX_RE = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.IGNORECASE)
+_JOINED_NAMES_RE = re.compile(r"\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s*&\s*", re.IGNORECASE)
+
+
+def split_author_names(value) -> list[str]:
+    """The people in one author string: meta[name=author] and a JSON-LD author string
+    join them ('Robbie Gramer & Amy Mackinnon', 'X, Y, and Z'). Not a byline: no role
+    tail is cut here (byline_names does that)."""
+    if not isinstance(value, str):
+        return []
+    names: list[str] = []
+    for part in _JOINED_NAMES_RE.split(clean_text(value)):
+        if names and _NAME_SUFFIX_RE.match(part):
+            names[-1] += ", " + part  # "Martin Luther King, Jr." is one person
+        elif normalize_name(part):
+            names.append(normalize_name(part))
+    return names
+
+
 def merge_authors(candidates: list[dict]) -> list[dict]:
     """Author candidates from the byline links, the byline text, meta tags,
     JSON-LD and bio paragraphs -> one {'name', 'url', 'bio'} per person, in
     first-seen order. Candidates are {'name', 'url'?, 'bio'?}; a candidate
-    without a name only contributes when its bio names a known author."""
+    without a name only contributes when its bio names a known author. A
+    candidate without a URL whose name joins several ('Robbie Gramer & Amy
+    Mackinnon', from meta[name=author] or a JSON-LD author string) is one per
+    person; one with a URL (a byline link, a JSON-LD Person) keeps its name whole,
+    since the URL belongs to one of them."""
     # Keyed by _name_key (what same_name() compares): linear in the candidates, where
     # comparing each with every author so far took minutes on a page with 20,000.
     authors: dict[str, dict] = {}
+    expanded = []
     for candidate in candidates:
+        names = None if candidate.get("url") else split_author_names(candidate.get("name"))
+        if names and len(names) > 1:
+            expanded += [{**candidate, "name": name} for name in names]
+        else:
+            expanded.append(candidate)
+    for candidate in expanded:
         name = normalize_name(candidate.get("name"))
         bio = clean_text(candidate.get("bio")) or None
         if not name and bio:
@@ -655,12 +744,64 @@ def is_boilerplate(paragraph: str | None) -> bool:
     return bool(_BOILERPLATE_RE.match(clean_text(paragraph)))
 
 
+# A pull quote repeats a sentence of the text in large type. A block at least this long
+# (in words) found word for word inside another block is one: shorter blocks ("Yes.",
+# "He declined.") are real paragraphs that may well recur inside a longer one.
+PULL_QUOTE_MIN_WORDS = 8
+# Pull quotes are a sentence or two: longer blocks are not looked at.
+PULL_QUOTE_MAX_WORDS = 80
+# The containment test is one substring search of the page's text per candidate block;
+# it runs on the first this many (long reads have ~150 blocks). On 2,000 blocks of 80
+# words each (the body_blocks page limit) the whole rule takes about 0.25 s.
+PULL_QUOTE_MAX_CANDIDATES = 300
+# Quote marks and punctuation a pull quote adds or leaves off around the repeated words.
+_QUOTE_EDGES = " \"'.,;:!?-\u2026"
+
+
+def drop_repeated_quotes(paragraphs: list[str]) -> list[str]:
+    """Paragraphs without pull quotes: a block of PULL_QUOTE_MIN_WORDS..MAX_WORDS words whose
+    text (quotes, case and the marks around it aside) stands inside another, longer block.
+    Only the repeat goes: the words stay in the paragraph they were taken from."""
+    keys = [comparison_key(p) for p in paragraphs]
+    text = "\n".join(keys)  # one string: a C-level search per candidate, not one per pair
+    starts, offset = [], 0
+    for key in keys:
+        starts.append(offset)
+        offset += len(key) + 1
+    drop, checked = set(), 0
+    for index, key in enumerate(keys):
+        quote = key.strip(_QUOTE_EDGES)
+        if not PULL_QUOTE_MIN_WORDS <= len(quote.split()) <= PULL_QUOTE_MAX_WORDS:
+            continue
+        if checked >= PULL_QUOTE_MAX_CANDIDATES:
+            break
+        checked += 1
+        at = text.find(quote)
+        while at != -1:
+            other = _block_at(starts, at)
+            # Its own occurrence is no repeat; of two blocks with the same words, the one
+            # without the pull quote's added quote marks stays (else the first).
+            other_length = len(keys[other].strip(_QUOTE_EDGES))
+            if other != index and (other_length > len(quote) or (
+                    other_length == len(quote) and (len(keys[other]), other) < (len(key), index))):
+                drop.add(index)
+                break
+            at = text.find(quote, at + 1)
+    return [p for i, p in enumerate(paragraphs) if i not in drop]
+
+
+def _block_at(starts: list[int], offset: int) -> int:
+    """Index of the block whose text holds `offset` in drop_repeated_quotes' joined text."""
+    return bisect.bisect_right(starts, offset) - 1
+
+
 def body_paragraphs(paragraphs: list[str]) -> list[str]:
     """Clean paragraphs, drop empties and template boilerplate, keep each text once
-    (the template repeats the lede: teaser copy, gated copy, excerpt)."""
+    (the template repeats the lede: teaser copy, gated copy, excerpt), and drop pull
+    quotes that repeat words of another paragraph (drop_repeated_quotes)."""
     cleaned = [clean_text(p) for p in paragraphs]
     # A paragraph without a letter or digit ("***", "—") separates text; it is none.
-    return unique([p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)])
+    return drop_repeated_quotes(unique([p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)]))
 
 
 _SHORTCODE_BLOCK_RE = re.compile(r"\[(caption|gallery|fp_related|embed|video|audio)\b[^\]]*\].*?\[/\1\]",

@@ -16,6 +16,26 @@ SEED_CAPTION = (
     "opposition controlled neighborhood in Aleppo, Syria on August 4, 2016.  "
     "(Photo by Ibrahim Ebu Leys/Anadolu Agency/Getty Images)"
 )
+NATO_PARAGRAPH = (
+    "Ukrainian officials are worried that Russia\u2019s seizure of nuclear power plants could give them a springboard "
+    "for new attacks\u2014which they dub \u201cstate nuclear terrorism\u201d\u2014or increase the risk of a meltdown. "
+    "\u201cThe possible nuclear accident that could result either from reckless actions of occupying forces on the "
+    "territory of the seized nuclear facilities or from hostilities taking place on their territory or in close "
+    "proximity to them will have severe devastating repercussions for the entire continent,\u201d the statement, "
+    "provided by a Ukrainian military official, read."
+)
+# The paragraph's quote set as a pull quote: its own quote marks, a full stop for the comma.
+NATO_QUOTE = (
+    "\u201cThe possible nuclear accident that could result either from reckless actions of occupying forces on the "
+    "territory of the seized nuclear facilities or from hostilities taking place on their territory or in close "
+    "proximity to them will have severe devastating repercussions for the entire continent.\u201d"
+)
+NATO_KYIV = (
+    "With Ukraine still lacking a clear path into NATO in the near term, officials in Kyiv are instead asking the "
+    "alliance to extend cooperation with non-NATO states by deterring Russia against launching chemical or nuclear "
+    "weapons attacks."
+)
+NATO_NEXT = "Ukrainian officials are also asking for the \u201cestablishment of effective measures of deterrence.\u201d"
 SEED_CAPTION_TEXT = (
     "Smoke rises as Syrian opponents burn tires to block the ground visibility of the war crafts "
     "belonging to the Russian Army and Assad regime forces at an opposition controlled neighborhood "
@@ -77,6 +97,19 @@ def test_comparison_key(a, b, same):
     (["Read More", "Subscribe to Foreign Policy", "Sign up for Morning Brief", "Body."], ["Body."]),
     (["You have read 0 of 5 free articles this month.", "Body."], ["Body."]),
     (["Body one.", "Body two."], ["Body one.", "Body two."]),
+    # issue 9: a pull quote repeating words of a paragraph is no paragraph (text of
+    # https://foreignpolicy.com/projects/russia-ukraine-crisis-live-updates/, "Ukraine Wants NATO's Help Against Russia's WMDs")
+    ([NATO_PARAGRAPH, "\u201cThe possible nuclear accident \u2026 will have severe devastating repercussions for the "
+                      "entire continent.\u201d", NATO_NEXT], [NATO_PARAGRAPH, "\u201cThe possible nuclear accident \u2026 will "
+                      "have severe devastating repercussions for the entire continent.\u201d", NATO_NEXT]),  # not word for word: kept
+    ([NATO_PARAGRAPH, NATO_QUOTE, NATO_NEXT], [NATO_PARAGRAPH, NATO_NEXT]),
+    ([NATO_QUOTE, NATO_PARAGRAPH, NATO_NEXT], [NATO_PARAGRAPH, NATO_NEXT]),     # before the paragraph too
+    ([NATO_KYIV, "\u201c" + NATO_KYIV + "\u201d"], [NATO_KYIV]),  # same words in quote marks: the plain one stays
+    (["\u201c" + NATO_KYIV + "\u201d", NATO_KYIV], [NATO_KYIV]),
+    # short paragraphs recur inside longer ones and are real text
+    (["He declined to comment.", "Asked about the plan, he declined to comment."],
+     ["He declined to comment.", "Asked about the plan, he declined to comment."]),
+    (["Yes.", "The answer was yes."], ["Yes.", "The answer was yes."]),
 ])
 def test_body_paragraphs(paragraphs, expected):
     assert p.body_paragraphs(paragraphs) == expected
@@ -308,9 +341,40 @@ def test_bio_name(bio, expected):
      [{"name": "Omar G. Encarnación", "url": "u1", "bio": None},
       {"name": "Amy Mackinnon", "url": "u2", "bio": None}]),
     ([{"name": "  "}, {"name": None}], []),
+    # issue 9: meta[name=author] / a JSON-LD author string joining two people is two authors,
+    # never a third combined one (Robbie Gramer & Amy Mackinnon wrote FP's 2023-01-05 Russia-Iran story,
+    # https://threadreaderapp.com/user/RobbieGramer)
+    ([{"name": "Robbie Gramer", "url": "https://foreignpolicy.com/author/robbie-gramer/"},
+      {"name": "Amy Mackinnon", "url": "https://foreignpolicy.com/author/amy-mackinnon/"},
+      {"name": "Robbie Gramer & Amy Mackinnon"}],
+     [{"name": "Robbie Gramer", "url": "https://foreignpolicy.com/author/robbie-gramer/", "bio": None},
+      {"name": "Amy Mackinnon", "url": "https://foreignpolicy.com/author/amy-mackinnon/", "bio": None}]),
+    ([{"name": "Robbie Gramer and Amy Mackinnon"}],
+     [{"name": "Robbie Gramer", "url": None, "bio": None}, {"name": "Amy Mackinnon", "url": None, "bio": None}]),
+    # a name with a URL (a byline link, a JSON-LD Person) is one entity: the URL is one person's
+    ([{"name": "Johnson & Johnson", "url": "https://example.org/jj"}],
+     [{"name": "Johnson & Johnson", "url": "https://example.org/jj", "bio": None}]),
 ])
 def test_merge_authors(candidates, expected):
     assert p.merge_authors(candidates) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("Robbie Gramer & Amy Mackinnon", ["Robbie Gramer", "Amy Mackinnon"]),
+    ("Robbie Gramer and Amy Mackinnon", ["Robbie Gramer", "Amy Mackinnon"]),
+    ("Robbie Gramer, Jack Detsch, Zinya Salfiti", ["Robbie Gramer", "Jack Detsch", "Zinya Salfiti"]),
+    ("Dan De Luce, Robbie Gramer, and Jack Detsch", ["Dan De Luce", "Robbie Gramer", "Jack Detsch"]),
+    ("Emily Tamkin, Elias Groll, & Robbie Gramer", ["Emily Tamkin", "Elias Groll", "Robbie Gramer"]),
+    ("Robbie Gramer&Amy Mackinnon", ["Robbie Gramer", "Amy Mackinnon"]),
+    ("Colum Lynch", ["Colum Lynch"]),
+    ("Alexandra Sandels", ["Alexandra Sandels"]),        # "and" inside a word is no joint
+    ("Martin Luther King, Jr. & Amy Mackinnon", ["Martin Luther King, Jr.", "Amy Mackinnon"]),  # a suffix is no person
+    ("", []),
+    (None, []),
+    ({"name": "x"}, []),
+])
+def test_split_author_names(value, expected):
+    assert p.split_author_names(value) == expected
 
 
 @pytest.mark.parametrize("raw, credit, expected", [
@@ -345,6 +409,43 @@ def test_merge_authors(candidates, expected):
     ("A parenthetical (the Hague) remark.", None,
      {"caption": "A parenthetical (the Hague) remark.", "credit": None, "dateline": None}),
     ("", None, {"caption": None, "credit": None, "dateline": None}),
+    # issue 9: a caption that is only a credit is no caption (credits from the issue and from
+    # https://foreignpolicy.com/category/photo-essay/ and https://foreignpolicy.com/tag/photo-essay/)
+    ("Getty Images", None, {"caption": None, "credit": "Getty Images", "dateline": None}),
+    ("AFP via Getty Images", None, {"caption": None, "credit": "AFP via Getty Images", "dateline": None}),
+    ("Photo illustration by Foreign Policy", None,
+     {"caption": None, "credit": "Photo illustration by Foreign Policy", "dateline": None}),
+    ("Daniel Brokstad illustration for Foreign Policy", None,
+     {"caption": None, "credit": "Daniel Brokstad illustration for Foreign Policy", "dateline": None}),
+    ("Foreign Policy illustration/Dan Kitwood/ Pier Marco Tacca/Wiktor Szymanowicz/Amer Ghazzal/Barcroft Media/Getty Images",
+     None, {"caption": None, "credit": "Foreign Policy illustration/Dan Kitwood/ Pier Marco Tacca/Wiktor Szymanowicz/"
+                                       "Amer Ghazzal/Barcroft Media/Getty Images", "dateline": None}),
+    ("(Photo credit should read ALEXEY DRUZHININ/AFP/Getty Images)", None,
+     {"caption": None, "credit": "ALEXEY DRUZHININ/AFP/Getty Images", "dateline": None}),
+    ("Getty Images", "Getty Images", {"caption": None, "credit": "Getty Images", "dateline": None}),
+    # credit forms glued to a caption lose their lead-in words
+    # https://foreignpolicy.com/2009/05/01/friday-photo-man-of-bronze/ (img alt): both credits go, the "should read" one is kept
+    ("A member of the pro-Kremlin youth group Young Guard protests outside the Estonian embassy in Moscow on "
+     "April 30, 2009. AFP PHOTO / ALEXEY SAZONOV (Photo credit should read Alexey SAZONOV/AFP/Getty Images)", None,
+     {"caption": "A member of the pro-Kremlin youth group Young Guard protests outside the Estonian embassy in "
+                 "Moscow on April 30, 2009.", "credit": "Alexey SAZONOV/AFP/Getty Images", "dateline": None}),
+    # https://foreignpolicy.com/tag/photo-essay/: a trailing credit without parentheses
+    ("British best-selling author John le Carr\u00e9 on Oct. 16, 2017. Christian Charisius/picture alliance via Getty Images",
+     None, {"caption": "British best-selling author John le Carr\u00e9 on Oct. 16, 2017.",
+            "credit": "Christian Charisius/picture alliance via Getty Images", "dateline": None}),
+    ("Putin speaks in Moscow on May 9. Mikhail Svetlov/AFP via Getty Images", None,
+     {"caption": "Putin speaks in Moscow on May 9.", "credit": "Mikhail Svetlov/AFP via Getty Images", "dateline": None}),
+    ("Putin speaks. (Photo: Mikhail Svetlov)", None,
+     {"caption": "Putin speaks.", "credit": "Mikhail Svetlov", "dateline": None}),
+    ("Diplomats meet in Kyiv. Courtesy of the U.S. Embassy in Kyiv", None,
+     {"caption": "Diplomats meet in Kyiv.", "credit": "the U.S. Embassy in Kyiv", "dateline": None}),
+    ("Troops parade. Photo by Mikhail Svetlov/U.S. Army", None,        # "U.S." is no sentence end
+     {"caption": "Troops parade.", "credit": "Mikhail Svetlov/U.S. Army", "dateline": None}),
+    # a caption that only mentions an agency keeps it
+    ("The logo of Foreign Policy", None, {"caption": "The logo of Foreign Policy", "credit": None, "dateline": None}),
+    ("AFP headquarters in Paris.", None, {"caption": "AFP headquarters in Paris.", "credit": None, "dateline": None}),
+    ("Reporters wait. The pool was small.", None,
+     {"caption": "Reporters wait. The pool was small.", "credit": None, "dateline": None}),
 ])
 def test_parse_caption(raw, credit, expected):
     assert p.parse_caption(raw, credit=credit, fallback_year=2021) == expected
@@ -355,9 +456,40 @@ def test_parse_caption(raw, credit, expected):
     ("(Raad Adayleh/AFP/Getty Images)", "Raad Adayleh/AFP/Getty Images"),
     ("Photo courtesy of the State Department", "the State Department"),
     ("  ", None),
+    # issue 9: the lead-in words of every credit form go
+    ("(Photo credit should read ALEXEY DRUZHININ/AFP/Getty Images)", "ALEXEY DRUZHININ/AFP/Getty Images"),
+    ("Photo credit should read Alexey SAZONOV/AFP/Getty Images", "Alexey SAZONOV/AFP/Getty Images"),
+    ("(Photo by Alexander Zemlianichenko/Pool/AFP via Getty Images)", "Alexander Zemlianichenko/Pool/AFP via Getty Images"),
+    ("(Photo: Mikhail Svetlov)", "Mikhail Svetlov"),
+    ("Courtesy of the U.S. Embassy in Kyiv", "the U.S. Embassy in Kyiv"),
+    ("SANDY HUFFAKER/AFP via Getty Images", "SANDY HUFFAKER/AFP via Getty Images"),
+    ("Getty Images", "Getty Images"),
+    ("Photo illustration by Foreign Policy", "Photo illustration by Foreign Policy"),  # says what the image is
 ])
 def test_normalize_credit(raw, expected):
     assert p.normalize_credit(raw) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Getty Images", True),
+    ("AFP via Getty Images", True),
+    ("Photo illustration by Foreign Policy", True),
+    ("(Photo credit should read ALEXEY DRUZHININ/AFP/Getty Images)", True),
+    ("SANDY HUFFAKER/AFP via Getty Images", True),
+    ("Tom Levy/San Francisco Chronicle via Getty Images", True),
+    ("Courtesy of the U.S. Embassy in Kyiv", True),
+    ("AFP PHOTO / ALEXEY SAZONOV", True),
+    ("Reuters", True),
+    ("A gay pride flag hangs at half-staff in San Diego, California, on June 12, 2016.", False),
+    ("The logo of Foreign Policy", False),
+    ("AFP headquarters in Paris.", False),
+    ("An illustration shows the logo of Foreign Policy", False),
+    ("Officials said the photo by the embassy was taken in 2019 and shared by AFP via Getty Images later that year", False),
+    ("", False),
+    (None, False),
+])
+def test_is_credit_only(text, expected):
+    assert p.is_credit_only(text) is expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -455,6 +587,11 @@ def test_split_caption_dateline(raw, fallback_year, expected):
     ("Text. [Photo courtesy of the White House]", ("Text.", "the White House")),
     ("Text (in 2016).", ("Text (in 2016).", None)),
     ("Text.", ("Text.", None)),
+    ("Text. (Photo credit should read ALEXEY DRUZHININ/AFP/Getty Images)", ("Text.", "ALEXEY DRUZHININ/AFP/Getty Images")),
+    ("Text. (Photo: X)", ("Text.", "X")),
+    ("Text. Courtesy of X", ("Text.", "X")),
+    ("Text on June 12, 2016. SANDY HUFFAKER/AFP via Getty Images", ("Text on June 12, 2016.", "SANDY HUFFAKER/AFP via Getty Images")),
+    ("He met the AP. Then he left.", ("He met the AP. Then he left.", None)),
 ])
 def test_split_credit(raw, expected):
     assert p.split_credit(raw) == expected

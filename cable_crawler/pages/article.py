@@ -44,6 +44,7 @@ BODY_JUNK = (
     ".author-bio-text", ".bio-no-photo", ".the-tags", ".piano-sticky-bar", ".paywall",
     "[id^=div-gpt-ad]", "[class*=sidebar-big-box-ad]", "[style*='height:0;opacity:0;']",
     ".FP-paywall--login", ".channel-header",
+    ".graphic-chatter", ".newsletter-unit-signup", ".newsletter-unit-signup--shortcode-fallback", ".pull-quote", ".pull-quote-sidebar",
 )
 
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
