@@ -23,6 +23,10 @@ from .processors import (
 )
 
 LIST_FIELDS = ("authors", "images", "body", "tags", "related")
+# Computed in load_item() from the normalized fields, never read from the page (`id`
+# is both: the page finds the post id, load_item turns it into the article's id).
+DERIVED_FIELDS = ("schema_version", "id", "word_count", "dateline", "fingerprint", "revision",
+                  "previous_fingerprint", "crawled_at")
 
 
 def unique_related(links: list[dict]) -> list[dict]:
