@@ -15,7 +15,7 @@ from cable_crawler.items import ARTICLE_FIELDS
 from cable_crawler.loaders import DERIVED_FIELDS, ArticleLoader
 from cable_crawler.pages import read_article
 from cable_crawler.pages.layouts import LAYOUTS, PAGE_FIELDS, ArticlePage, detect_layout
-from cable_crawler.processors import access_level
+from cable_crawler.processors import access_level, first_post_id
 
 from conftest import scrapy_crawl
 
@@ -128,6 +128,16 @@ def test_caption_datelines_take_the_year_the_loader_resolves():
     expected = {"url": "https://foreignpolicy.com/a.jpg", "caption": "Smoke rises.", "credit": None,
                 "dateline": {"place": "Aleppo, Syria", "date": "2016-08-04"}}
     assert item["images"] == [expected] and item["lead_image"] == expected
+
+
+@pytest.mark.parametrize("candidates, expected", [
+    (["1045575", "999"], "1045575"),
+    (["", "abc", "12x", "308713"], "308713"),  # a template's placeholder is no id
+    ([None, "1" * 19, "1" * 18], "1" * 18),    # longer than any WordPress post id
+    ([], None),
+])
+def test_first_post_id(candidates, expected):
+    assert first_post_id(candidates) == expected
 
 
 # ----------------------------------------------------------------------------- access
