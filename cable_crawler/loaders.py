@@ -94,10 +94,10 @@ class ArticleLoader(ItemLoader):
         item = super().load_item()
         for field in ARTICLE_FIELDS:
             item.setdefault(field, [] if field in LIST_FIELDS else None)
-        # Derived fields: computed from the normalized ones, never read from the page.
-        item["schema_version"] = SCHEMA_VERSION
         if item["access"] is None:
-            item["access"] = access_level([])  # a page without markers: nothing says subscribers only
+            item["access"] = access_level([])  # no markers given: nothing says subscribers only
+        # Derived fields (DERIVED_FIELDS): computed from the normalized ones, never read from the page.
+        item["schema_version"] = SCHEMA_VERSION
         if item["url"]:
             item["id"] = article_id(item["id"], item["url"])
         item["word_count"] = word_count(item["body"])
