@@ -1,6 +1,6 @@
 """Speed and memory figures for cable_crawler (prints them; asserts nothing).
 
-1. Parser: every fixture article page read by load_article() + load_item(),
+1. Parser: every fixture article page read by read_article(),
    repeated; pages/s and ms/page; peak Python memory (tracemalloc).
 2. Crawl: `scrapy crawl cable` end to end on 127.0.0.1 against the fixture
    site grown to --articles distinct article pages (copies of a fixture
@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from scrapy.http import HtmlResponse  # noqa: E402
 
-from cable_crawler.pages.article import load_article  # noqa: E402
+from cable_crawler.pages import read_article  # noqa: E402
 from fpsite import SITE_DIR, FPSite, grow_site  # noqa: E402
 
 
@@ -49,12 +49,12 @@ def bench_parser(rounds: int) -> None:
         fresh = [p.replace() for p in pages]  # new responses: no cached selector
         start = time.perf_counter()
         for response in fresh:
-            load_article(response, column="The Cable").load_item()
+            read_article(response, column="The Cable")
         timings.append(time.perf_counter() - start)
     best = min(timings)
     tracemalloc.start()
     for response in [p.replace() for p in pages]:
-        load_article(response, column="The Cable").load_item()
+        read_article(response, column="The Cable")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"parser: {len(pages)} article pages ({size / 1024:.0f} KiB), best of {rounds}: "

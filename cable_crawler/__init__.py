@@ -1,6 +1,6 @@
 """cable_crawler: crawls Foreign Policy's column The Cable into clean JSON Lines."""
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 
 # Before anything imports scrapy_splash (settings name its middlewares): see splash_compat.
 from . import splash_compat  # noqa: E402,F401

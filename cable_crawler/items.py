@@ -5,7 +5,7 @@ import scrapy
 
 # Key order of every JSONL line: stable, so diffs between crawls stay readable.
 ARTICLE_FIELDS = (
-    "schema_version", "id", "url", "column", "headline", "dek", "authors", "byline",
+    "schema_version", "id", "url", "column", "access", "headline", "dek", "authors", "byline",
     "published_at", "modified_at", "dateline", "lead_image", "images", "body",
     "word_count", "tags", "related", "fingerprint", "revision", "previous_fingerprint", "crawled_at",
 )
@@ -16,6 +16,7 @@ class ArticleItem(scrapy.Item):
     id = scrapy.Field()
     url = scrapy.Field()
     column = scrapy.Field()
+    access = scrapy.Field()  # "free" or "subscriber" (FP Insider / premium posts)
     headline = scrapy.Field()
     dek = scrapy.Field()
     authors = scrapy.Field()

@@ -1,9 +1,10 @@
 """Item loaders: which processor normalizes which field.
 
-The spider's page readers (pages/) only *find* raw values in the markup and
+The article page objects (pages/layouts/) only *find* raw values in the markup and
 add them here, often several candidates per field (a caption rendered three
 times, authors from links, byline text and bios). The processors collapse the
-candidates into one clean value per field.
+candidates into one clean value per field; load_item() computes the derived fields.
+The rule is written in pages/layouts/base.py.
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from scrapy.loader import ItemLoader
 from . import SCHEMA_VERSION
 from .items import ARTICLE_FIELDS, ArticleItem
 from .processors import (
-    article_id, body_dateline, body_paragraphs, canonical_url, clean_text, comparison_key,
-    content_fingerprint, first_plausible_date, headline_text, html_to_text, iso_datetime, merge_authors,
-    merge_images, unique, word_count,
+    access_level, article_id, body_dateline, body_paragraphs, canonical_url, clean_text, comparison_key,
+    content_fingerprint, first_plausible_date, first_post_id, headline_text, html_to_text, iso_datetime,
+    merge_authors, merge_images, parse_caption, parse_datetime, unique, word_count,
 )
 
 LIST_FIELDS = ("authors", "images", "body", "tags", "related")
+# Computed in load_item() from the normalized fields, never read from the page (`id`
+# is both: the page finds the post id, load_item turns it into the article's id).
+DERIVED_FIELDS = ("schema_version", "id", "word_count", "dateline", "fingerprint", "revision",
+                  "previous_fingerprint", "crawled_at")
 
 
 def unique_related(links: list[dict]) -> list[dict]:
@@ -34,8 +39,22 @@ def unique_related(links: list[dict]) -> list[dict]:
     return unique(out, key=lambda link: link["url"])
 
 
-def first_image(candidates: list[dict]):
-    images = merge_images(candidates)
+def with_captions(candidate: dict, year: int | None) -> dict:
+    """An image candidate as found ({'url', 'renderings': [{'text', 'credit'}]}) with each
+    caption rendering parsed (parse_caption); `year` completes caption datelines."""
+    renderings = [parse_caption(r.get("text"), credit=r.get("credit"), fallback_year=year)
+                  for r in candidate.get("renderings") or []]
+    return {"url": candidate.get("url"), "renderings": renderings}
+
+
+def article_images(candidates: list[dict], loader_context: dict | None = None) -> list[dict]:
+    """One entry per image (merge_images), captions parsed in the article's year."""
+    year = (loader_context or {}).get("article_year")
+    return merge_images([with_captions(candidate, year) for candidate in candidates])
+
+
+def first_image(candidates: list[dict], loader_context: dict | None = None):
+    images = article_images(candidates, loader_context)
     return images[0] if images else None
 
 
@@ -45,6 +64,7 @@ class ArticleLoader(ItemLoader):
     default_output_processor = TakeFirst()
 
     url_in = MapCompose(canonical_url)
+    id_out = Compose(first_post_id)
     headline_in = MapCompose(headline_text)
     dek_in = MapCompose(html_to_text)
     byline_in = MapCompose(html_to_text)
@@ -58,18 +78,25 @@ class ArticleLoader(ItemLoader):
     lead_image_in = Identity()
     lead_image_out = Compose(first_image)
     images_in = Identity()
-    images_out = Compose(merge_images)
+    images_out = Compose(article_images)
     body_in = MapCompose(clean_text)  # already text: stripping "tags" would cut literal <...> in prose
     body_out = Compose(body_paragraphs)
     tags_out = Compose(unique)
     related_in = Identity()
     related_out = Compose(unique_related)
+    access_in = Identity()
+    access_out = Compose(access_level)
 
     def load_item(self):
+        # Caption datelines without a year ("ALEPPO - AUGUST 4:") take the article's.
+        published = parse_datetime(self.get_output_value("published_at"))
+        self.context["article_year"] = published.year if published else None
         item = super().load_item()
         for field in ARTICLE_FIELDS:
             item.setdefault(field, [] if field in LIST_FIELDS else None)
-        # Derived fields: computed from the normalized ones, never read from the page.
+        if item["access"] is None:
+            item["access"] = access_level([])  # no markers given: nothing says subscribers only
+        # Derived fields (DERIVED_FIELDS): computed from the normalized ones, never read from the page.
         item["schema_version"] = SCHEMA_VERSION
         if item["url"]:
             item["id"] = article_id(item["id"], item["url"])

@@ -271,6 +271,33 @@ def date_from_url(url: str | None) -> date | None:
         return None
 
 
+# --------------------------------------------------------------------------- ids and access
+
+_POST_ID_RE = re.compile(r"[0-9]{1,18}")
+
+
+def first_post_id(candidates: list) -> str | None:
+    """The first candidate that is a WordPress post id (digits, at most 18)."""
+    return next((c for c in candidates if isinstance(c, str) and _POST_ID_RE.fullmatch(c)), None)
+
+
+# What marks a post for subscribers only, by era: the body class of FP Insider posts
+# (current theme) and data-premium="yes" on the post container (foreign-policy-2017).
+_SUBSCRIBER_PREMIUM = ("yes", "true", "1")
+_SUBSCRIBER_BODY_CLASSES = ("is-fp-insider",)
+
+
+def access_level(markers: list[dict]) -> str:
+    """'subscriber' when a page's markers ({'premium': data-premium value, 'body_class':
+    the body's class attribute}, raw) say the post is for subscribers only, else 'free'."""
+    for marker in markers:
+        if clean_text(marker.get("premium")).lower() in _SUBSCRIBER_PREMIUM:
+            return "subscriber"
+        if any(c in _SUBSCRIBER_BODY_CLASSES for c in clean_text(marker.get("body_class")).split()):
+            return "subscriber"
+    return "free"
+
+
 # --------------------------------------------------------------------------- URLs
 
 # Query parameters that only track campaigns or sessions: never part of an article's identity.

@@ -55,6 +55,9 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         f"  rejects: {stats.get('cable/rejects', 0)}" + reasons_note(stats.get("cable/rejects", 0), reasons)
         + (f" -> {stats.get('cable/rejects_file')}" if stats.get("cable/rejects_file") else ""),
     ]
+    layouts = layouts_line(stats)
+    if layouts:
+        lines.insert(3, layouts)
     if stats.get("cable/canonical_ignored") or stats.get("cable/url_conflicts"):
         lines.insert(-1, f"  canonical links ignored: {stats.get('cable/canonical_ignored', 0)}"
                          f" (fetched URL used instead); URL conflicts: {stats.get('cable/url_conflicts', 0)}")
@@ -77,6 +80,15 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
     elif "cable/monitors_failed" in stats:
         lines.append("  monitors: all passed")
     return lines
+
+
+def layouts_line(stats: dict) -> str | None:
+    """Article pages per template layout, most first: "  layouts: fp2017 5, current 1, vip_2015 1".
+    A page of no known layout shows as "unknown" (it was read from JSON-LD and meta data)."""
+    counts = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("cable/layout/")}
+    if not counts:
+        return None
+    return "  layouts: " + ", ".join(f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def paging_lines(stats: dict) -> list[str]:

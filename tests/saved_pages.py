@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse
 
-from cable_crawler.pages.article import load_article
+from cable_crawler.pages import read_article as read_article_page
+from cable_crawler.pages.layouts import detect_layout
 from cable_crawler.pages.encoding import readable
 from cable_crawler.pages.listing import parse_listing
 from cable_crawler.spiders.cable import COLUMN_NAME
@@ -75,9 +76,8 @@ def read_article(response) -> dict:
     """What the crawl writes for an article page: its record without crawled_at,
     or {"rejected": reasons} when the validation pipeline would reject it.
     The one place that turns a response into a record (the reading API changes here)."""
-    response = readable(response)  # as the spider does: declared charset vs. bytes, control chars
     parts = urlsplit(response.url)
-    item = load_article(response, column=COLUMN_NAME, base_url=f"{parts.scheme}://{parts.netloc}").load_item()
+    item, _ = read_article_page(response, column=COLUMN_NAME, base_url=f"{parts.scheme}://{parts.netloc}")
     data = record(item)
     reasons = problems(data)
     if reasons:
@@ -103,16 +103,10 @@ def result_json(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, indent=2) + "\n"
 
 
-try:  # cable_crawler's own layout detection, added by the page-objects change (issue 9)
-    from cable_crawler.pages import detect_layout
-except ImportError:
-    detect_layout = None
-
-
 def layout_of(response) -> str:
-    """The page's layout (template era): cable_crawler's own detection, "unknown"
-    while the package has none. The only place save_page.py asks."""
-    return detect_layout(response) if detect_layout is not None else "unknown"
+    """The page's layout (template era), as the crawl tells it. The only place
+    save_page.py and the tests ask."""
+    return detect_layout(readable(response).selector)
 
 
 def differences(expected, actual, path: str = "") -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from cable_crawler.pages.article import load_article
+from cable_crawler.pages import read_article
 from cable_crawler.pages.listing import parse_listing
 from cable_crawler.validation import problems, record
 
@@ -24,7 +24,7 @@ def fetch(site, path: str) -> HtmlResponse:
 
 
 def item_for(site, path: str) -> dict:
-    return dict(load_article(fetch(site, path), column="The Cable").load_item())
+    return dict(read_article(fetch(site, path), column="The Cable")[0])
 
 
 def seed_article_paragraphs() -> list[str]:

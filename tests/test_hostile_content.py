@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from parsel import Selector
 
 from conftest import REPO, scrapy_crawl
-from cable_crawler.pages import article as article_page
+from cable_crawler.pages import markup
 from cable_crawler.validation import problems, schema
 
 pytestmark = pytest.mark.reliability
@@ -290,13 +290,13 @@ BASE = "https://foreignpolicy.com"
      "another page of this crawl"),
 ])
 def test_article_url(canonical, fetched, other_pages, expected_url, expected_reason):
-    assert article_page.article_url(canonical, fetched, BASE, other_pages) == (expected_url, expected_reason)
+    assert markup.article_url(canonical, fetched, BASE, other_pages) == (expected_url, expected_reason)
 
 
 def test_article_url_without_a_base_url_uses_the_fetched_site():
-    assert article_page.article_url("http://127.0.0.1:9999/2021/06/02/a/", "http://127.0.0.1:8765/2021/06/02/b/") == (
+    assert markup.article_url("http://127.0.0.1:9999/2021/06/02/a/", "http://127.0.0.1:8765/2021/06/02/b/") == (
         "http://127.0.0.1:8765/2021/06/02/b/", "not on the crawled site")
-    assert article_page.article_url("/2021/06/02/a/", "http://127.0.0.1:8765/2021/06/02/b/")[1] == "not an http(s) URL"
+    assert markup.article_url("/2021/06/02/a/", "http://127.0.0.1:8765/2021/06/02/b/")[1] == "not an http(s) URL"
 
 
 @pytest.mark.parametrize("html, expected", [
@@ -307,18 +307,18 @@ def test_article_url_without_a_base_url_uses_the_fetched_site():
     ("<address>Line<br>break</address>", "Line break"),
 ])
 def test_node_text_is_visible_text_only(html, expected):
-    assert article_page._node_text(Selector(text=html).css("address")[0]) == expected
+    assert markup.node_text(Selector(text=html).css("address")[0]) == expected
 
 
 def test_node_text_of_a_node_inside_noscript_keeps_its_own_text():
     node = Selector(text="<noscript><p class='c'>Caption <b>text</b></p></noscript>").css("p.c")[0]
-    assert article_page._node_text(node) == "Caption text"
+    assert markup.node_text(node) == "Caption text"
 
 
 def record(**overrides) -> dict:
     values = {
         "schema_version": schema()["properties"]["schema_version"]["const"], "id": "fp-1",
-        "url": "https://foreignpolicy.com/2021/06/02/a/", "column": "The Cable", "headline": "A headline",
+        "url": "https://foreignpolicy.com/2021/06/02/a/", "column": "The Cable", "access": "free", "headline": "A headline",
         "dek": None, "authors": [{"name": "Robbie Gramer", "url": None, "bio": None}], "byline": "By Robbie Gramer",
         "published_at": "2021-06-02T17:42:10+00:00", "modified_at": None, "dateline": None, "lead_image": None,
         "images": [], "body": ["Text."], "word_count": 1, "tags": [], "related": [], "fingerprint": "0" * 64,
@@ -380,8 +380,8 @@ def test_a_page_at_the_readers_author_limits_still_validates():
     """The page reader keeps at most PAGE_LIMITS["authors"] candidates from each of its five
     sources; the schema must accept that many, or a hostile page's cut item is lost."""
     schema = json.loads((REPO / "cable_crawler" / "schema" / "article.schema.json").read_text("utf-8"))
-    assert article_page.PAGE_LIMITS["author_candidates"] == 5 * article_page.PAGE_LIMITS["authors"]
-    assert schema["properties"]["authors"]["maxItems"] == article_page.PAGE_LIMITS["author_candidates"]
+    assert markup.PAGE_LIMITS["author_candidates"] == 5 * markup.PAGE_LIMITS["authors"]
+    assert schema["properties"]["authors"]["maxItems"] == markup.PAGE_LIMITS["author_candidates"]
 
 
 def test_the_two_schema_paths_are_the_same_file():
@@ -407,5 +407,5 @@ def test_a_later_crawl_never_makes_one_article_a_revision_of_another(tmp_path):
 
 def test_article_url_allows_the_page_itself_among_the_crawls_pages():
     pages = {f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/b/"}
-    assert article_page.article_url(f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/a/", BASE, pages) == (
+    assert markup.article_url(f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/a/", BASE, pages) == (
         f"{BASE}/2021/06/02/a/", None)

@@ -19,7 +19,8 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from cable_crawler import parse_guard, processors as p
-from cable_crawler.pages.article import PAGE_LIMITS, PageCuts, jsonld_article, load_article
+from cable_crawler.pages import read_article
+from cable_crawler.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article
 from cable_crawler.pages.encoding import corrected_encoding, readable
 from cable_crawler.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
@@ -322,8 +323,8 @@ def response(html: str, content_type: str = "text/html; charset=utf-8") -> HtmlR
 def test_page_bounds_cut_and_count(what, html):
     numbered = html.replace("{}", "%d") % tuple(range(html.count("{}")))
     cuts = PageCuts()
-    item = load_article(response(f"<html><body><h1 class='hed'>H</h1>{numbered}</body></html>"), "The Cable",
-                        cuts=cuts).load_item()
+    item, _ = read_article(response(f"<html><body><h1 class='hed'>H</h1>{numbered}</body></html>"), "The Cable",
+                           cuts=cuts)
     field = {"body_blocks": "body"}.get(what, what)
     assert len(item[field]) == PAGE_LIMITS[what]
     assert cuts[what] == html.count("{}") - PAGE_LIMITS[what]

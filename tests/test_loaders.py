@@ -40,5 +40,5 @@ def test_loader_fills_every_field_and_derives_the_rest():
     assert (item["word_count"], item["dateline"]) == (4, "Washington")
     assert item["authors"] == [{"name": "John Hudson", "url": None, "bio": "John Hudson was a staff writer."}]
     assert item["modified_at"] is None and item["images"] == [] and item["lead_image"] is None
-    assert item["schema_version"] == "1.2.0" and len(item["fingerprint"]) == 64
+    assert item["schema_version"] == "1.3.0" and len(item["fingerprint"]) == 64
     assert (item["revision"], item["previous_fingerprint"]) == (1, None)

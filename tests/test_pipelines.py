@@ -17,8 +17,8 @@ from cable_crawler.validation import problems, record
 def article(**overrides) -> ArticleItem:
     body = overrides.pop("body", ["WASHINGTON \u2014 First paragraph.", "Second."])
     values = {
-        "schema_version": "1.2.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
-        "column": "The Cable", "headline": "A headline", "dek": None,
+        "schema_version": "1.3.0", "id": "fp-1", "url": "https://foreignpolicy.com/2021/06/02/a/",
+        "column": "The Cable", "access": "free", "headline": "A headline", "dek": None,
         "authors": [{"name": "Robbie Gramer", "url": None, "bio": None}], "byline": "By Robbie Gramer",
         "published_at": "2021-06-02T17:42:10+00:00", "modified_at": None, "dateline": "Washington",
         "lead_image": None, "images": [], "body": body, "word_count": 5, "tags": [], "related": [],

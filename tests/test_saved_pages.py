@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from saved_pages import (
-    LAYOUTS, LISTING, META_KEYS, PAGE_FILES, PAGES_DIR, SavedPage, differences, result_json, saved_pages,
+    LAYOUTS, LISTING, META_KEYS, PAGE_FILES, PAGES_DIR, SavedPage, differences, layout_of, result_json,
+    saved_pages,
 )
 
 TESTS = Path(__file__).resolve().parent
@@ -44,6 +45,12 @@ def test_saved_page_reads_as_expected(page: SavedPage):
                     f" (after a deliberate change: `make expected`, then review `git diff tests/pages`):\n  "
                     + "\n  ".join(diffs[:MAX_SHOWN])
                     + (f"\n  ... and {len(diffs) - MAX_SHOWN} more" if len(diffs) > MAX_SHOWN else ""), pytrace=False)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.layout != LISTING], ids=lambda page: page.name)
+def test_saved_article_page_is_told_as_the_layout_it_is_filed_under(page: SavedPage):
+    """A saved page under tests/pages/<layout>/ is read by that layout's page object."""
+    assert layout_of(page.response()) == page.layout
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)

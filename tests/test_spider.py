@@ -56,7 +56,7 @@ def test_non_html_response_is_a_page_failure(spider):
 def test_unreadable_page_is_a_page_failure(spider, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("selector exploded")
-    monkeypatch.setattr("cable_crawler.spiders.cable.load_article", broken)
+    monkeypatch.setattr("cable_crawler.spiders.cable.article_page", broken)
     response = page("https://foreignpolicy.com/2023/03/01/x/", b"<html></html>")
     [failure] = list(spider().parse_article(response))
     assert failure["reason"] == "article page: parse error: RuntimeError: selector exploded"

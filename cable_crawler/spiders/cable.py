@@ -19,9 +19,10 @@ from twisted.web.client import ResponseFailed
 from .. import ledger, rejects, state, unfinished
 from ..args import parse_args
 from ..items import PageFailure
-from ..pages.article import PAGE_LIMITS, PageCuts, load_article
 from ..pages.encoding import readable
+from ..pages.layouts import article_page
 from ..pages.listing import ListingEntry, ListingPage, parse_listing
+from ..pages.markup import PAGE_LIMITS, PageCuts
 from ..middlewares import is_on_site
 from ..parse_guard import ParseAbandoned, parse_time_limit
 from ..processors import article_id, canonical_url, http_url, parse_datetime
@@ -379,10 +380,10 @@ class CableSpider(scrapy.Spider):
             with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", 10),
                                   shutting_down=not self.crawler.crawling):
                 response = readable(response)
-                loader = load_article(response, column=COLUMN_NAME, base_url=self.args.base_url,
-                                      other_pages=self.article_urls,  # holds `fetched` too: article_url allows for it
-                                      cuts=cuts)
-                item = loader.load_item()
+                page = article_page(response, base_url=self.args.base_url,
+                                    other_pages=self.article_urls,  # holds `fetched` too: article_url allows for it
+                                    cuts=cuts)
+                item = page.to_item(COLUMN_NAME)
         except ParseAbandoned as abandoned:  # too slow, or the crawl is shutting down: the crawl goes on
             self.crawler.stats.inc_value("cable/page_limits/parse_time")
             # A page left unread because the crawl was stopping is worth another try next run;
@@ -395,8 +396,12 @@ class CableSpider(scrapy.Spider):
                                     reason=f"article page: parse error: {type(error).__name__}: {error}")
             return
         self.report_cuts(response.url, cuts)
-        if loader.canonical_ignored:
-            canonical, why = loader.canonical_ignored
+        self.crawler.stats.inc_value(f"cable/layout/{page.layout}")
+        if page.layout == "unknown":
+            self.logger.warning("page %s has no known layout: read from its JSON-LD, og:/meta data and generic"
+                                " markup only", response.url)
+        if page.canonical_ignored:
+            canonical, why = page.canonical_ignored
             self.crawler.stats.inc_value("cable/canonical_ignored")
             self.logger.info("%s: canonical link %r ignored (%s): written under the fetched URL",
                              fetched, canonical[:200], why)

@@ -1,0 +1,299 @@
+"""ArticlePage: an article page, with one method per item field found on the page.
+
+The rule: pages find, processors normalize, the loader wires and derives.
+
+- A page method *finds*. It selects the nodes that hold its field and returns their raw
+  values as a list of candidates, best source first: an element's visible text
+  (markup.node_text), an attribute's value, a link made absolute against the page, or a
+  dict of such raw values for a structured field (an author, an image with its caption
+  renderings, a teaser). Several sources give several candidates. A page method never
+  cleans a value beyond reading it, never parses a date or number, never chooses between
+  candidates, deduplicates or merges them, and never reads another field's result
+  through the loader. It bounds every loop over the page's nodes (PAGE_LIMITS) and
+  counts what it leaves out (PageCuts). One exception, for those bounds: a source that
+  holds several candidates in one string (the names in a byline or a meta author list,
+  the paragraphs of JSON-LD's raw `Articlebody`) is split into its candidates here, with
+  the processors' own splitting function, so that the limits count candidates.
+- A processor (processors.py) *normalizes*: a pure function of plain values (clean the
+  text, parse dates, split credits and datelines, merge and deduplicate candidates).
+- ArticleLoader (loaders.py) wires processors to fields (`<field>_in`, `<field>_out`)
+  and computes the derived fields in load_item(): id, word_count, dateline, fingerprint,
+  revision, schema_version, crawled_at, and the article's year for caption datelines.
+
+A layout subclass (pages/layouts/<layout>.py) holds its template era's selectors as class
+attributes, tried before the GENERIC ones here (WordPress and HTML5 markup every era
+shares, head meta, JSON-LD), and overrides a method only where its era reads a field
+differently. This class alone reads a page of no known layout (UnknownLayoutPage).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from ...loaders import ArticleLoader
+from ...processors import articlebody_paragraphs, byline_names, clean_text
+from ..markup import (
+    PageCuts, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text, node_text,
+    not_in_teaser,
+)
+
+# The item fields a page finds, in the order the page object reads them. The loader adds
+# `column` (the crawl's, not the page's) and derives the rest (see loaders.py).
+PAGE_FIELDS = ("url", "id", "headline", "dek", "authors", "byline", "published_at", "modified_at",
+               "lead_image", "images", "body", "tags", "related", "access")
+
+# The date in an article URL's path (/2016/08/04/slug/), as text: the loader parses it.
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})/([01]\d)/([0-3]\d)/")
+
+
+class ArticlePage:
+    layout = "unknown"
+
+    # Era selectors (subclasses): tried before the generic ones below.
+    HEADLINES: tuple[str, ...] = ()       # each query's nodes are all candidates
+    DEKS: tuple[str, ...] = ()            # one union: candidates in page order
+    BYLINES: tuple[str, ...] = ()         # the first node found is the byline
+    BODY_CONTAINERS: tuple[str, ...] = ()  # the first container found holds the text
+    LEAD_FIGURES: tuple[str, ...] = ()    # the first figure found is the lead image
+    POST_IDS: tuple[str, ...] = ()        # attribute queries holding the WordPress post id
+
+    # Generic: WordPress, HTML5 and FP markup that every era shares.
+    GENERIC_HEADLINES = ("article h1",)
+    GENERIC_DEKS = (".dek",)
+    GENERIC_BYLINES = (".byline",)
+    GENERIC_BODY_CONTAINERS = ("div.entry-content", "article")
+    GENERIC_LEAD_FIGURES = ("figure",)
+    IMAGE_SCOPES = ("article.article", "div.post-content", "div#main", "article", "body")
+    IMAGE_CONTAINERS = "figure, div.wp-caption, dl.gallery-item"
+    CAPTIONS = "div.caption, figcaption, p.wp-caption-text, dd.wp-caption-text, dd.gallery-caption, .wp-caption-dd"
+    AUTHOR_LINKS = "a[rel=author], a.author, a[href*='/author/']"
+    BIOS = "section.bio-no-photo p, div.author-bio p, div.author-bio-box p, .post-author-bio p"
+    TAG_LINKS = "div.the-tags a.tag"
+    RELATED_BLOCKS = (".fp_choose_placement_related_posts, .related-articles, .related-articles-carousel,"
+                      " .post-content--after, .related_posts")
+    PREMIUM_CONTAINER = "div.post-content"  # its data-premium says whether the post is for subscribers
+
+    def __init__(self, response, base_url: str | None = None, other_pages=frozenset(),
+                 cuts: PageCuts | None = None):
+        self.response = response
+        self.sel = response.selector
+        self.base_url = base_url
+        self.other_pages = other_pages  # URLs of other pages of this crawl (see article_url)
+        self.cuts = PageCuts() if cuts is None else cuts
+
+    # ----------------------------------------------------------------- the item
+
+    def to_loader(self, column: str) -> ArticleLoader:
+        """An ArticleLoader holding every field's candidates; load_item() normalizes."""
+        loader = ArticleLoader()
+        for field in PAGE_FIELDS:
+            loader.add_value(field, getattr(self, field)())
+        loader.add_value("column", column)
+        return loader
+
+    def to_item(self, column: str):
+        return self.to_loader(column).load_item()
+
+    # ----------------------------------------------------------------- what several fields read
+
+    @cached_property
+    def ld(self) -> dict:
+        """The page's JSON-LD article object ({} if none)."""
+        return jsonld_article(self.sel, self.cuts)
+
+    @cached_property
+    def chosen_url(self) -> tuple[str, tuple[str, str] | None]:
+        """(the article's URL, (canonical link, why it was not used) or None): see article_url."""
+        canonical = (self.sel.css("link[rel=canonical]::attr(href)").get()
+                     or self.sel.css("meta[property='og:url']::attr(content)").get())
+        absolute = absolute_url(self.response.urljoin, canonical) if canonical else None
+        url, ignored = article_url(absolute or canonical, self.response.url, self.base_url, self.other_pages)
+        return url, (clean_text(canonical), ignored) if ignored else None
+
+    @property
+    def canonical_ignored(self) -> tuple[str, str] | None:
+        return self.chosen_url[1]
+
+    @cached_property
+    def byline_node(self):
+        return first_node(self.sel, self.BYLINES + self.GENERIC_BYLINES)
+
+    @cached_property
+    def lead_figure(self):
+        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES)
+
+    @cached_property
+    def image_scope(self):
+        return first_node(self.sel, self.IMAGE_SCOPES) or self.sel
+
+    @cached_property
+    def lead_candidate(self) -> dict | None:
+        return self.image_candidate(self.lead_figure) if self.lead_figure is not None else None
+
+    @cached_property
+    def image_candidates(self) -> list[dict]:
+        """Every image of the article: the lead figure first, then each figure, caption block
+        and gallery item outside teasers (the same image often appears several times)."""
+        candidates = [self.lead_candidate]
+        containers = self.cuts.capped(self.image_scope.css(self.IMAGE_CONTAINERS), "images")
+        candidates += [self.image_candidate(container) for container in not_in_teaser(containers)]
+        return [candidate for candidate in candidates if candidate]
+
+    def image_candidate(self, container) -> dict | None:
+        """{'url', 'renderings': [{'text', 'credit'?}]}: the image's address and every
+        rendering of its caption (caption blocks, then img alt), raw."""
+        img = container.css("img")
+        if not img:
+            return None
+        img = img[0]
+        url = (container.css("noscript img::attr(src)").get()
+               or attr(img, "data-src") or attr(img, "src")
+               or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
+        renderings = []
+        for caption_node in container.css(self.CAPTIONS):
+            credit = next((node_text(n) for n in caption_node.css("span.attribution")), None)
+            renderings.append({"text": node_text(caption_node), "credit": credit})
+        renderings += [{"text": alt, "credit": None} for alt in container.css("img::attr(alt)").getall()]
+        try:
+            absolute = self.response.urljoin(url.strip()) if url and url.strip() else None
+        except ValueError:
+            absolute = None
+        return {"url": absolute, "renderings": renderings}
+
+    # ----------------------------------------------------------------- one method per field
+
+    def url(self) -> list[str]:
+        return [self.chosen_url[0]]
+
+    def id(self) -> list[str]:
+        """Post id candidates, most specific first (the loader takes the first that is one)."""
+        sel = self.sel
+        candidates = [sel.css(query).get() for query in self.POST_IDS]
+        candidates += [
+            sel.css('link[rel=alternate][type="application/json"]::attr(href)').re_first(r"/posts/(\d+)"),
+            sel.css("link[rel=shortlink]::attr(href)").re_first(r"[?&]p=(\d+)"),
+            sel.css("body::attr(class)").re_first(r"\bpostid-(\d+)"),
+        ]
+        return [c for c in candidates if c]
+
+    def headline(self) -> list[str]:
+        candidates = []
+        for query in self.HEADLINES + self.GENERIC_HEADLINES:
+            nodes = not_in_teaser(self.cuts.capped(self.sel.css(query), "headlines", "candidates"))
+            candidates += [node_text(node) for node in nodes]
+        candidates += self.sel.css("meta[property='og:title']::attr(content)").getall()
+        candidates.append(ld_text(self.ld.get("headline")))
+        candidates += self.sel.css("title::text").getall()
+        return [c for c in candidates if c is not None]
+
+    def dek(self) -> list[str]:
+        deks = self.sel.css(", ".join(self.DEKS + self.GENERIC_DEKS))
+        return [node_text(node) for node in not_in_teaser(self.cuts.capped(deks, "deks", "candidates"))]
+
+    def byline(self) -> list[str]:
+        return [node_text(self.byline_node)] if self.byline_node is not None else []
+
+    def authors(self) -> list[dict]:
+        """Author candidates {'name', 'url'?, 'bio'?} from five sources: byline links, the
+        names in the byline text, head meta, JSON-LD, bio paragraphs."""
+        cuts, urljoin = self.cuts, self.response.urljoin
+        candidates: list[dict] = []
+        # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
+        if self.byline_node is not None:
+            for link in cuts.capped(self.byline_node.css(self.AUTHOR_LINKS), "authors"):
+                candidates.append({"name": node_text(link), "url": absolute_url(urljoin, attr(link, "href"))})
+            for name in cuts.capped(byline_names(node_text(self.byline_node)), "authors"):
+                candidates.append({"name": name})
+        # 2. Head meta and JSON-LD names.
+        metas = self.sel.css("meta[name=author]::attr(content), meta[property='article:author']::attr(content)").getall()
+        parts = [part for name in cuts.capped(metas, "authors") if not name.startswith("http")
+                 for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name)]
+        candidates += [{"name": part} for part in cuts.capped(parts, "authors")]
+        ld_authors = self.ld.get("author") or []
+        for author in cuts.capped(ld_authors if isinstance(ld_authors, list) else [ld_authors], "authors"):
+            if isinstance(author, dict):
+                candidates.append({"name": ld_text(author.get("name")), "url": absolute_url(urljoin, author.get("url"))})
+            elif isinstance(author, str):
+                candidates.append({"name": author})
+        # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
+        for bio in cuts.capped(self.sel.css(self.BIOS), "authors"):
+            candidates.append({"name": bio.css("strong::text").get(), "bio": node_text(bio)})
+        # Five sources of at most PAGE_LIMITS["authors"] each: within the schema's authors
+        # maxItems, so a page at the per-source limits still gives a valid item.
+        return cuts.capped(candidates, "authors", "author_candidates")
+
+    def published_at(self) -> list[str]:
+        """Date candidates, most precise first; the date in the URL last."""
+        sel = self.sel
+        candidates = [ld_text(self.ld.get("datePublished"))]
+        candidates += sel.css("meta[property='article:published_time']::attr(content)").getall()
+        candidates += sel.css("meta[name=parsely-pub-date]::attr(content)").getall()
+        times = not_in_teaser(self.cuts.capped(sel.css("time[datetime]"), "dates", "candidates"))
+        candidates += [attr(node, "datetime") for node in times]
+        url_date = _URL_DATE_RE.search(self.response.url) or _URL_DATE_RE.search(self.chosen_url[0])
+        if url_date:
+            candidates.append("-".join(url_date.groups()))
+        return [c for c in candidates if c is not None]
+
+    def modified_at(self) -> list[str]:
+        candidates = [ld_text(self.ld.get("dateModified"))]
+        candidates += self.sel.css("meta[property='article:modified_time']::attr(content)").getall()
+        candidates += self.sel.css("meta[property='og:updated_time']::attr(content)").getall()
+        return [c for c in candidates if c is not None]
+
+    def lead_image(self) -> list[dict]:
+        """The lead figure's image; without one, the image of the page that og:image names
+        (only an image the page shows: og:image alone is often the site's logo)."""
+        if self.lead_figure is not None:
+            return [self.lead_candidate] if self.lead_candidate else []
+        og_image = self.sel.css("meta[property='og:image']::attr(content)").get()
+        if og_image:
+            for candidate in self.image_candidates:
+                if candidate["url"] and candidate["url"].split("?")[0] == og_image.split("?")[0]:
+                    return [candidate]
+        return []
+
+    def images(self) -> list[dict]:
+        return self.image_candidates
+
+    def body(self) -> list[str]:
+        """The body container's text blocks; when it has no text, the paragraphs of JSON-LD's
+        Articlebody (Insider posts carry the full text only there)."""
+        container = first_node(self.sel, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS)
+        paragraphs = body_blocks(container, self.cuts) if container is not None else []
+        ld_body = ld_text(self.ld.get("Articlebody")) or ld_text(self.ld.get("articleBody"))
+        if not [p for p in paragraphs if p] and ld_body:
+            paragraphs = self.cuts.capped(articlebody_paragraphs(ld_body), "body_blocks")
+        return paragraphs
+
+    def tags(self) -> list[str]:
+        tags = [node_text(tag) for tag in self.cuts.capped(self.sel.css(self.TAG_LINKS), "tags")]
+        return tags + self.cuts.capped(self.sel.css("meta[property='article:tag']::attr(content)").getall(), "tags")
+
+    def related(self) -> list[dict]:
+        """Teasers {'headline', 'url'} of the related-articles rails, in page order."""
+        teasers = []  # (node, is a heading), all rails together: one bound for the page
+        for block in self.sel.css(self.RELATED_BLOCKS):
+            teasers += [(link, False) for link in block.css("a.hed-heading, h3 a, a:has(h3)")]
+            teasers += [(heading, True) for heading in block.css("h3.hed")]
+        related = []
+        for node, is_heading in self.cuts.capped(teasers, "related"):
+            if is_heading:
+                href = node.xpath("ancestor::a[1]/@href").get() or node.css("a::attr(href)").get()
+            else:
+                href = attr(node, "href")
+            url = absolute_url(self.response.urljoin, href)
+            if url:
+                related.append({"headline": node_text(node), "url": url})
+        return related
+
+    def access(self) -> list[dict]:
+        """The page's subscriber markers, raw: the post container's data-premium and the
+        body's classes (the loader's access_level decides). JSON-LD isAccessibleForFree is
+        not read: FP sets it to "False" on every metered article, free ones included (the
+        real 2021 page: isAccessibleForFree "False" beside data-premium="no")."""
+        return [{
+            "premium": self.sel.css(f"{self.PREMIUM_CONTAINER}::attr(data-premium)").get(),
+            "body_class": self.sel.css("body::attr(class)").get(),
+        }]

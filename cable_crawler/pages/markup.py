@@ -1,0 +1,212 @@
+"""What every article page reader shares: reading the markup safely, within bounds.
+
+The layout page objects (pages/layouts/) choose *which* nodes hold a field; the
+functions here read nodes the same way for every layout: an element's visible text
+(script/style are no text), links made absolute, the page's JSON-LD article, the body
+blocks with the template's junk removed. PAGE_LIMITS bounds every loop over a
+page's nodes (a hostile page can repeat a node 100,000 times) and PageCuts counts
+what was left out; article_url() decides whether the canonical link can be trusted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, deque
+from urllib.parse import urlsplit
+
+from parsel import Selector
+
+from ..middlewares import is_on_site
+from ..processors import NON_TEXT_TAGS, canonical_url, clean_text, http_url, is_article_url
+
+# Never article text, wherever they sit inside the body container.
+BODY_JUNK = (
+    "script", "style", "noscript", "iframe", "svg", "button", "nav", "aside", "form", "figure",
+    "input", "select", "textarea", "template",
+    ".fp_choose_placement_related_posts", ".fp-related-wrapper", ".related-articles",
+    ".related-articles-carousel", ".related_posts", ".post-content--after",
+    ".in-article-subscribe-container", ".newsletter-signup", ".share-links", "#share-box",
+    "#fb-meta-like", ".wp-caption", ".wp-caption-text", ".gallery", ".wpse-gallery-wrapper",
+    ".caption", ".content-ungated", ".editors-note-in-post--v2", ".myfp-article", ".more-text",
+    ".fp-lightbox--overlay", ".author-photo", ".sidebar-box_right", ".hide-desktop-alt",
+    ".hide-desktop-900", ".comment-count", ".comments-container", ".author-bio",
+    ".author-bio-text", ".bio-no-photo", ".the-tags", ".piano-sticky-bar", ".paywall",
+    "[id^=div-gpt-ad]", "[class*=sidebar-big-box-ad]", "[style*='height:0;opacity:0;']",
+    ".FP-paywall--login", ".channel-header",
+    # In-body furniture seen on FP pages (graphic chatter, newsletter units, pull quotes).
+    ".graphic-chatter", ".newsletter-unit-signup", ".newsletter-unit-signup--shortcode-fallback",
+    ".pull-quote", ".pull-quote-sidebar",
+)
+
+# Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
+# checks that walk the tree (ancestors, descendants). One XPath call is one C call that
+# no time limit can interrupt: on 50,000 paragraphs 2,000 <div>s deep, checking them all
+# took seconds.
+BLOCK_KINDS_XPATH = ".//*[self::p or self::h2 or self::h3 or self::h4 or self::li or self::blockquote]"
+BLOCKS_XPATH = (
+    "(" + BLOCK_KINDS_XPATH + ")[position() <= {scan}]"
+    "[not(self::blockquote and .//p)][not(ancestor::p)][not(ancestor::li)]"
+)
+
+# Teaser blocks: their images, links and bylines belong to other articles.
+TEASER_ANCESTOR = (
+    "ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' related-articles ')"
+    " or contains(@class, 'related-articles-carousel') or contains(@class, 'fp_choose_placement_related_posts')"
+    " or contains(@class, 'excerpt-content') or contains(@class, 'post-content--after')"
+    " or contains(@class, 'related_posts') or self::nav or self::footer or self::header]"
+)
+
+# What a real FP article page has, with ample room: beyond these a page is broken or
+# hostile, and reading all of it would hold the crawl for minutes (every page is read
+# on the reactor thread). The excess is cut, counted in cable/page_limits/<what> and
+# logged; the article is still produced from what was kept.
+PAGE_LIMITS = {
+    "authors": 50,         # per source (byline links, byline text, meta, JSON-LD, bios); FP bylines name 1-4
+    "author_candidates": 250,  # all five sources together = the schema's authors maxItems
+    "images": 200,         # photo essays have a few dozen figures
+    "body_blocks": 2000,   # long reads have ~150 paragraphs
+    "related": 200,        # teaser rails show ~10 links
+    "jsonld_nodes": 500,   # a Yoast @graph has ~10 nodes; counted over all blocks
+    "jsonld_blocks": 20,   # FP pages carry 1-3 ld+json scripts
+    "tags": 100,           # a few tags per article
+    "candidates": 100,     # headline, dek and <time> elements looked at
+}
+
+
+class PageCuts(Counter):
+    """What a page reader left out of one page: {what: items cut} (the spider reports it)."""
+
+    def capped(self, items, what: str, limit_name: str | None = None):
+        """The first PAGE_LIMITS[limit_name or what] of `items` (a list); the rest counted as cut."""
+        limit = PAGE_LIMITS[limit_name or what]
+        if len(items) > limit:
+            self[what] += len(items) - limit
+            return items[:limit]
+        return items
+
+
+ARTICLE_TYPES = ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle")
+
+
+def jsonld_article(sel: Selector, cuts: PageCuts | None = None) -> dict:
+    """The NewsArticle object from the page's JSON-LD blocks ({} if none parses).
+    A block that does not parse, or nests too deep for the parser (RecursionError),
+    is skipped: the article is still read from the markup."""
+    cuts = PageCuts() if cuts is None else cuts
+    budget = PAGE_LIMITS["jsonld_nodes"]
+    for raw in cuts.capped(sel.css('script[type="application/ld+json"]::text').getall(), "jsonld_blocks"):
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        except RecursionError:
+            cuts["jsonld_too_deep"] += 1
+            continue
+        # Breadth-first and iterative: only @graph lists are descended into.
+        queue = deque(data if isinstance(data, list) else [data])
+        while queue:
+            if budget <= 0:
+                cuts["jsonld_nodes"] += len(queue)
+                return {}
+            budget -= 1
+            node = queue.popleft()
+            if not isinstance(node, dict):
+                continue
+            graph = node.get("@graph") or []
+            queue.extend(graph if isinstance(graph, list) else [graph])
+            kind = node.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(isinstance(k, str) and k in ARTICLE_TYPES for k in kinds):
+                return node
+    return {}
+
+
+def not_in_teaser(nodes):
+    return [n for n in nodes if not n.xpath(TEASER_ANCESTOR)]
+
+
+def first_node(sel: Selector, queries) -> Selector | None:
+    # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
+    return next((node for query in queries for node in sel.css(query) if not node.xpath(TEASER_ANCESTOR)), None)
+
+
+# Text nodes not inside a script/style/noscript/template element that lies within the node
+# itself ($depth: the node's own depth, so a node that *is* inside <noscript> keeps its text).
+_VISIBLE_TEXT_XPATH = (
+    ".//text()[not(ancestor::*[" + " or ".join(f"self::{tag}" for tag in NON_TEXT_TAGS)
+    + "][count(ancestor::*) >= $depth])] | .//br"
+)
+
+
+def node_text(node: Selector) -> str:
+    """Visible text of an element, as a reader sees it: <br> counts as a space, inline tags
+    do not split words, script/style/noscript/template content is no text (a byline's
+    tracking snippet), whitespace runs are one space. Which text nodes are visible is a
+    question of the markup, so it is read here; clean_text() is idempotent, so the
+    loader's processors, which clean every value again, see the same text."""
+    depth = int(float(node.xpath("count(ancestor::*)").get()))
+    parts = node.xpath(_VISIBLE_TEXT_XPATH, depth=depth)  # in document order; a <br> stands for a space
+    return clean_text("".join(part.root if isinstance(part.root, str) else " " for part in parts))
+
+
+def attr(node: Selector, name: str) -> str | None:
+    # xpath, not .attrib: .attrib builds a dict of *all* attributes and fails on a
+    # control character in any attribute name of a broken page.
+    return node.xpath(f"@{name}").get()
+
+
+def absolute_url(urljoin, href) -> str | None:
+    """The canonical absolute http(s) URL of a link, or None for javascript:, bad hosts..."""
+    if not isinstance(href, str) or not href.strip():
+        return None
+    try:
+        return http_url(urljoin(href.strip()))
+    except ValueError:
+        return None
+
+
+def ld_text(value) -> str | None:
+    """A JSON-LD value that should be text: anything else (objects, numbers) is ignored."""
+    return value if isinstance(value, str) else None
+
+
+def body_blocks(container: Selector, cuts: PageCuts | None = None) -> list[str]:
+    """Paragraph texts of the body container, junk blocks removed first."""
+    cuts = PageCuts() if cuts is None else cuts
+    body = Selector(text=container.get() or "<div></div>")
+    for junk in BODY_JUNK:
+        for node in body.css(junk):
+            node.drop()
+    limit = PAGE_LIMITS["body_blocks"]
+    scan = 10 * limit  # nested blocks (a <p> in an <li>) are found, then dropped
+    found = int(float(body.xpath(f"count({BLOCK_KINDS_XPATH})").get()))
+    if found > scan:
+        cuts["body_blocks"] += found - scan
+    return [node_text(block) for block in cuts.capped(body.xpath(BLOCKS_XPATH.format(scan=scan)), "body_blocks")]
+
+
+def article_url(canonical: str | None, fetched_url: str, base_url: str | None = None,
+                other_pages=frozenset()) -> tuple[str, str | None]:
+    """The URL an article is written under: its canonical link when that can be trusted,
+    else the URL it was fetched from. Returns (url, why the canonical was not used), the
+    reason None when it was used or there was none. A canonical is trusted when it is
+    an http(s) URL on the crawled site (host *and* port; base_url, else the fetched URL's
+    site), has an article's shape (not the home page, a channel, tag or author page: a
+    common SEO-plugin bug points every post there), and is not another page this crawl
+    fetches (`other_pages`: two pages of the crawl are two articles, or duplicates that
+    their id and fingerprint reveal; one must not take the other's URL)."""
+    fetched = canonical_url(fetched_url)
+    if canonical is None or not str(canonical).strip():
+        return fetched, None
+    url = http_url(canonical)
+    if url is None:
+        return fetched, "not an http(s) URL"
+    if url == fetched:
+        return fetched, None  # (before the other_pages test: the page itself may be among them)
+    if not is_on_site(url, base_url or f"{urlsplit(fetched).scheme}://{urlsplit(fetched).netloc}"):
+        return fetched, "not on the crawled site"
+    if not is_article_url(url):
+        return fetched, "not an article URL"
+    if url in other_pages:
+        return fetched, "another page of this crawl"
+    return url, None

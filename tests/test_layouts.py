@@ -1,0 +1,267 @@
+"""Article page objects: the layout of every fixture page, the access field, the
+field lists, and the layout counts of a real crawl (tests/site/FIXTURES.md, MARKUP.md)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from cable_crawler.items import ARTICLE_FIELDS
+from cable_crawler.loaders import DERIVED_FIELDS, ArticleLoader
+from cable_crawler.pages import read_article
+from cable_crawler.pages.layouts import LAYOUTS, PAGE_FIELDS, ArticlePage, detect_layout
+from cable_crawler.processors import access_level, first_post_id
+
+from conftest import scrapy_crawl
+
+TESTS = Path(__file__).resolve().parent
+REAL_2021 = TESTS / "data" / "corpus" / "fp" / "article-2021-05-29-gay-reparations-fp2017-theme.html"
+
+
+def response(html: str | bytes, url: str = "https://foreignpolicy.com/2023/03/01/post/") -> HtmlResponse:
+    body = html if isinstance(html, bytes) else html.encode("utf-8")
+    return HtmlResponse(url=url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+# Era A: from MARKUP.md's rules for the legacy Cable blog (no saved page of that era exists).
+LEGACY_BLOG = """<html><head><title>Kerry heads to Vienna | The Cable</title></head><body>
+<div class="translateHead"><h1>Kerry Heads to Vienna</h1></div>
+<span class="post_by">By <a href="/author/elias-groll/">Elias Groll</a></span>
+<span class="post_date">Wednesday, June 10, 2015 - 3:04 PM</span>
+<div class="translateBody"><p>VIENNA &#8212; Secretary of State John Kerry arrived on Wednesday.</p>
+<div id="share-box">Share</div><p>Talks resume on Thursday.</p></div></body></html>"""
+
+
+@pytest.mark.parametrize("path, layout", [
+    ("site/2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber/index.html", "fp2017"),  # A
+    ("site/2021/05/28/biden-budget-request-state-department-usaid-diplomacy/index.html", "fp2017"),  # B
+    ("site/2020/11/03/united-nations-diplomats-us-election-day/index.html", "fp2017"),  # C
+    ("site/2020/11/03/united-nations-diplomats-us-election-day-2/index.html", "fp2017"),  # C-2
+    ("site/2016/08/04/un-nears-deal-on-humanitarian-pause-in-aleppo-but-what-comes-next/index.html", "current"),  # SEED
+    ("site/2015/06/10/kerry-heads-to-vienna/index.html", "vip_2015"),  # D: vip theme, 2017 header assets
+    ("site/2015/01/15/state-department-briefing/index.html", "fp2017"),  # MALFORMED: theme assets only
+    ("site/2014/12/09/un-record-humanitarian-appeal-2015/index.html", "fp2017"),  # E
+    ("site/2012/03/20/us-exempts-japan-and-10-eu-countries-from-iran-sanctions/index.html", "fp2017"),  # F
+    ("site_js/2022/02/10/article-on-page-two/index.html", "fp2017"),  # no theme assets: containers
+    ("site_js/2022/02/20/static-article/index.html", "fp2017"),
+    ("site_js/2022/03/01/lead-image-set-by-script/index.html", "fp2017"),
+    ("data/corpus/fp/article-2021-05-29-gay-reparations-fp2017-theme.html", "fp2017"),  # the real 2021 page
+])
+def test_every_fixture_page_is_detected_as_its_era(path, layout):
+    assert detect_layout(response((TESTS / path).read_bytes()).selector) == layout
+
+
+@pytest.mark.parametrize("html, layout", [
+    (LEGACY_BLOG, "legacy_blog"),
+    ("<html><body><div id='art-mast'><h1>T</h1></div><div id='art-body'><p>x</p></div></body></html>", "legacy_blog"),
+    ("<html><head><link rel='stylesheet' href='https://s0.wp.com/wp-content/themes/vip/foreign-policy/style.css'>"
+     "</head><body><p>x</p></body></html>", "vip_2015"),
+    ("<html><head><script src='/wp-content/themes/vip/foreign-policy-2017/assets/app.js'></script></head></html>",
+     "fp2017"),
+    ("<html><head><link rel='stylesheet' href='/wp-content/themes/foreign-policy-2017/assets/a.css'></head></html>",
+     "fp2017"),
+    ("<html><body class='single-post is-fp-insider'><p>x</p></body></html>", "current"),
+    ("<html><body><div class='hed-heading'><h1 class='hed'>T</h1></div></body></html>", "current"),
+    # a current-theme page still loading foreign-policy-2017 assets is current
+    ("<html><head><link href='/wp-content/themes/foreign-policy-2017/a.css' rel='stylesheet'></head>"
+     "<body><div class='content-gated'><p>x</p></div></body></html>", "current"),
+    # a teaser's a.hed-heading is no current-theme header; span.hed-heading is fp2017's
+    ("<html><body><a class='hed-heading -excerpt' href='/x/'><h3 class='hed'>T</h3></a></body></html>", "unknown"),
+    ("<html><body><article><h1>T</h1><p>Text.</p></article></body></html>", "unknown"),
+    ("", "unknown"),
+])
+def test_layout_markers(html, layout):
+    assert detect_layout(response(html or "<html></html>").selector) == layout
+
+
+def test_legacy_blog_page_is_read_with_its_own_selectors():
+    item, layout = read_article(response(LEGACY_BLOG, "https://foreignpolicy.com/2015/06/10/kerry-heads-to-vienna/"))
+    assert layout == "legacy_blog"
+    assert item["headline"] == "Kerry Heads to Vienna"
+    assert [a["name"] for a in item["authors"]] == ["Elias Groll"]
+    assert item["body"] == ["VIENNA \u2014 Secretary of State John Kerry arrived on Wednesday.", "Talks resume on Thursday."]
+    assert item["published_at"] == "2015-06-10T00:00:00+00:00"  # the URL's date: span.post_date is no ISO date
+
+
+def test_unknown_layout_is_read_from_jsonld_and_meta():
+    html = """<html><head><meta property="og:title" content="From the Meta | Foreign Policy">
+    <meta name="author" content="Colum Lynch"><script type="application/ld+json">{"@type": "NewsArticle",
+    "datePublished": "2023-03-01T10:00:00Z", "articleBody": "First paragraph.\\n\\nSecond paragraph."}</script>
+    </head><body><div class="some-new-theme"><p></p></div></body></html>"""
+    item, layout = read_article(response(html))
+    assert layout == "unknown"
+    assert (item["headline"], [a["name"] for a in item["authors"]]) == ("From the Meta", ["Colum Lynch"])
+    assert item["body"] == ["First paragraph.", "Second paragraph."]
+    assert item["published_at"] == "2023-03-01T10:00:00+00:00"
+
+
+# ----------------------------------------------------------------------------- the field lists
+
+
+def test_every_item_field_is_found_by_a_page_method_or_derived_by_the_loader():
+    """A new field must be found (PAGE_FIELDS, a method of ArticlePage) or derived
+    (loaders.DERIVED_FIELDS); `column` is the crawl's; `id` is found, then derived."""
+    assert set(PAGE_FIELDS) | set(DERIVED_FIELDS) | {"column"} == set(ARTICLE_FIELDS)
+    assert set(PAGE_FIELDS) & set(DERIVED_FIELDS) == {"id"}
+    for page_class in LAYOUTS.values():
+        assert issubclass(page_class, ArticlePage)
+        for field in PAGE_FIELDS:
+            assert callable(getattr(page_class, field)), (page_class.layout, field)
+    assert sorted(LAYOUTS) == ["current", "fp2017", "legacy_blog", "unknown", "vip_2015"]
+
+
+def test_caption_datelines_take_the_year_the_loader_resolves():
+    """The page passes caption renderings raw; the loader parses them once the article's
+    date is known (no read of published_at half-way through the page)."""
+    loader = ArticleLoader()
+    candidate = {"url": "https://foreignpolicy.com/a.jpg",
+                 "renderings": [{"text": "ALEPPO, SYRIA - AUGUST 4: Smoke rises.", "credit": None}]}
+    loader.add_value("images", [candidate])
+    loader.add_value("lead_image", [candidate])
+    loader.add_value("published_at", ["2016-08-04T09:48:00-04:00"])
+    item = loader.load_item()
+    expected = {"url": "https://foreignpolicy.com/a.jpg", "caption": "Smoke rises.", "credit": None,
+                "dateline": {"place": "Aleppo, Syria", "date": "2016-08-04"}}
+    assert item["images"] == [expected] and item["lead_image"] == expected
+
+
+@pytest.mark.parametrize("candidates, expected", [
+    (["1045575", "999"], "1045575"),
+    (["", "abc", "12x", "308713"], "308713"),  # a template's placeholder is no id
+    ([None, "1" * 19, "1" * 18], "1" * 18),    # longer than any WordPress post id
+    ([], None),
+])
+def test_first_post_id(candidates, expected):
+    assert first_post_id(candidates) == expected
+
+
+# ----------------------------------------------------------------------------- access
+
+
+@pytest.mark.parametrize("markers, expected", [
+    ([{"premium": "yes", "body_class": None}], "subscriber"),
+    ([{"premium": " YES ", "body_class": ""}], "subscriber"),
+    ([{"premium": "true", "body_class": None}], "subscriber"),
+    ([{"premium": "no", "body_class": "single-post is-fp-insider postid-1"}], "subscriber"),
+    ([{"premium": "no", "body_class": "single-post postid-1"}], "free"),
+    ([{"premium": None, "body_class": "is-fp-insider-promo"}], "free"),  # a class token, not a substring
+    ([{"premium": "", "body_class": None}], "free"),
+    ([], "free"),
+])
+def test_access_level(markers, expected):
+    assert access_level(markers) == expected
+
+
+INSIDER_JSONLD = ('<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": "False",'
+                  ' "Articlebody": "Only subscribers read this."}</script>')
+
+
+@pytest.mark.parametrize("html, layout, access", [
+    # fp2017: data-premium on the post container
+    ("<body><div class='post-content' data-post-id='1' data-premium='yes'><article class='article' data-post-id='1'>"
+     "<div class='post-content-main'><p>Text.</p></div></article></div></body>", "fp2017", "subscriber"),
+    ("<body><div class='post-content' data-post-id='1' data-premium='no'><article class='article' data-post-id='1'>"
+     "<div class='post-content-main'><p>Text.</p></div></article></div></body>", "fp2017", "free"),
+    # metered pages carry isAccessibleForFree "False" too (the real 2021 page): not a marker
+    (f"<head>{INSIDER_JSONLD}</head><body><div class='post-content' data-premium='no'>"
+     "<div class='post-content-main'><p>Text.</p></div></div></body>", "fp2017", "free"),
+    # current: FP Insider's body class
+    (f"<head>{INSIDER_JSONLD}</head><body class='single-post is-fp-insider'><div class='hed-heading'><h1 class='hed'>"
+     "T</h1></div><div class='content-ungated'><p>Subscribe to read the full story.</p></div></body>",
+     "current", "subscriber"),
+    ("<body class='single-post'><div class='hed-heading'><h1 class='hed'>T</h1></div>"
+     "<div class='content-gated'><div class='content-gated--main-article'><p>Text.</p></div></div></body>",
+     "current", "free"),
+    ("<body><p class='feature-byline'>BY X</p><h1 class='feature-hed'>T</h1>"
+     "<div class='feature-body'><p>Text.</p></div></body>", "vip_2015", "free"),
+    (LEGACY_BLOG, "legacy_blog", "free"),
+    ("<body><article><p>Text.</p></article></body>", "unknown", "free"),
+])
+def test_access_per_layout(html, layout, access):
+    item, found_layout = read_article(response(f"<html>{html}</html>" if not html.startswith("<html") else html))
+    assert (found_layout, item["access"]) == (layout, access)
+
+
+def test_real_2021_page_is_free():
+    """Its JSON-LD says isAccessibleForFree "False", its post container data-premium="no":
+    a metered article anyone can read, not an Insider post."""
+    html = REAL_2021.read_bytes()
+    assert b'"isAccessibleForFree":"False"' in html and b'data-premium="no"' in html
+    item, layout = read_article(response(html, "https://foreignpolicy.com/2021/05/29/gay-reparations-lgbtq-rights/"))
+    assert (layout, item["access"]) == ("fp2017", "free")
+
+
+# ----------------------------------------------------------------------------- a real crawl
+
+
+def test_the_fixture_crawl_counts_its_pages_per_layout(site, tmp_path):
+    result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", timeout=120)
+    assert result.returncode == 0, result.log[-3000:]
+    # A, B, C, C-2, E, F and the malformed page; the seed; D
+    assert "  layouts: fp2017 7, current 1, vip_2015 1\n" in result.log
+    for layout, count in (("fp2017", 7), ("current", 1), ("vip_2015", 1)):
+        assert f"'cable/layout/{layout}': {count}," in result.log
+    assert "cable/layout/unknown" not in result.log and "no known layout" not in result.log
+    assert {a["access"] for a in result.articles} == {"free"} and len(result.articles) == 7
+
+
+class Pages:
+    """Serves {path: html} on 127.0.0.1 (404 for anything else)."""
+
+    def __init__(self, pages: dict[str, str]):
+        served = pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = served.get(self.path, "").replace("https://foreignpolicy.com", self.server.url).encode()
+                self.send_response(200 if self.path in served else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.url = self.url
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return "http://%s:%d" % self.httpd.server_address[:2]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_page_of_no_known_layout_is_written_counted_and_warned_about(tmp_path):
+    unknown = ("<html><head><title>A New Theme | Foreign Policy</title><meta name='author' content='Colum Lynch'>"
+               "</head><body><article class='new-theme'><h1>A New Theme</h1><p>The text of a page in a theme"
+               " nobody has seen yet.</p></article></body></html>")
+    insider = ("<html><head><title>Insider | Foreign Policy</title><meta name='author' content='Amy Mackinnon'>"
+               "</head><body class='single-post is-fp-insider'><div class='hed-heading'><h1 class='hed'>Insider"
+               "</h1></div><div class='content-gated'><div class='content-gated--main-article'><p>Only for"
+               " subscribers.</p></div></div></body></html>")
+    pages = {"/2023/03/01/new-theme/": unknown, "/2023/03/02/insider/": insider}
+    with Pages(pages) as server:
+        urls = ",".join(server.url + path for path in pages)
+        result = scrapy_crawl(tmp_path / "output", f"base_url={server.url}", f"urls={urls}", timeout=120)
+    assert result.returncode == 0, result.log[-3000:]
+    assert re.search(rf"WARNING: page {re.escape(server.url)}/2023/03/01/new-theme/ has no known layout", result.log)
+    assert "'cable/layout/unknown': 1," in result.log and "'cable/layout/current': 1," in result.log
+    assert "  layouts: current 1, unknown 1\n" in result.log
+    by_path = {a["url"][len(server.url):]: a for a in result.articles}
+    assert by_path["/2023/03/01/new-theme/"]["body"] == ["The text of a page in a theme nobody has seen yet."]
+    assert by_path["/2023/03/01/new-theme/"]["access"] == "free"
+    assert by_path["/2023/03/02/insider/"]["access"] == "subscriber"
