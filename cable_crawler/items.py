@@ -1,4 +1,4 @@
-"""Item classes. Field meanings are documented in README.md (Output schema) and
+"""Item classes. Field meanings are documented in docs/output.md and
 enforced by schema/article.schema.json."""
 
 import scrapy

@@ -1,4 +1,4 @@
-"""Scrapy settings for cable_crawler. Every choice here is deliberate; see README."""
+"""Scrapy settings for cable_crawler. Every choice here is deliberate; see docs/operations.md and docs/design.md."""
 
 import os
 
