@@ -11,9 +11,7 @@ import os
 import random
 import signal
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from scrapy.http import HtmlResponse
@@ -24,7 +22,8 @@ from cable_crawler.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article
 from cable_crawler.pages.encoding import corrected_encoding, readable
 from cable_crawler.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
-from fpsite import ARTICLE_A, SITE_DIR, SITE_ORIGINS
+from fpsite import ARTICLE_A, SITE_DIR
+from pagesite import HTML, PageSite
 
 pytestmark = pytest.mark.reliability
 
@@ -48,61 +47,16 @@ def slow_paragraphs(chars: int, count: int = 3) -> str:
     return ("<p>\u00c3" + "\u0081" * chars + "</p>") * count
 
 
-class HostileSite:
-    """Serves {path: (html, content type)} on 127.0.0.1; `served` says which were sent whole."""
-
-    def __init__(self, pages: dict[str, tuple[str | bytes, str]]):
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                if self.path not in site.pages:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                html, content_type = site.pages[self.path]
-                body = html if isinstance(html, bytes) else html.encode("utf-8")
-                for origin in SITE_ORIGINS:
-                    body = body.replace(origin.encode(), site.url.encode())
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                site.served.append(self.path)
-
-        self.pages = pages
-        self.served: list[str] = []
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return "http://%s:%d" % self.httpd.server_address[:2]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def page_path(n: int) -> str:
     return f"/2021/06/02/hostile-{n}/"
 
 
 def html_page(html) -> tuple:
-    return html, "text/html; charset=UTF-8"
+    return html, HTML
 
 
 def crawl_pages(tmp_path, pages: dict, settings: dict | None = None):
-    with HostileSite(pages) as site:
+    with PageSite(pages) as site:
         urls = ",".join(site.url + path for path in pages)
         result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", f"urls={urls}",
                               settings=settings, timeout=HANG_GUARD)
@@ -162,7 +116,7 @@ def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):
     # 40 MB: about a minute and a half of reading on the former code, which let SIGTERM
     # wait for it (the graceful stop is scheduled on the reactor the parse blocks).
     pages = {page_path(5): html_page(article_html(5, body=slow_paragraphs(2_500_000, count=8)))}
-    with HostileSite(pages) as site:
+    with PageSite(pages) as site:
         command = crawl_command(tmp_path / "output", f"base_url={site.url}", f"urls={site.url}{page_path(5)}",
                                 settings={"CABLE_MAX_PARSE_SECONDS": 600, "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024})
         log_path = tmp_path / "crawl.log"
@@ -436,7 +390,7 @@ def test_an_index_page_that_reads_too_long_is_rejected_and_paging_stops_with_the
              '<time datetime="2021-06-02"></time></div>')
     index = "<html><body>" + "".join(entry.format(n=n) for n in range(100_000)) + "</body></html>"
     assert 10_000_000 < len(index) < 16 * 1024 * 1024
-    with HostileSite({"/channel/the-cable/": html_page(index)}) as site:
+    with PageSite({"/channel/the-cable/": html_page(index)}) as site:
         result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}",
                               settings={"CABLE_MAX_PARSE_SECONDS": 0.3}, timeout=HANG_GUARD)
     [reject] = result.rejects

@@ -4,8 +4,6 @@ field lists, and the layout counts of a real crawl (tests/site/FIXTURES.md, MARK
 from __future__ import annotations
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from cable_crawler.pages.layouts import LAYOUTS, PAGE_FIELDS, ArticlePage, detec
 from cable_crawler.processors import access_level, first_post_id
 
 from conftest import scrapy_crawl
+from pagesite import PageSite
 
 TESTS = Path(__file__).resolve().parent
 REAL_2021 = TESTS / "data" / "corpus" / "fp" / "article-2021-05-29-gay-reparations-fp2017-theme.html"
@@ -210,41 +209,6 @@ def test_the_fixture_crawl_counts_its_pages_per_layout(site, tmp_path):
     assert {a["access"] for a in result.articles} == {"free"} and len(result.articles) == 7
 
 
-class Pages:
-    """Serves {path: html} on 127.0.0.1 (404 for anything else)."""
-
-    def __init__(self, pages: dict[str, str]):
-        served = pages
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                body = served.get(self.path, "").replace("https://foreignpolicy.com", self.server.url).encode()
-                self.send_response(200 if self.path in served else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.url = self.url
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return "http://%s:%d" % self.httpd.server_address[:2]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def test_a_page_of_no_known_layout_is_written_counted_and_warned_about(tmp_path):
     unknown = ("<html><head><title>A New Theme | Foreign Policy</title><meta name='author' content='Colum Lynch'>"
                "</head><body><article class='new-theme'><h1>A New Theme</h1><p>The text of a page in a theme"
@@ -254,7 +218,7 @@ def test_a_page_of_no_known_layout_is_written_counted_and_warned_about(tmp_path)
                "</h1></div><div class='content-gated'><div class='content-gated--main-article'><p>Only for"
                " subscribers.</p></div></div></body></html>")
     pages = {"/2023/03/01/new-theme/": unknown, "/2023/03/02/insider/": insider}
-    with Pages(pages) as server:
+    with PageSite(pages) as server:
         urls = ",".join(server.url + path for path in pages)
         result = scrapy_crawl(tmp_path / "output", f"base_url={server.url}", f"urls={urls}", timeout=120)
     assert result.returncode == 0, result.log[-3000:]

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
 
 from cable_crawler.spiders.cable import download_error_reason
+from pagesite import PageSite
 from conftest import scrapy_crawl
 from fpsite import SITE_DIR, FPSite
 
@@ -187,29 +188,15 @@ def test_summary_says_when_reasons_outnumber_rejects(rejects, reasons, expected)
     assert not lines[start + len(expected)].startswith("    ")
 
 
-class ArticleWithoutHeadlineOrBody(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = (b"<html><head><meta charset='utf-8'></head><body class='postid-7001'><article>"
-                b"<time datetime='2021-06-02T10:00:00+00:00'>June 2</time></article></body></html>")
-        self.send_response(404 if self.path == "/robots.txt" else 200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+# An article page with a post id and a date but no headline and no text: two reasons.
+HOLLOW_ARTICLE = ("<html><head><meta charset='utf-8'></head><body class='postid-7001'><article>"
+                  "<time datetime='2021-06-02T10:00:00+00:00'>June 2</time></article></body></html>")
 
 
 def test_summary_of_a_crawl_whose_reject_has_two_reasons(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ArticleWithoutHeadlineOrBody)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with PageSite({"/2021/06/02/hollow/": HOLLOW_ARTICLE}) as site:
+        base = site.url
         result = scrapy_crawl(tmp_path / "output", f"base_url={base}", f"urls={base}/2021/06/02/hollow/")
-    finally:
-        server.shutdown()
-        server.server_close()
     [reject] = result.rejects
     assert len(reject["reasons"]) >= 2, reject
     summary = [line.split("INFO: ", 1)[1] for line in result.log.splitlines() if "[cable_crawler.summary]" in line]
