@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from scrapy.http import HtmlResponse  # noqa: E402
 
-from cable_crawler.pages import read_article  # noqa: E402
+from cable_crawler.extraction.pages import read_article  # noqa: E402
 from fpsite import SITE_DIR, FPSite, grow_site  # noqa: E402
 
 

@@ -29,8 +29,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
-from .args import same_site
-from .processors import is_ip_address
+from cable_crawler.crawl.args import same_site
+from cable_crawler.extraction.processors import is_ip_address
 
 
 def retry_after_seconds(value, now: datetime | None = None) -> float | None:

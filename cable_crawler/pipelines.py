@@ -18,12 +18,12 @@ import sqlite3
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from . import ledger, rejects, resume, state, unfinished
-from .items import PageFailure
-from .jsonlines import AtomicJsonLinesFile
-from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
-from .processors import article_id
-from .validation import problems, record
+from cable_crawler.incremental import ledger, rejects, resume, state, unfinished
+from cable_crawler.items import PageFailure
+from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
+from cable_crawler.incremental.outputs import closers, keep_for_resume, open_file, output_path, write_failed
+from cable_crawler.extraction.processors import article_id
+from cable_crawler.extraction.validation import problems, record
 
 
 class ValidationPipeline:

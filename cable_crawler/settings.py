@@ -9,7 +9,7 @@ BOT_NAME = "cable_crawler"
 SPIDER_MODULES = ["cable_crawler.spiders"]
 NEWSPIDER_MODULE = "cable_crawler.spiders"
 # Our `crawl` checks spider arguments first: one-line error, exit 2, no request sent.
-COMMANDS_MODULE = "cable_crawler.commands"
+COMMANDS_MODULE = "cable_crawler.operations.commands"
 
 # Say who we are; operators can add a contact with -s USER_AGENT=...
 USER_AGENT = "cable_crawler/0.1 (+https://github.com/cable-crawler/cable_crawler; The Cable archive crawler)"
@@ -59,7 +59,7 @@ CABLE_SPLASH_TIMEOUT = 30             # Splash's own render timeout
 CABLE_SPLASH_RESOURCE_TIMEOUT = 10    # per resource (scripts, XHR)
 CABLE_SPLASH_IMAGES = 0               # image bytes are not needed to read a page
 # Scrapy's request fingerprints, except that redirect loops are not hidden as duplicates.
-DUPEFILTER_CLASS = "cable_crawler.dupefilter.RedirectLoopAwareDupeFilter"
+DUPEFILTER_CLASS = "cable_crawler.crawl.dupefilter.RedirectLoopAwareDupeFilter"
 # A column index page lists 10-20 articles; a page listing thousands is broken or hostile.
 CABLE_MAX_INDEX_ENTRIES = 200
 # Many CMSs serve the last page (or page 1) again for every ?results-page=N past the end:
@@ -95,18 +95,18 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     # First: hides credentials before Scrapy logs the overridden settings.
-    "cable_crawler.redact.RedactSecrets": -1000,
-    "cable_crawler.summary.CrawlSummary": 500,
-    "cable_crawler.resume.ResumeGuard": 0,
+    "cable_crawler.operations.redact.RedactSecrets": -1000,
+    "cable_crawler.operations.summary.CrawlSummary": 500,
+    "cable_crawler.incremental.resume.ResumeGuard": 0,
     # Before Spidermon: closes and publishes the output files before the close monitors check them.
-    "cable_crawler.outputs.PublishOutputs": 100,
+    "cable_crawler.incremental.outputs.PublishOutputs": 100,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
 
-# Monitors (cable_crawler/monitors.py): a failed check makes `scrapy crawl` exit non-zero.
+# Monitors (cable_crawler/operations/monitors.py): a failed check makes `scrapy crawl` exit non-zero.
 SPIDERMON_ENABLED = True
-SPIDERMON_SPIDER_CLOSE_MONITORS = ("cable_crawler.monitors.CrawlHealthSuite",)
-SPIDERMON_VALIDATION_SCHEMAS = ["cable_crawler.validation.ARTICLE_SCHEMA"]
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("cable_crawler.operations.monitors.CrawlHealthSuite",)
+SPIDERMON_VALIDATION_SCHEMAS = ["cable_crawler.extraction.validation.ARTICLE_SCHEMA"]
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 SPIDERMON_MAX_ERRORS = 25
 CABLE_MAX_REJECTS = 25

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse
 
-from cable_crawler.pages import read_article as read_article_page
-from cable_crawler.pages.layouts import detect_layout
-from cable_crawler.pages.encoding import readable
-from cable_crawler.pages.listing import parse_listing
+from cable_crawler.extraction.pages import read_article as read_article_page
+from cable_crawler.extraction.pages.layouts import detect_layout
+from cable_crawler.extraction.pages.encoding import readable
+from cable_crawler.extraction.pages.listing import parse_listing
 from cable_crawler.spiders.cable import COLUMN_NAME
-from cable_crawler.validation import problems, record
+from cable_crawler.extraction.validation import problems, record
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGE_FILES = ("page.html", "meta.json", "expected.json")

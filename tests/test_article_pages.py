@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from cable_crawler.pages import read_article
-from cable_crawler.pages.listing import parse_listing
-from cable_crawler.validation import problems, record
+from cable_crawler.extraction.pages import read_article
+from cable_crawler.extraction.pages.listing import parse_listing
+from cable_crawler.extraction.validation import problems, record
 
 SEED_TEXT = Path(__file__).parent / "data" / "seed_000_746d469ef31f3483.txt"
 SEED_PATH = "/2016/08/04/un-nears-deal-on-humanitarian-pause-in-aleppo-but-what-comes-next/"

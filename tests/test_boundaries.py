@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from cable_crawler.middlewares import backoff_delay, is_on_site, retry_after_seconds
-from cable_crawler.outputs import OutputPathError, file_name
-from cable_crawler.pages.encoding import corrected_encoding
+from cable_crawler.incremental.outputs import OutputPathError, file_name
+from cable_crawler.extraction.pages.encoding import corrected_encoding
 
 pytestmark = pytest.mark.reliability
 

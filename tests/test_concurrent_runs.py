@@ -22,9 +22,9 @@ import pytest
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from cable_crawler import rejects
-from cable_crawler.jsonlines import AtomicJsonLinesFile
-from cable_crawler.outputs import OutputPathError, file_name
+from cable_crawler.incremental import rejects
+from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
+from cable_crawler.incremental.outputs import OutputPathError, file_name
 from cable_crawler.pipelines import JsonLinesWriterPipeline
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import FPSite, grow_site

@@ -1,7 +1,7 @@
 """Issue 9's cases found on more FP pages, each read from its saved page in tests/pages/.
 
 Every page is built for its case from real FP text (meta.json's `source` says from where);
-the test reads it the way the spider does, with cable_crawler.pages.read_article,
+the test reads it the way the spider does, with cable_crawler.extraction.pages.read_article,
 and asserts the fields of the case. The whole expected items are tests/pages' expected.json.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from cable_crawler.pages import read_article
+from cable_crawler.extraction.pages import read_article
 
 PAGES = Path(__file__).parent / "pages"
 

@@ -1,7 +1,7 @@
 """Property-based (fuzz) tests with Hypothesis: nothing FP can serve makes the
 crawler raise or write an invalid record.
 
-1. Processors: every text-taking function in cable_crawler.processors never
+1. Processors: every text-taking function in cable_crawler.extraction.processors never
    raises on arbitrary Unicode (control characters, RTL, combining marks,
    entities, mojibake, very long strings) and keeps its output invariants.
 2. Page readers: the real fixture pages in tests/site, mutated byte-wise
@@ -32,11 +32,11 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from cable_crawler import processors as p
-from cable_crawler.args import same_site
+from cable_crawler.extraction import processors as p
+from cable_crawler.crawl.args import same_site
 from cable_crawler.items import ArticleItem, PageFailure
 from cable_crawler.spiders.cable import CableSpider
-from cable_crawler.validation import problems, record, schema
+from cable_crawler.extraction.validation import problems, record, schema
 
 pytestmark = pytest.mark.reliability
 

@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from parsel import Selector
 
 from conftest import REPO, scrapy_crawl
-from cable_crawler.pages import markup
-from cable_crawler.validation import problems, schema
+from cable_crawler.extraction.pages import markup
+from cable_crawler.extraction.validation import problems, schema
 
 pytestmark = pytest.mark.reliability
 

@@ -16,11 +16,13 @@ import time
 import pytest
 from scrapy.http import HtmlResponse
 
-from cable_crawler import parse_guard, processors as p
-from cable_crawler.pages import read_article
-from cable_crawler.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article
-from cable_crawler.pages.encoding import corrected_encoding, readable
-from cable_crawler.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
+from cable_crawler.crawl import parse_guard
+
+from cable_crawler.extraction import processors as p
+from cable_crawler.extraction.pages import read_article
+from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article
+from cable_crawler.extraction.pages.encoding import corrected_encoding, readable
+from cable_crawler.crawl.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import ARTICLE_A, SITE_DIR
 from pagesite import HTML, PageSite

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from cable_crawler.jsonlines import AtomicJsonLinesFile, drop_torn_tail, dumps_line
+from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile, drop_torn_tail, dumps_line
 
 
 def test_lines_are_utf8_objects_in_given_key_order():
@@ -53,7 +53,7 @@ def test_drop_torn_tail(tmp_path):
 def test_killed_writer_leaves_no_file_under_final_name_and_only_whole_lines(tmp_path):
     script = (
         "import os, signal, sys\n"
-        "from cable_crawler.jsonlines import AtomicJsonLinesFile\n"
+        "from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile\n"
         f"out = AtomicJsonLinesFile({str(tmp_path / 'x.jsonl')!r}).open()\n"
         "for n in range(500): out.write({'n': n, 'pad': 'x' * 1000})\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"

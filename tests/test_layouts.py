@@ -10,10 +10,10 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from cable_crawler.items import ARTICLE_FIELDS
-from cable_crawler.loaders import DERIVED_FIELDS, ArticleLoader
-from cable_crawler.pages import read_article
-from cable_crawler.pages.layouts import LAYOUTS, PAGE_FIELDS, ArticlePage, detect_layout
-from cable_crawler.processors import access_level, first_post_id
+from cable_crawler.extraction.loaders import DERIVED_FIELDS, ArticleLoader
+from cable_crawler.extraction.pages import read_article
+from cable_crawler.extraction.pages.layouts import LAYOUTS, PAGE_FIELDS, ArticlePage, detect_layout
+from cable_crawler.extraction.processors import access_level, first_post_id
 
 from conftest import scrapy_crawl
 from pagesite import PageSite

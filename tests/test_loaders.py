@@ -2,7 +2,7 @@
 
 import pytest
 
-from cable_crawler.loaders import ArticleLoader, first_image, unique_related
+from cable_crawler.extraction.loaders import ArticleLoader, first_image, unique_related
 
 
 @pytest.mark.parametrize("links, expected", [

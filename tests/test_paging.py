@@ -278,7 +278,7 @@ def test_an_index_page_that_fails_in_every_run_is_given_up_with_a_reason(tmp_pat
     (None, True, False),    # refused on purpose: off-site redirect, redirect loop
 ])
 def test_which_failures_are_retried_by_later_runs(status, ignored, expected):
-    from cable_crawler.unfinished import retryable
+    from cable_crawler.incremental.unfinished import retryable
     assert retryable(status, ignored=ignored) is expected
 
 
@@ -296,12 +296,12 @@ def test_which_failures_are_retried_by_later_runs(status, ignored, expected):
       "  failed articles: 0 retried from earlier runs, 4 kept for the next run, 0 given up"]),
 ])
 def test_summary_says_why_paging_stopped_and_what_is_left(stats, expected):
-    from cable_crawler.summary import paging_lines
+    from cable_crawler.operations.summary import paging_lines
     assert paging_lines(stats) == expected
 
 
 def test_a_written_article_clears_its_failure_row_with_its_record(tmp_path):
-    from cable_crawler.state import CrawlState
+    from cable_crawler.incremental.state import CrawlState
     db = CrawlState(tmp_path / "state.sqlite3")
     failure = {"runs": 1, "status": 503, "reason": "article page: HTTP 503"}
     db.record_unfinished([{"url": "https://fp/a/", **failure}, {"url": "https://fp/b/", **failure}], [], [],

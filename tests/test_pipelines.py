@@ -7,11 +7,11 @@ from scrapy import Spider
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from cable_crawler import rejects
+from cable_crawler.incremental import rejects
 from cable_crawler.items import ARTICLE_FIELDS, ArticleItem, PageFailure
 from cable_crawler.pipelines import DeduplicationPipeline, JsonLinesWriterPipeline, ValidationPipeline
-from cable_crawler.processors import content_fingerprint
-from cable_crawler.validation import problems, record
+from cable_crawler.extraction.processors import content_fingerprint
+from cable_crawler.extraction.validation import problems, record
 
 
 def article(**overrides) -> ArticleItem:
@@ -38,7 +38,7 @@ def crawler(tmp_path):
 
 
 def test_item_fields_match_the_schema():
-    from cable_crawler.validation import schema
+    from cable_crawler.extraction.validation import schema
     assert set(ArticleItem.fields) - {"fetched_url"} == set(ARTICLE_FIELDS)  # fetched_url is never written
     assert set(schema()["properties"]) == set(ARTICLE_FIELDS)
 

@@ -1,4 +1,4 @@
-"""Table-driven tests for every normalization rule in cable_crawler.processors.
+"""Table-driven tests for every normalization rule in cable_crawler.extraction.processors.
 
 Rows marked "seed" come from tests/data/seed_000_746d469ef31f3483.txt, the text
 a naive scraper took from the real page of 2016-08-04.
@@ -8,8 +8,7 @@ from datetime import date
 
 import pytest
 
-from cable_crawler import processors as p
-
+from cable_crawler.extraction import processors as p
 SEED_CAPTION = (
     "ALEPPO, SYRIA - AUGUST 4: Smoke rises as Syrian opponents burn tires to block the ground "
     "visibility of the war crafts belonging to the Russian Army and Assad regime forces at an "

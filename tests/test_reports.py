@@ -65,7 +65,7 @@ def test_rejects_file_hides_credentials_the_log_hides(tmp_path):
      {"reasons": ["splash said ***"], "url": "http://127.0.0.1:8765/x/"}),
 ])
 def test_redact_record(record, expected):
-    from cable_crawler.redact import redact_record
+    from cable_crawler.operations.redact import redact_record
     assert redact_record(record, ["hunter22"]) == expected
 
 
@@ -81,7 +81,7 @@ def test_redact_record(record, expected):
 def test_secret_values(name, value, priority, secret):
     from scrapy.settings import Settings
 
-    from cable_crawler.redact import secret_values
+    from cable_crawler.operations.redact import secret_values
     settings = Settings()
     settings.set(name, value, priority=priority)
     assert (value in secret_values(settings, environ={})) is secret
@@ -178,7 +178,7 @@ def test_download_error_reason(error, maxsize, stopping, expected):
       "    3 x article_page_http_404", "    5 x empty_body", "    3 x missing_headline"]),
 ])
 def test_summary_says_when_reasons_outnumber_rejects(rejects, reasons, expected):
-    from cable_crawler.summary import summary_lines
+    from cable_crawler.operations.summary import summary_lines
     stats = {"cable/rejects": rejects, **{f"cable/rejects/{name}": n for name, n in reasons.items()}}
     if rejects:
         stats["cable/rejects_file"] = "rejects.jsonl"
@@ -199,7 +199,7 @@ def test_summary_of_a_crawl_whose_reject_has_two_reasons(tmp_path):
         result = scrapy_crawl(tmp_path / "output", f"base_url={base}", f"urls={base}/2021/06/02/hollow/")
     [reject] = result.rejects
     assert len(reject["reasons"]) >= 2, reject
-    summary = [line.split("INFO: ", 1)[1] for line in result.log.splitlines() if "[cable_crawler.summary]" in line]
+    summary = [line.split("INFO: ", 1)[1] for line in result.log.splitlines() if "[cable_crawler.operations.summary]" in line]
     start = next(i for i, line in enumerate(summary) if line.startswith("  rejects:"))
     n = len(reject["reasons"])
     assert summary[start].startswith(f"  rejects: 1, with {n} reasons (one reject can have several) -> ")

@@ -18,7 +18,6 @@ from fpsite import FPSite
 from saved_pages import SavedPage, result_json, saved_pages as all_saved_pages
 
 from cable_crawler import settings as project_settings
-
 ARTICLE_A = "/2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber/"
 
 

@@ -1,7 +1,7 @@
 """The `cable` spider: column index -> article pages -> ArticleItem.
 
 It only navigates: which pages to request, in which window, and what to do
-when a request fails. Reading pages is in cable_crawler.pages, normalizing in
+when a request fails. Reading pages is in cable_crawler.extraction.pages, normalizing in
 the loaders, validating/deduplicating/writing in the pipelines.
 """
 
@@ -16,18 +16,18 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy_splash import SplashRequest
 from twisted.web.client import ResponseFailed
 
-from .. import ledger, rejects, state, unfinished
-from ..args import parse_args
-from ..items import PageFailure
-from ..pages.encoding import readable
-from ..pages.layouts import article_page
-from ..pages.listing import ListingEntry, ListingPage, parse_listing
-from ..pages.markup import PAGE_LIMITS, PageCuts
-from ..middlewares import is_on_site
-from ..parse_guard import ParseAbandoned, parse_time_limit
-from ..processors import article_id, canonical_url, http_url, parse_datetime
-from ..splash import splash_args, splash_error, splash_url
-from ..unfinished import IndexWalk, retryable
+from cable_crawler.incremental import ledger, rejects, state, unfinished
+from cable_crawler.crawl.args import parse_args
+from cable_crawler.items import PageFailure
+from cable_crawler.extraction.pages.encoding import readable
+from cable_crawler.extraction.pages.layouts import article_page
+from cable_crawler.extraction.pages.listing import ListingEntry, ListingPage, parse_listing
+from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts
+from cable_crawler.middlewares import is_on_site
+from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
+from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
+from cable_crawler.crawl.splash import splash_args, splash_error, splash_url
+from cable_crawler.incremental.unfinished import IndexWalk, retryable
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"

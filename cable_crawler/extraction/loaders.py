@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
-from . import SCHEMA_VERSION
-from .items import ARTICLE_FIELDS, ArticleItem
-from .processors import (
+from cable_crawler import SCHEMA_VERSION
+from cable_crawler.items import ARTICLE_FIELDS, ArticleItem
+from cable_crawler.extraction.processors import (
     access_level, article_id, body_dateline, body_paragraphs, canonical_url, clean_text, comparison_key,
     content_fingerprint, first_plausible_date, first_post_id, headline_text, html_to_text, iso_datetime,
     merge_authors, merge_images, parse_caption, parse_datetime, unique, word_count,

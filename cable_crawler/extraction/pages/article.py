@@ -7,10 +7,10 @@ ArticleLoader normalizes them into the item.
 
 from __future__ import annotations
 
-from ..items import ArticleItem
-from .encoding import readable
-from .layouts import ArticlePage, article_page
-from .markup import PageCuts
+from cable_crawler.items import ArticleItem
+from cable_crawler.extraction.pages.encoding import readable
+from cable_crawler.extraction.pages.layouts import ArticlePage, article_page
+from cable_crawler.extraction.pages.markup import PageCuts
 
 
 def read_article(response, column: str = "The Cable", base_url: str | None = None, other_pages=frozenset(),

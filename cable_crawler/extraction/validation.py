@@ -9,8 +9,8 @@ from importlib import resources
 
 from jsonschema import Draft202012Validator
 
-from .items import ARTICLE_FIELDS
-from .processors import implausible_date, parse_datetime
+from cable_crawler.items import ARTICLE_FIELDS
+from cable_crawler.extraction.processors import implausible_date, parse_datetime
 
 # Checked first, with reasons an operator understands at a glance.
 REQUIRED = {

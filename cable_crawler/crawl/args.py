@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urlsplit
 
-from .processors import is_ip_address, without_www
+from cable_crawler.extraction.processors import is_ip_address, without_www
 
 DEFAULT_BASE_URL = "https://foreignpolicy.com"
 

@@ -31,9 +31,9 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from ...loaders import ArticleLoader
-from ...processors import articlebody_paragraphs, byline_names, clean_text
-from ..markup import (
+from cable_crawler.extraction.loaders import ArticleLoader
+from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
+from cable_crawler.extraction.pages.markup import (
     PageCuts, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text, node_text,
     not_in_teaser,
 )

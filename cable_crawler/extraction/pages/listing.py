@@ -7,7 +7,7 @@ from datetime import date
 
 import hashlib
 
-from ..processors import clean_text, comparison_key, date_from_url, parse_datetime
+from cable_crawler.extraction.processors import clean_text, comparison_key, date_from_url, parse_datetime
 
 # Column entries in the main listing. Sidebars ("Trending", "Recent") use plain
 # div.excerpt-content without blog-list-layout and are other columns' articles.

@@ -4,7 +4,7 @@ From public extraction rules only (tests/data/corpus/fp/MARKUP.md, "Era A"): no 
 of this era has been seen. Its posts now redirect to foreignpolicy.com article URLs.
 """
 
-from .base import ArticlePage
+from cable_crawler.extraction.pages.layouts.base import ArticlePage
 
 
 class LegacyBlogPage(ArticlePage):

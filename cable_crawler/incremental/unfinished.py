@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .per_crawler import per_crawler
+from cable_crawler.incremental.per_crawler import per_crawler
 
 # Failures that may pass on a later run. Anything else (404, 410, other 4xx, a refused
 # off-site redirect, a redirect loop, a page that is no article) is final.

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .per_crawler import per_crawler
+from cable_crawler.incremental.per_crawler import per_crawler
 
 
 @dataclass

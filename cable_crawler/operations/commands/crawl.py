@@ -8,7 +8,7 @@
   file names that stay inside CABLE_OUTPUT_DIR), and so is the crawl state
   database (a corrupt one): same one-line error, status 2.
 - One crawl at a time per crawl state and per JOBDIR: the command takes both
-  locks (cable_crawler/locks.py) for the life of the process; while another
+  locks (cable_crawler/incremental/locks.py) for the life of the process; while another
   crawl holds one, the command stops with a one-line error naming it, status 2.
 - Scrapy exits 0 whatever its monitors found. When the crawl's Spidermon checks
   failed (stat `cable/monitors_failed`), or a file could not be written or
@@ -21,9 +21,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from .. import resume, state
-from ..locks import AlreadyLocked
-from ..outputs import OutputPathError, check_settings
+from cable_crawler.incremental import resume, state
+from cable_crawler.incremental.locks import AlreadyLocked
+from cable_crawler.incremental.outputs import OutputPathError, check_settings
 
 
 class Command(ScrapyCrawlCommand):

@@ -16,12 +16,12 @@ from __future__ import annotations
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
-from .base import PAGE_FIELDS, ArticlePage
-from .current import CurrentPage
-from .fp2017 import Fp2017Page
-from .legacy_blog import LegacyBlogPage
-from .unknown import UnknownLayoutPage
-from .vip_2015 import Vip2015Page
+from cable_crawler.extraction.pages.layouts.base import PAGE_FIELDS, ArticlePage
+from cable_crawler.extraction.pages.layouts.current import CurrentPage
+from cable_crawler.extraction.pages.layouts.fp2017 import Fp2017Page
+from cable_crawler.extraction.pages.layouts.legacy_blog import LegacyBlogPage
+from cable_crawler.extraction.pages.layouts.unknown import UnknownLayoutPage
+from cable_crawler.extraction.pages.layouts.vip_2015 import Vip2015Page
 
 LAYOUTS: dict[str, type[ArticlePage]] = {
     page.layout: page for page in (LegacyBlogPage, Vip2015Page, Fp2017Page, CurrentPage, UnknownLayoutPage)

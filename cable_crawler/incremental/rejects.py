@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from .jsonlines import AtomicJsonLinesFile
-from .outputs import closers, keep_for_resume, open_file, output_path, write_failed
-from .per_crawler import per_crawler
-from .redact import redact_record, secret_values
+from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
+from cable_crawler.incremental.outputs import closers, keep_for_resume, open_file, output_path, write_failed
+from cable_crawler.incremental.per_crawler import per_crawler
+from cable_crawler.operations.redact import redact_record, secret_values
 
 
 def reason_key(reason: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from scrapy.dupefilters import RFPDupeFilter
 
-from .processors import canonical_url
+from cable_crawler.extraction.processors import canonical_url
 
 
 class RedirectLoopAwareDupeFilter(RFPDupeFilter):

@@ -6,7 +6,7 @@ article.article, a header with span.hed-heading > h1.hed, h2.dek-heading and
 address.author-list, the lead figure.figure-image, the text in div.post-content-main.
 """
 
-from .base import ArticlePage
+from cable_crawler.extraction.pages.layouts.base import ArticlePage
 
 
 class Fp2017Page(ArticlePage):

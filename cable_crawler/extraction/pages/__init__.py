@@ -1,5 +1,5 @@
 """Page readers: they find values in the markup (articles: layouts/, listings: listing.py)."""
 
-from .article import read_article
+from cable_crawler.extraction.pages.article import read_article
 
 __all__ = ["read_article"]

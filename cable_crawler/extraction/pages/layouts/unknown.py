@@ -6,7 +6,7 @@ spider logs a warning and counts cable/layout/unknown: a new FP theme shows up t
 first, and its own page class belongs in pages/layouts/.
 """
 
-from .base import ArticlePage
+from cable_crawler.extraction.pages.layouts.base import ArticlePage
 
 
 class UnknownLayoutPage(ArticlePage):

@@ -5,7 +5,7 @@ kerry-heads-to-vienna/: a feature header (h1.feature-hed, p.feature-byline "BY .
 and the text in div.feature-body or div.post-inner.
 """
 
-from .base import ArticlePage
+from cable_crawler.extraction.pages.layouts.base import ArticlePage
 
 
 class Vip2015Page(ArticlePage):

@@ -32,8 +32,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from . import locks
-from .per_crawler import per_crawler
+from cable_crawler.incremental import locks
+from cable_crawler.incremental.per_crawler import per_crawler
 
 logger = logging.getLogger(__name__)
 

@@ -93,7 +93,7 @@ def layouts_line(stats: dict) -> str | None:
 
 def paging_lines(stats: dict) -> list[str]:
     """Why the index walk stopped, archive walks continued from earlier runs, and
-    failed articles kept for the next runs (see cable_crawler/unfinished.py)."""
+    failed articles kept for the next runs (see cable_crawler/incremental/unfinished.py)."""
     lines = []
     if "cable/paging_stopped" in stats:
         lines.append(f"  index paging stopped: {stats['cable/paging_stopped']}")

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import locks
-from .per_crawler import per_crawler
+from cable_crawler.incremental import locks
+from cable_crawler.incremental.per_crawler import per_crawler
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (

@@ -11,10 +11,10 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
-from . import resume
-from .jsonlines import AtomicJsonLinesFile, utc_stamp
-from .per_crawler import per_crawler
-from .state import state_path
+from cable_crawler.incremental import resume
+from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile, utc_stamp
+from cable_crawler.incremental.per_crawler import per_crawler
+from cable_crawler.incremental.state import state_path
 
 logger = logging.getLogger(__name__)
 

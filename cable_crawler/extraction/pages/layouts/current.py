@@ -8,7 +8,7 @@ read only when nothing else holds text. Insider posts: body.is-fp-insider, the f
 only in JSON-LD Articlebody.
 """
 
-from .base import ArticlePage
+from cable_crawler.extraction.pages.layouts.base import ArticlePage
 
 
 class CurrentPage(ArticlePage):
