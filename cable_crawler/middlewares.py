@@ -8,13 +8,13 @@ RETRY_TIMES, RETRY_HTTP_CODES, RETRY_EXCEPTIONS) and adds what it lacks:
   also capped by CABLE_RETRY_BACKOFF_MAX,
 - an empty 200 response counts as a failed download and is retried.
 
-SameSiteMiddleware (in place of Scrapy's OffsiteMiddleware) lets requests reach
-only the crawled site: its host *and port*, or a subdomain of it on the default
-port. Scrapy's compares host names only, so 127.0.0.1:other-port would pass,
-and it drops off-site redirects when they are scheduled, without calling the
-errback. Anything else, including redirects to other hosts and private
-addresses, is refused here before a connection is made, and the errback
-records it in the rejects file.
+SameSiteMiddleware (Scrapy's OffsiteMiddleware, subclassed through should_follow)
+lets requests reach only the crawled site: its host *and port*, or a subdomain of
+it on the default port (crawl/boundary.py). Scrapy's rule compares host names only,
+so 127.0.0.1:other-port would pass, and it drops off-site redirects when they are
+scheduled, without calling the errback. Anything else, including redirects to
+other hosts and private addresses, is refused here before a connection is made,
+and the errback records it in the rejects file.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ import asyncio
 import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
-from cable_crawler.crawl.args import same_site
-from cable_crawler.extraction.processors import is_ip_address
+from cable_crawler.crawl.boundary import is_on_site
 
 
 def retry_after_seconds(value, now: datetime | None = None) -> float | None:
@@ -75,7 +74,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_response(self, request, response, spider=None):
         if response.status == 200 and not response.body.strip() and not request.meta.get("dont_retry"):
-            result = self._retry(request, "empty response") or response
+            # Scrapy's documented helper: RETRY_TIMES / meta max_retry_times, retry/* stats.
+            result = get_retry_request(request, spider=self.crawler.spider, reason="empty response") or response
         else:
             result = super().process_response(request, response)
         if isinstance(result, Request):
@@ -96,47 +96,34 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await asyncio.sleep(delay)
 
 
-def site_origin(base_url: str) -> tuple[str, int | None]:
-    parts = urlsplit(base_url)
-    return (parts.hostname or "").lower(), parts.port
+class SameSiteMiddleware(OffsiteMiddleware):
+    """Scrapy's OffsiteMiddleware with our rule in its documented hook, should_follow:
+    the crawled site's host *and port* (crawl/boundary.is_on_site). Scrapy's default
+    rule reads the spider's allowed_domains, which has no port, so this spider sets none."""
 
-
-def is_on_site(url: str, base_url: str) -> bool:
-    """The crawled site's host and port, or a subdomain of it on the default port
-    (thecable.foreignpolicy.com for foreignpolicy.com). An IP address has no
-    'www.' variant and no subdomains."""
-    host, port = site_origin(base_url)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
-    try:
-        url_port = parts.port
-    except ValueError:
-        return False
-    www = not is_ip_address(host) and parts.hostname.lower() == "www." + host
-    if parts.hostname.lower() == host or www:
-        return url_port == port or (port is None and url_port in (None, 80, 443))
-    return port is None and url_port is None and same_site(parts.hostname, host)
-
-
-class SameSiteMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+    def request_scheduled(self, request, spider=None):
+        # Scrapy's checks requests again when they are scheduled, and an IgnoreRequest
+        # there drops the request without calling its errback: an off-site redirect
+        # (scheduled by RedirectMiddleware) would vanish from the rejects file. Checked
+        # once, in process_request below, where the refusal reaches the errback.
+        return None
 
     def process_request(self, request, spider=None):
-        spider = self.crawler.spider
-        base_url = getattr(getattr(spider, "args", None), "base_url", None)
-        if base_url is None or is_on_site(request.url, base_url):
+        # Scrapy's lets requests with dont_filter or meta allow_offsite through; retries
+        # are dont_filter, and a redirect copies that flag, so a retried request redirected
+        # off-site would pass. The boundary is checked on every request.
+        if self.should_follow(request, self.crawler.spider):
             return None
-        splash = getattr(spider, "splash_url", None)
-        if splash and request.meta.get("_splash_processed") and request.url.startswith(splash + "/"):
-            return None  # the page's own URL was checked before SplashMiddleware sent it to Splash
-        url = request.url
-        self.crawler.stats.inc_value("cable/offsite_refused")
+        self.stats.inc_value("cable/offsite_refused")
+        base_url = self.crawler.spider.args.base_url
         source = (request.meta.get("redirect_urls") or [None])[0]
         via = f" (redirected from {source})" if source else ""
-        raise IgnoreRequest(f"off-site URL refused: {url}{via}; only {base_url} is crawled")
+        raise IgnoreRequest(f"off-site URL refused: {request.url}{via}; only {base_url} is crawled")
+
+    def should_follow(self, request, spider):
+        base_url = getattr(getattr(spider, "args", None), "base_url", None)
+        if base_url is None or is_on_site(request.url, base_url):
+            return True
+        splash = getattr(spider, "splash_url", None)
+        # the page's own URL was checked before SplashMiddleware sent it to Splash
+        return bool(splash and request.meta.get("_splash_processed") and request.url.startswith(splash + "/"))

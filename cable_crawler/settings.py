@@ -32,9 +32,10 @@ CABLE_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "cable_crawler.middlewares.BackoffRetryMiddleware": 550,
-    # Replaces Scrapy's OffsiteMiddleware, which compares host names only and drops an
-    # off-site redirect at scheduling time without calling the errback (a silent loss).
-    # Ours checks host *and* port and refuses in process_request: the errback reports it.
+    # Our subclass of Scrapy's OffsiteMiddleware, in its place: Scrapy's rule compares host
+    # names only and drops an off-site redirect at scheduling time without calling the
+    # errback (a silent loss). Ours checks host *and* port (crawl/boundary.py) and refuses
+    # in process_request: the errback reports it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "cable_crawler.middlewares.SameSiteMiddleware": 50,
     # scrapy-splash, as its documentation requires (they act only on requests sent to Splash).

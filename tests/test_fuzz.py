@@ -33,7 +33,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from cable_crawler.extraction import processors as p
-from cable_crawler.crawl.args import same_site
+from cable_crawler.crawl.boundary import same_site
 from cable_crawler.items import ArticleItem, PageFailure
 from cable_crawler.spiders.cable import CableSpider
 from cable_crawler.extraction.validation import problems, record, schema
@@ -840,7 +840,7 @@ def check_index_output(spider, page: Page) -> None:
         if isinstance(obj, PageFailure):  # an unusable index page (e.g. empty) is reported, not followed
             continue
         assert isinstance(obj, Request), obj
-        # Same site as the index page: foreignpolicy.com, www. or a subdomain (thecable.), as args.same_site says.
+        # Same site as the index page: foreignpolicy.com, www. or a subdomain (thecable.), as boundary.same_site says.
         match = re.match(r"^https?://([^/:?#]+)", obj.url)
         assert match and same_site(match.group(1), HOST), obj.url
 

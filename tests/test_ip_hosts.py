@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cable_crawler.crawl.args import ArgumentError, parse_args, same_site
-from cable_crawler.middlewares import is_on_site
+from cable_crawler.crawl.args import ArgumentError, parse_args
+from cable_crawler.crawl.boundary import same_site
+from cable_crawler.crawl.boundary import is_on_site
 from cable_crawler.extraction.processors import canonical_url, is_ip_address, without_www
 
 pytestmark = pytest.mark.reliability

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urlsplit
 
-from cable_crawler.extraction.processors import is_ip_address, without_www
+from cable_crawler.crawl.boundary import is_on_site
 
 DEFAULT_BASE_URL = "https://foreignpolicy.com"
 
@@ -60,15 +60,6 @@ def _base_url(value) -> tuple[str, tuple[str, str] | None]:
     return f"{parts.scheme}://{netloc}", auth
 
 
-def same_site(url_host: str, site_host: str) -> bool:
-    """The site's own host or a subdomain of it (thecable.foreignpolicy.com).
-    An IP address is only itself: www.127.0.0.1 and x.127.0.0.1 are other hosts."""
-    url_host, site_host = without_www(url_host.lower()), without_www(site_host.lower())
-    if is_ip_address(site_host):
-        return url_host == site_host
-    return url_host == site_host or url_host.endswith("." + site_host)
-
-
 MODES = ("incremental", "full")
 RENDERERS = ("none", "splash")
 PAGE_KINDS = ("index", "article")
@@ -109,7 +100,6 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     if not kinds or any(k not in PAGE_KINDS for k in kinds):
         raise ArgumentError(f"render_pages={render_pages!r}: comma-separated, from: {', '.join(PAGE_KINDS)}")
     url_list: list[str] = []
-    site = urlsplit(base).hostname or ""
     for raw in str(urls or "").split(","):
         raw = raw.strip()
         if not raw:
@@ -117,7 +107,7 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
         parts = urlsplit(raw)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ArgumentError(f"urls: {raw!r} is not an absolute http(s) URL")
-        if not same_site(parts.hostname, site) or (parts.port != urlsplit(base).port and parts.hostname == site):
+        if not is_on_site(raw, base):  # the rule SameSiteMiddleware applies to every request
             raise ArgumentError(f"urls: {raw!r} is not on the crawled site {base}")
         url_list.append(raw)
     if urls not in (None, "") and not url_list:
