@@ -2,7 +2,6 @@
 
 SCHEMA_VERSION = "1.3.0"
 
-# Before anything imports scrapy_splash (settings name its middlewares): see splash_compat.
-from cable_crawler.crawl import splash_compat  # noqa: E402, F401
-# Before Scrapy builds its cookie middleware: see public_suffixes.
-from cable_crawler.crawl import public_suffixes  # noqa: E402, F401
+# Importing the package changes nothing in Scrapy: the scrapy-splash shim
+# (crawl/splash_compat.py) is applied by crawl/splash.py, the one module that imports
+# scrapy_splash; the Public Suffix List switch (crawl/public_suffixes.py) by settings.py.

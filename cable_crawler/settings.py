@@ -2,6 +2,9 @@
 
 import os
 
+# Before Scrapy builds its cookie middleware (every way of running a crawl loads this
+# module first): see crawl/public_suffixes.py.
+from cable_crawler.crawl import public_suffixes  # noqa: F401
 from cable_crawler.items import ARTICLE_FIELDS
 
 
@@ -38,9 +41,10 @@ DOWNLOADER_MIDDLEWARES = {
     # in process_request: the errback reports it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "cable_crawler.middlewares.SameSiteMiddleware": 50,
-    # scrapy-splash, as its documentation requires (they act only on requests sent to Splash).
-    "scrapy_splash.SplashCookiesMiddleware": 723,
-    "scrapy_splash.SplashMiddleware": 725,
+    # scrapy-splash, as its documentation requires (they act only on requests sent to Splash);
+    # named through crawl/splash.py, which applies the compatibility shim before importing them.
+    "cable_crawler.crawl.splash.SplashCookiesMiddleware": 723,
+    "cable_crawler.crawl.splash.SplashMiddleware": 725,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 810,
 }
 # Not enabled: scrapy_splash.SplashDeduplicateArgsMiddleware. Its docs ask for it only to
@@ -48,7 +52,7 @@ DOWNLOADER_MIDDLEWARES = {
 # 2.13's asynchronous spider output (the crawl would refuse to start).
 # Splash-aware request fingerprints (scrapy-splash >= 0.9 replaces SplashAwareDupeFilter
 # and SplashAwareFSCacheStorage with this fingerprinter; identical for plain requests).
-REQUEST_FINGERPRINTER_CLASS = "scrapy_splash.SplashRequestFingerprinter"
+REQUEST_FINGERPRINTER_CLASS = "cable_crawler.crawl.splash.SplashRequestFingerprinter"
 
 # JavaScript rendering through Splash: off unless -a render=splash or SPLASH_URL is set.
 SPLASH_URL = os.environ.get("SPLASH_URL", "")

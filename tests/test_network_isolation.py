@@ -106,7 +106,7 @@ def test_a_cookie_setting_site_makes_no_crawl_contact_another_host(tmp_path, ent
 def test_scrapys_cookie_middleware_uses_the_bundled_suffix_list():
     """The mechanism, checked on the installed versions: the extractor that Scrapy's
     CookiesMiddleware builds (a private name, read here only to check it) fetches nothing."""
-    code = ("import cable_crawler, scrapy.downloadermiddlewares.cookies as c;"
+    code = ("import cable_crawler.settings, scrapy.downloadermiddlewares.cookies as c;"
             " print(repr(c._split_domain.suffix_list_urls))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TLDEXTRACT_")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)

@@ -80,3 +80,28 @@ def test_off_site_is_refused_even_for_dont_filter_and_allow_offsite():
         with pytest.raises(IgnoreRequest, match="off-site URL refused"):
             middleware.process_request(request)
     assert crawler.stats.get_value("cable/offsite_refused") == 2
+
+
+def _run(code: str) -> str:
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TLDEXTRACT_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+PATCHED = ("import scrapy.utils.url, os; from scrapy.core.downloader import Downloader;"
+           " print(hasattr(scrapy.utils.url, 'canonicalize_url'), hasattr(Downloader, '_get_slot_key'),"
+           " 'TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS' in os.environ)")
+
+
+def test_importing_the_package_patches_nothing():
+    assert _run("import cable_crawler.extraction.processors, cable_crawler.crawl.args, cable_crawler.items;"
+                + PATCHED) == "False False False"
+
+
+def test_the_splash_shim_applies_where_scrapy_splash_is_loaded():
+    assert _run("import cable_crawler.crawl.splash;" + PATCHED).startswith("True True")
+    assert _run("import cable_crawler.settings;" + PATCHED).endswith("True")

@@ -10,8 +10,8 @@ enough; a slow answer from that host held a crawl 148 s and SIGTERM went unheede
 The fix is tldextract's documented switch for production use (tldextract >= 5.4):
 an empty TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS. Extractors built afterwards fetch
 nothing and use the bundled snapshot (or their own cache of it), which is enough
-for the one question Scrapy asks. It is set on import of cable_crawler, which
-every way of running the crawl does before Scrapy imports its cookie middleware
+for the one question Scrapy asks. It is set on import of cable_crawler.settings, which
+every way of running the crawl loads before Scrapy imports its cookie middleware
 (that happens when the crawler is built, after the project's settings module
 is loaded): `scrapy crawl`, Scrapyd jobs, `scrapy shell`, `parse` and `fetch`.
 

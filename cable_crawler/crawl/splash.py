@@ -9,6 +9,14 @@ turns them into the response's status, url and body.
 
 from __future__ import annotations
 
+# The one place scrapy_splash is imported (the spider and settings.py use these names),
+# so the shim that lets scrapy-splash 0.11.1 run under current Scrapy is applied first
+# and only where scrapy-splash is loaded.
+from cable_crawler.crawl import splash_compat  # noqa: F401  (before scrapy_splash)
+from scrapy_splash import (  # noqa: E402, F401  (re-exported)
+    SplashCookiesMiddleware, SplashMiddleware, SplashRequest, SplashRequestFingerprinter,
+)
+
 LUA_SOURCE = """
 function main(splash, args)
   splash.images_enabled = args.images ~= 0

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.exceptions import IgnoreRequest
-from scrapy_splash import SplashRequest
 from twisted.web.client import ResponseFailed
 
 from cable_crawler.incremental import ledger, rejects, state, unfinished
@@ -26,7 +25,7 @@ from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts
 from cable_crawler.crawl.boundary import is_on_site
 from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
-from cable_crawler.crawl.splash import splash_args, splash_error, splash_url
+from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
 from cable_crawler.incremental.unfinished import IndexWalk, retryable
 
 COLUMN_NAME = "The Cable"
