@@ -29,6 +29,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.crawl.boundary import is_on_site
 
 
@@ -69,8 +70,8 @@ def backoff_delay(retry_number: int, base: float, cap: float, retry_after: float
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("CABLE_RETRY_BACKOFF_BASE", 1.0)
-        self.backoff_max = settings.getfloat("CABLE_RETRY_BACKOFF_MAX", 60.0)
+        self.backoff_base = settings.getfloat("CABLE_RETRY_BACKOFF_BASE", defaults.CABLE_RETRY_BACKOFF_BASE)
+        self.backoff_max = settings.getfloat("CABLE_RETRY_BACKOFF_MAX", defaults.CABLE_RETRY_BACKOFF_MAX)
 
     async def process_response(self, request, response, spider=None):
         if response.status == 200 and not response.body.strip() and not request.meta.get("dont_retry"):

@@ -18,6 +18,7 @@ import sqlite3
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import ledger, rejects, resume, state, unfinished
 from cable_crawler.items import PageFailure
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
@@ -66,7 +67,7 @@ class ValidationPipeline:
             return None
         known = state.for_crawler(self.crawler).failure(url)
         runs = max(failure.get("failed_runs") or 0, known.runs if known else 0) + 1
-        max_runs = self.crawler.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", 5)
+        max_runs = self.crawler.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", defaults.CABLE_FAILED_MAX_ATTEMPTS)
         given_up = None
         if runs >= max_runs or (known is not None and known.given_up):
             given_up = f"article page: given up after {runs} failed runs (CABLE_FAILED_MAX_ATTEMPTS={max_runs})"

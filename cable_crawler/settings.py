@@ -1,4 +1,9 @@
-"""Scrapy settings for cable_crawler. Every choice here is deliberate; see docs/operations.md and docs/design.md."""
+"""Scrapy settings for cable_crawler. Every choice here is deliberate; see docs/operations.md and docs/design.md.
+
+This module is the one place each CABLE_* default is written. Components read
+`settings.getint("CABLE_X", defaults.CABLE_X)` with `from cable_crawler import settings as
+defaults`, so a crawler built without these settings (a script, a unit test) gets the same
+values (tests/test_site_boundary.py fails on a literal default elsewhere)."""
 
 import os
 

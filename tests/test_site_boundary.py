@@ -105,3 +105,36 @@ def test_importing_the_package_patches_nothing():
 def test_the_splash_shim_applies_where_scrapy_splash_is_loaded():
     assert _run("import cable_crawler.crawl.splash;" + PATCHED).startswith("True True")
     assert _run("import cable_crawler.settings;" + PATCHED).endswith("True")
+
+
+def test_every_cable_setting_default_is_written_only_in_settings_py():
+    """A getter repeats no literal default: settings.getint("CABLE_X", 5) or
+    settings.get("CABLE_X") or "x" would drift from settings.py."""
+    import ast
+    from pathlib import Path
+
+    import cable_crawler
+
+    def cable_getter(node) -> bool:
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr.startswith("get") and node.args
+                and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("CABLE_"))
+
+    found = []
+    root = Path(cable_crawler.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "settings.py" and path.parent == root:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            literal = None
+            if cable_getter(node):
+                defaults = node.args[1:] + [k.value for k in node.keywords if k.arg == "default"]
+                literal = next((d for d in defaults if isinstance(d, ast.Constant)), None)
+            elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and cable_getter(node.values[0]):
+                literal = next((v for v in node.values[1:] if isinstance(v, ast.Constant)), None)
+            elif isinstance(node, ast.Dict):
+                literal = next((v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)
+                                and str(k.value).startswith("CABLE_") and isinstance(v, ast.Constant)), None)
+            if literal is not None:
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not found, f"literal CABLE_* defaults outside settings.py: {found}"

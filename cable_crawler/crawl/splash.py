@@ -17,6 +17,8 @@ from scrapy_splash import (  # noqa: E402, F401  (re-exported)
     SplashCookiesMiddleware, SplashMiddleware, SplashRequest, SplashRequestFingerprinter,
 )
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+
 LUA_SOURCE = """
 function main(splash, args)
   splash.images_enabled = args.images ~= 0
@@ -43,16 +45,16 @@ def splash_url(render: str | None, settings) -> str | None:
     configured = settings.get("SPLASH_URL") or None
     if render == "none" or (render is None and not configured):
         return None
-    return (configured or settings.get("CABLE_SPLASH_DEFAULT_URL", "http://127.0.0.1:8050")).rstrip("/")
+    return (configured or settings.get("CABLE_SPLASH_DEFAULT_URL", defaults.CABLE_SPLASH_DEFAULT_URL)).rstrip("/")
 
 
 def splash_args(settings, site_host: str) -> dict:
     return {
         "lua_source": LUA_SOURCE,
-        "wait": settings.getfloat("CABLE_SPLASH_WAIT", 1.0),
-        "timeout": settings.getfloat("CABLE_SPLASH_TIMEOUT", 30),
-        "resource_timeout": settings.getfloat("CABLE_SPLASH_RESOURCE_TIMEOUT", 10),
-        "images": settings.getint("CABLE_SPLASH_IMAGES", 0),
+        "wait": settings.getfloat("CABLE_SPLASH_WAIT", defaults.CABLE_SPLASH_WAIT),
+        "timeout": settings.getfloat("CABLE_SPLASH_TIMEOUT", defaults.CABLE_SPLASH_TIMEOUT),
+        "resource_timeout": settings.getfloat("CABLE_SPLASH_RESOURCE_TIMEOUT", defaults.CABLE_SPLASH_RESOURCE_TIMEOUT),
+        "images": settings.getint("CABLE_SPLASH_IMAGES", defaults.CABLE_SPLASH_IMAGES),
         # The browser loads nothing from other hosts: no trackers, ads or third-party scripts.
         "allowed_domains": site_host,
     }

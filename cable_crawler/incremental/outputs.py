@@ -11,6 +11,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import resume
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile, utc_stamp
 from cable_crawler.incremental.per_crawler import per_crawler
@@ -23,25 +24,17 @@ class OutputPathError(ValueError):
     """A file name setting that would put a file outside CABLE_OUTPUT_DIR."""
 
 
-# Defaults, also used when the pipelines run outside this project's settings.
-DEFAULT_FILES = {
-    "CABLE_OUTPUT_DIR": "output",
-    "CABLE_JSONL_FILE": "the-cable-{stamp}.jsonl",
-    "CABLE_REJECTS_FILE": "rejects-{stamp}.jsonl",
-}
-
-
 def output_path(crawler, setting: str) -> Path | None:
     """CABLE_OUTPUT_DIR/<file name template>, or None when the setting is ''.
     A crawl resumed from JOBDIR gets the path of the run it continues."""
     settings = crawler.settings
-    template = settings.get(setting, DEFAULT_FILES[setting])
+    template = settings.get(setting, getattr(defaults, setting))
     if not template:
         return None
     job = resume.for_crawler(crawler)
     if setting in job.paths:
         return Path(job.paths[setting])
-    directory = settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])
+    directory = settings.get("CABLE_OUTPUT_DIR", defaults.CABLE_OUTPUT_DIR)
     # One UTC time stamp per crawl, shared by the output and rejects files; a resumed crawl keeps its own.
     stamp = job.paths.get("stamp") or utc_stamp()
     job.remember("stamp", stamp)
@@ -88,15 +81,15 @@ def check_writable(setting: str, directory) -> None:
 
 def check_settings(settings) -> None:
     """Output and state settings, checked before a crawl starts (OutputPathError)."""
-    if not str(settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])).strip():
+    if not str(settings.get("CABLE_OUTPUT_DIR", defaults.CABLE_OUTPUT_DIR)).strip():
         # Path("") is the current directory: output would land wherever the crawl was started.
         raise OutputPathError("CABLE_OUTPUT_DIR='' must not be empty (it would mean the directory the crawl "
                               "is started in; to turn the output file off, set CABLE_JSONL_FILE='')")
     for setting in ("CABLE_JSONL_FILE", "CABLE_REJECTS_FILE"):
-        template = settings.get(setting, DEFAULT_FILES[setting])
+        template = settings.get(setting, getattr(defaults, setting))
         if template:
             file_name(setting, template, "2000-01-01T00-00-00Z")
-    check_writable("CABLE_OUTPUT_DIR", settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"]))
+    check_writable("CABLE_OUTPUT_DIR", settings.get("CABLE_OUTPUT_DIR", defaults.CABLE_OUTPUT_DIR))
     check_writable("CABLE_STATE_DIR", state_path(settings).parent)
     if settings.get("JOBDIR"):
         check_writable("JOBDIR", settings.get("JOBDIR"))

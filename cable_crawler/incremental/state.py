@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import locks
 from cable_crawler.incremental.per_crawler import per_crawler
 
@@ -196,7 +197,7 @@ class CrawlState:
 
 
 def state_path(settings) -> Path:
-    return Path(settings.get("CABLE_STATE_DIR") or "state") / "cable-state.sqlite3"
+    return Path(settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR) / "cable-state.sqlite3"
 
 
 class StateError(RuntimeError):

@@ -25,6 +25,8 @@ from spidermon.contrib.monitors.mixins.spider import SpiderMonitorMixin
 from spidermon.contrib.scrapy.monitors import ErrorCountMonitor, FinishReasonMonitor
 from spidermon.core.actions import Action
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,7 +68,7 @@ class ArticlesMonitor(CableMonitor):
 class RejectsMonitor(CableMonitor):
     @monitors.name("rejects stay under CABLE_MAX_REJECTS")
     def test_rejects_under_threshold(self):
-        limit = self.data.crawler.settings.getint("CABLE_MAX_REJECTS", 25)
+        limit = self.data.crawler.settings.getint("CABLE_MAX_REJECTS", defaults.CABLE_MAX_REJECTS)
         stats = self.data.stats
         rejects = stats.get("cable/rejects", 0)
         reasons = ", ".join(f"{count} x {key.split('/', 2)[2]}" for key, count in sorted(stats.items())
@@ -81,8 +83,8 @@ class DuplicatesMonitor(CableMonitor):
         # The Cable rarely lists one article twice; most of a crawl being "duplicates" means
         # the deduplication keys are wrong (every canonical link naming the home page was one).
         settings = self.data.crawler.settings
-        limit = settings.getfloat("CABLE_MAX_DUPLICATE_RATIO", 0.5)
-        minimum = settings.getint("CABLE_DUPLICATE_RATIO_MIN_READ", 20)
+        limit = settings.getfloat("CABLE_MAX_DUPLICATE_RATIO", defaults.CABLE_MAX_DUPLICATE_RATIO)
+        minimum = settings.getint("CABLE_DUPLICATE_RATIO_MIN_READ", defaults.CABLE_DUPLICATE_RATIO_MIN_READ)
         stats = self.data.stats
         duplicates = stats.get("cable/duplicates", 0)
         read = duplicates + sum(stats.get(f"cable/articles_{kind}", 0) for kind in ("new", "revised", "unchanged"))

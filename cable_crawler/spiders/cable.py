@@ -15,6 +15,7 @@ from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.exceptions import IgnoreRequest
 from twisted.web.client import ResponseFailed
 
+from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import ledger, rejects, state, unfinished
 from cable_crawler.crawl.args import parse_args
 from cable_crawler.items import PageFailure
@@ -123,7 +124,7 @@ class CableSpider(scrapy.Spider):
             self.crawler.stats.inc_value("cable/archive_walks_resumed")
             walk = self.walk(stored.url, from_state=True, failures_before=stored.failures, first_page=stored.page)
             yield self.index_request(stored.url, page=stored.page, walk=walk)
-        limit = self.settings.getint("CABLE_RETRY_FAILED_MAX", 50)
+        limit = self.settings.getint("CABLE_RETRY_FAILED_MAX", defaults.CABLE_RETRY_FAILED_MAX)
         retries = self.state_db.unresolved(limit) if limit > 0 else []
         if retries:
             self.logger.info("requesting again %d article(s) that failed in earlier runs (CABLE_RETRY_FAILED_MAX=%d)",
@@ -218,7 +219,7 @@ class CableSpider(scrapy.Spider):
             return
         try:
             # The same guard as article pages: a hostile index must not block the reactor.
-            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", 10),
+            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
                                   shutting_down=not self.crawler.crawling):
                 listing = parse_listing(readable(response))
         except ParseAbandoned as abandoned:
@@ -232,7 +233,7 @@ class CableSpider(scrapy.Spider):
         self.crawler.stats.inc_value("cable/index_pages")
         if not listing.entries:
             self.logger.warning("index page %s has no article entries", response.url)
-        limit = self.settings.getint("CABLE_MAX_INDEX_ENTRIES", 200)
+        limit = self.settings.getint("CABLE_MAX_INDEX_ENTRIES", defaults.CABLE_MAX_INDEX_ENTRIES)
         if len(listing.entries) > limit:
             reason = (f"index page: {len(listing.entries)} entries, more than CABLE_MAX_INDEX_ENTRIES={limit};"
                       f" only the first {limit} followed")
@@ -272,8 +273,8 @@ class CableSpider(scrapy.Spider):
         all_older = since is not None and listing.entries and all(
             e.published is not None and e.published < since for e in listing.entries)
         all_known = bool(on_site) and len(skipped) == len(on_site)
-        max_stale = self.settings.getint("CABLE_MAX_STALE_INDEX_PAGES", 2)
-        max_index_pages = self.settings.getint("CABLE_MAX_INDEX_PAGES", 5000)
+        max_stale = self.settings.getint("CABLE_MAX_STALE_INDEX_PAGES", defaults.CABLE_MAX_STALE_INDEX_PAGES)
+        max_index_pages = self.settings.getint("CABLE_MAX_INDEX_PAGES", defaults.CABLE_MAX_INDEX_PAGES)
         next_url = listing.next_url if listing.next_url and self.on_site(listing.next_url) else None
         if all_older:
             # Below since= by choice, not unfinished; a walk resumed from an earlier run keeps its place.
@@ -337,7 +338,7 @@ class CableSpider(scrapy.Spider):
             self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}", level=logging.WARNING)
             return None
         failures = (walk.failures_before if walk.from_state and url == walk.start_url else 0) + 1
-        max_runs = self.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", 5)
+        max_runs = self.settings.getint("CABLE_FAILED_MAX_ATTEMPTS", defaults.CABLE_FAILED_MAX_ATTEMPTS)
         if failures >= max_runs:
             given_up = f"index page: given up after {failures} failed runs (CABLE_FAILED_MAX_ATTEMPTS={max_runs})"
             self.stop_paging(walk, page, "index_failed", f"index page {url} failed: {reason}; {given_up}",
@@ -377,7 +378,7 @@ class CableSpider(scrapy.Spider):
         try:
             # Nothing in this block yields to the reactor: the time limit covers the page alone.
             # Once the crawl is stopping (SIGTERM), pages still queued get a short limit.
-            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", 10),
+            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
                                   shutting_down=not self.crawler.crawling):
                 response = readable(response)
                 page = article_page(response, base_url=self.args.base_url,
