@@ -1,6 +1,7 @@
 """Crawl control: what the spider and Scrapy's machinery need beyond navigation.
 
     args.py             spider arguments (-a name=value), checked before any request
+    boundary.py         the site boundary: one rule for urls=, the middleware, the spider
     dupefilter.py       request fingerprints that do not hide redirect loops
     parse_guard.py      a time limit for reading one page; SIGTERM during a parse
     splash.py           rendering through Splash (Lua script, arguments, errors);
