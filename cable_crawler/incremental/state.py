@@ -5,9 +5,9 @@ revision, and the signature of its column index entry (headline, dek, date as
 listed). Incremental runs use it to skip known, unchanged articles without
 requesting them and to number revisions of changed ones.
 
-The state only ever records what a published output file holds: the writer
-calls record() with the lines of the file it has just renamed to its
-final name, in one transaction. A crash before that leaves the state as it was,
+The state only ever records what a published output file holds: once the
+writer has renamed the file to its final name, IncrementalCrawl.publish calls
+record_crawl() with its lines, in one transaction. A crash before that leaves the state as it was,
 so nothing unwritten is ever marked as seen.
 
 Two more tables remember what a crawl could not finish, for the next runs:
@@ -180,7 +180,7 @@ class CrawlState:
             self.db.execute("BEGIN")
             self._record_unfinished(failed, resolved, walks_done, walks_open, _now())
 
-    def record_crawl(self, records: list[dict], unfinished: dict, unchanged: list[dict] = ()) -> None:
+    def record_crawl(self, records: list[dict], unfinished: dict, unchanged: list[dict] | None = None) -> None:
         """What a crawl that published its output leaves for the next runs, all in one transaction:
         the published file's lines (as record()), what it could not finish (unfinished: the
         keyword arguments of record_unfinished()), and the articles it read unchanged (their
@@ -190,7 +190,7 @@ class CrawlState:
             self.db.execute("BEGIN")
             self._record_articles(records, now)
             self._record_unfinished(now=now, **unfinished)
-            self._record_articles(unchanged, now)
+            self._record_articles(unchanged or [], now)
 
     def _record_unfinished(self, failed: list[dict], resolved: list[str], walks_done: list[str],
                            walks_open: list[dict], now: str) -> None:
