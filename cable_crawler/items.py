@@ -37,6 +37,10 @@ class ArticleItem(scrapy.Item):
     # Where the page was fetched (`url` may come from its canonical link). Not part of the
     # record: DeduplicationPipeline takes it off (duplicate log lines, URL conflicts).
     fetched_url = scrapy.Field()
+    # The column index entry the page was requested from ({url, signature}), carried from the
+    # request's meta for the crawl state. Not part of the record: ValidationPipeline hands it to
+    # IncrementalCrawl.listed(), which takes it off.
+    listing = scrapy.Field()
 
 
 class PageFailure(scrapy.Item):

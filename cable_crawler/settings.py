@@ -107,9 +107,9 @@ EXTENSIONS = {
     # First: hides credentials before Scrapy logs the overridden settings.
     "cable_crawler.operations.redact.RedactSecrets": -1000,
     "cable_crawler.operations.summary.CrawlSummary": 500,
-    "cable_crawler.incremental.resume.ResumeGuard": 0,
-    # Before Spidermon: closes and publishes the output files before the close monitors check them.
-    "cable_crawler.incremental.outputs.PublishOutputs": 100,
+    # Incremental crawling: the crawl state, this run's writes, retries, JOBDIR resume, and the publish
+    # step. Before Spidermon: it closes and publishes the output files before the close monitors check them.
+    "cable_crawler.incremental.component.IncrementalCrawl": 0,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
 

@@ -17,6 +17,10 @@ from fpsite import FPSite  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
+# For unit tests' get_crawler(): the incremental component among the extensions, as in a real
+# crawl (settings.py); the spider and the pipelines find it with crawler.get_extension().
+INCREMENTAL = {"EXTENSIONS": {"cable_crawler.incremental.component.IncrementalCrawl": 0}}
+
 
 @pytest.fixture(scope="session")
 def site():

@@ -22,11 +22,11 @@ import pytest
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from cable_crawler.incremental import rejects
+from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
 from cable_crawler.incremental.outputs import OutputPathError, file_name
 from cable_crawler.pipelines import JsonLinesWriterPipeline
-from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
+from conftest import INCREMENTAL, REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import FPSite, grow_site
 from test_pipelines import article
 
@@ -326,7 +326,7 @@ def test_a_file_size_limit_stops_the_crawl_and_fails_the_run(grown, tmp_path):
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler(Spider, {"CABLE_OUTPUT_DIR": str(tmp_path / "output"),
+    crawler = get_crawler(Spider, {**INCREMENTAL, "CABLE_OUTPUT_DIR": str(tmp_path / "output"),
                                    "CABLE_STATE_DIR": str(tmp_path / "state")})
     crawler.spider = Spider(name="cable")
     return crawler
@@ -341,7 +341,7 @@ def failing(code: int):
 def test_a_rejects_file_that_cannot_be_written_fails_the_crawl_and_is_not_published(crawler, tmp_path,
                                                                                    monkeypatch):
     monkeypatch.setattr(AtomicJsonLinesFile, "write", failing(errno.ENOSPC))
-    store = rejects.for_crawler(crawler)
+    store = IncrementalCrawl.of(crawler).rejects
     store.add("http://127.0.0.1/a/", "page_failure", ["article page: HTTP 404"])
     store.add("http://127.0.0.1/b/", "page_failure", ["article page: HTTP 404"])
     stats = crawler.stats

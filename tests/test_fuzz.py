@@ -32,6 +32,8 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from conftest import INCREMENTAL
+
 from cable_crawler.extraction import processors as p
 from cable_crawler.crawl.boundary import same_site
 from cable_crawler.items import ArticleItem, PageFailure
@@ -483,10 +485,11 @@ def test_fixture_pages_found():
 def spider(tmp_path_factory):
     work = tmp_path_factory.mktemp("fuzz-state")
     # Output too: index-page rejects (over-long or off-site next links) write the rejects file.
-    crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(work), "CABLE_OUTPUT_DIR": str(work / "output")})
+    crawler = get_crawler(CableSpider, {**INCREMENTAL, "CABLE_STATE_DIR": str(work),
+                                        "CABLE_OUTPUT_DIR": str(work / "output")})
     spider = CableSpider.from_crawler(crawler)
     yield spider
-    spider.state_db.close()
+    spider.incremental.state.close()
 
 
 def html_response(url: str, body: bytes) -> HtmlResponse:

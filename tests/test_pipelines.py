@@ -7,7 +7,10 @@ from scrapy import Spider
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from conftest import INCREMENTAL
+
 from cable_crawler.incremental import rejects
+from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.items import ARTICLE_FIELDS, ArticleItem, PageFailure
 from cable_crawler.pipelines import DeduplicationPipeline, JsonLinesWriterPipeline, ValidationPipeline
 from cable_crawler.extraction.processors import content_fingerprint
@@ -32,14 +35,16 @@ def article(**overrides) -> ArticleItem:
 
 @pytest.fixture
 def crawler(tmp_path):
-    crawler = get_crawler(Spider, {"CABLE_OUTPUT_DIR": str(tmp_path), "CABLE_STATE_DIR": str(tmp_path / "state")})
+    crawler = get_crawler(Spider, {**INCREMENTAL, "CABLE_OUTPUT_DIR": str(tmp_path),
+                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
     crawler.spider = Spider(name="cable")
     return crawler
 
 
 def test_item_fields_match_the_schema():
     from cable_crawler.extraction.validation import schema
-    assert set(ArticleItem.fields) - {"fetched_url"} == set(ARTICLE_FIELDS)  # fetched_url is never written
+    # fetched_url and listing (the index entry, for the crawl state) are never written
+    assert set(ArticleItem.fields) - {"fetched_url", "listing"} == set(ARTICLE_FIELDS)
     assert set(schema()["properties"]) == set(ARTICLE_FIELDS)
 
 
@@ -70,7 +75,7 @@ def test_invalid_item_goes_to_rejects_file_with_reasons_and_is_counted(crawler, 
     with pytest.raises(DropItem):
         pipeline.process_item(PageFailure(url="https://foreignpolicy.com/x/", status=404,
                                           reason="article page: HTTP 404"), crawler.spider)
-    rejects.for_crawler(crawler).spider_closed(crawler.spider, "finished")
+    IncrementalCrawl.of(crawler).rejects.spider_closed(crawler.spider, "finished")
     [rejects_file] = tmp_path.glob("rejects-*.jsonl")
     lines = [json.loads(line) for line in rejects_file.read_text().splitlines()]
     assert [r["kind"] for r in lines] == ["invalid_item", "page_failure"]
@@ -111,7 +116,7 @@ def test_a_canonical_link_taking_another_articles_url_is_a_conflict_not_a_duplic
     owner = article(id="fp-9", url=b_url, fetched_url=b_url, body=["The real B."])
     with pytest.raises(DropItem, match="URL conflict"):
         pipeline.process_item(owner, crawler.spider)
-    rejects.for_crawler(crawler).spider_closed(crawler.spider, "finished")
+    IncrementalCrawl.of(crawler).rejects.spider_closed(crawler.spider, "finished")
     [reject] = [json.loads(line) for f in tmp_path.glob("rejects-*.jsonl") for line in f.read_text("utf-8").splitlines()]
     assert reject["url"] == b_url and reject["kind"] == "conflict"
     assert reject["reasons"][0].startswith(f"article page: URL conflict: {b_url} was already written")

@@ -6,6 +6,8 @@ import pytest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
+from conftest import INCREMENTAL
+
 from cable_crawler.items import ArticleItem, PageFailure
 from cable_crawler.spiders.cable import CableSpider
 
@@ -24,7 +26,7 @@ INSIDER_PAGE = b"""<!DOCTYPE html><html><head><meta charset="utf-8">
 @pytest.fixture
 def spider(tmp_path):
     def make(**kwargs) -> CableSpider:
-        crawler = get_crawler(CableSpider, {"CABLE_STATE_DIR": str(tmp_path / "state"),
+        crawler = get_crawler(CableSpider, {**INCREMENTAL, "CABLE_STATE_DIR": str(tmp_path / "state"),
                                             "CABLE_OUTPUT_DIR": str(tmp_path / "output")})
         return CableSpider.from_crawler(crawler, **kwargs)
     return make

@@ -1,4 +1,4 @@
-"""What this crawl has written so far, shared by the spider and the pipelines.
+"""What this crawl has written so far (held by the IncrementalCrawl component).
 
 A resumed crawl (JOBDIR) continues the `.part` output file of the run it
 resumes; the ledger is filled from that file first, so articles already
@@ -11,16 +11,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cable_crawler.incremental.per_crawler import per_crawler
-
 
 @dataclass
 class Ledger:
     ids: set[str] = field(default_factory=set)
     urls: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
-    # article id -> what the column index showed for it (for the crawl state)
-    listings: dict[str, dict] = field(default_factory=dict)
 
     def add(self, record: dict) -> None:
         self.ids.add(record["id"])
@@ -41,13 +37,3 @@ class Ledger:
                     continue  # a torn last line: cut when the file is reopened
                 count += 1
         return count
-
-    def remember_listing(self, article_id: str, listing_url: str | None, signature: str | None) -> None:
-        entry = self.listings.setdefault(article_id, {"listing_urls": [], "listing_signature": None})
-        if listing_url and listing_url not in entry["listing_urls"]:
-            entry["listing_urls"].append(listing_url)
-        entry["listing_signature"] = signature or entry["listing_signature"]
-
-
-def for_crawler(crawler) -> Ledger:
-    return per_crawler(crawler, "ledger", Ledger)

@@ -1,5 +1,6 @@
 """Where a crawl's files go: names, the shared time stamp, resume, boundaries;
-and how they are closed, published, and what happens when writing fails."""
+and what happens when writing fails. (They are closed and published at
+spider_closed by IncrementalCrawl, see component.py.)"""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ import string
 import tempfile
 from pathlib import Path
 
-from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
-from cable_crawler.incremental import resume
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile, utc_stamp
-from cable_crawler.incremental.per_crawler import per_crawler
+from cable_crawler.incremental.resume import Resume
 from cable_crawler.incremental.state import state_path
 
 logger = logging.getLogger(__name__)
@@ -24,14 +23,13 @@ class OutputPathError(ValueError):
     """A file name setting that would put a file outside CABLE_OUTPUT_DIR."""
 
 
-def output_path(crawler, setting: str) -> Path | None:
+def output_path(crawler, setting: str, job: Resume) -> Path | None:
     """CABLE_OUTPUT_DIR/<file name template>, or None when the setting is ''.
-    A crawl resumed from JOBDIR gets the path of the run it continues."""
+    A crawl resumed from JOBDIR (`job`, IncrementalCrawl.resume) gets the path of the run it continues."""
     settings = crawler.settings
     template = settings.get(setting, getattr(defaults, setting))
     if not template:
         return None
-    job = resume.for_crawler(crawler)
     if setting in job.paths:
         return Path(job.paths[setting])
     directory = settings.get("CABLE_OUTPUT_DIR", defaults.CABLE_OUTPUT_DIR)
@@ -100,13 +98,12 @@ def keep_for_resume(crawler, reason: str) -> bool:
     return bool(crawler.settings.get("JOBDIR")) and reason != "finished"
 
 
-def open_file(crawler, setting: str) -> AtomicJsonLinesFile | None:
+def open_file(crawler, setting: str, job: Resume) -> AtomicJsonLinesFile | None:
     """This crawl's file for `setting` (None when turned off): the .part of the run a
-    JOBDIR crawl resumes, or a new file under a name no other file has (claim())."""
-    path = output_path(crawler, setting)
+    JOBDIR crawl resumes (`job`), or a new file under a name no other file has (claim())."""
+    path = output_path(crawler, setting, job)
     if path is None:
         return None
-    job = resume.for_crawler(crawler)
     output = AtomicJsonLinesFile(path)
     if job.resumed and output.part_path.exists():
         return output.open()
@@ -132,39 +129,3 @@ def write_failed(crawler, path, error: Exception, what: str) -> None:
     if engine.spider is not None:
         # Scheduled, not awaited: closing waits for the item being processed, this one.
         deferred_from_coro(engine.close_spider_async(reason="output_write_failed"))
-
-
-class Closers:
-    """The callbacks that close and publish this crawl's files at spider_closed.
-
-    Connected to spider_closed by PublishOutputs, an extension built before
-    Spidermon's: receivers run in the order they were connected, so the files are
-    published before the close monitors check them. (A pipeline's own
-    spider_closed receiver runs after the monitors: pipelines are built after
-    extensions.) Without the extension, the first file's registration connects it."""
-
-    def __init__(self, crawler):
-        self.callbacks = []
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    def add(self, callback) -> None:
-        self.callbacks.append(callback)
-
-    def spider_closed(self, spider, reason):
-        for callback in self.callbacks:
-            callback(spider, reason)
-
-
-def closers(crawler) -> Closers:
-    return per_crawler(crawler, "closers", lambda: Closers(crawler))
-
-
-class PublishOutputs:
-    """Extension: publishes the crawl's files before the monitors run (see Closers)."""
-
-    def __init__(self, crawler):
-        closers(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)

@@ -1,6 +1,8 @@
 """The rejects file: every page or item the crawl could not turn into an
-article, with its reasons. One per crawler, so that pipelines, the dupefilter
-and the spider can all report to it; written crash-safe like the output."""
+article, with its reasons. One per crawl, held by IncrementalCrawl (which
+closes and publishes it with the output), so that the pipelines and the spider
+all report to it (`IncrementalCrawl.of(crawler).rejects`); written crash-safe
+like the output."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ import re
 from datetime import datetime, timezone
 
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
-from cable_crawler.incremental.outputs import closers, keep_for_resume, open_file, output_path, write_failed
-from cable_crawler.incremental.per_crawler import per_crawler
+from cable_crawler.incremental.outputs import keep_for_resume, open_file, output_path, write_failed
+from cable_crawler.incremental.resume import Resume
 from cable_crawler.operations.redact import redact_record, secret_values
 
 
@@ -30,19 +32,19 @@ def reason_key(reason: str) -> str:
 
 
 class Rejects:
-    def __init__(self, crawler):
+    def __init__(self, crawler, job: Resume):
         self.crawler = crawler
+        self.job = job  # JOBDIR resume data: a resumed crawl appends to the rejects file it began
         self.file: AtomicJsonLinesFile | None = None
         self.failed = False
         self.secrets: list[str] | None = None
-        closers(crawler).add(self.spider_closed)  # published before the monitors run
 
     def add(self, url: str | None, kind: str, reasons: list[str], item: dict | None = None) -> None:
         if self.secrets is None:  # read late: the spider adds HTTPAUTH_* while it is built
             self.secrets = secret_values(self.crawler.settings)
         try:
             if self.file is None and not self.failed:
-                self.file = open_file(self.crawler, "CABLE_REJECTS_FILE")
+                self.file = open_file(self.crawler, "CABLE_REJECTS_FILE", self.job)
             if self.file is not None and not self.failed:
                 # URLs and reasons quote what the site sent (a redirect to user:password@host).
                 self.file.write(redact_record({
@@ -52,7 +54,7 @@ class Rejects:
                 }, self.secrets))
         except OSError as error:  # a reject that cannot be written is a lost report: stop
             self.failed = True
-            path = self.file.part_path if self.file else output_path(self.crawler, "CABLE_REJECTS_FILE")
+            path = self.file.part_path if self.file else output_path(self.crawler, "CABLE_REJECTS_FILE", self.job)
             write_failed(self.crawler, path, error, "cannot write the rejects file")
         stats = self.crawler.stats
         stats.inc_value("cable/rejects")
@@ -70,6 +72,3 @@ class Rejects:
             suffix = " (NOT published: write failed)" if self.failed else ""
             self.crawler.stats.set_value("cable/rejects_file", f"{path or self.file.part_path}{suffix}")
 
-
-def for_crawler(crawler) -> Rejects:
-    return per_crawler(crawler, "rejects", lambda: Rejects(crawler))

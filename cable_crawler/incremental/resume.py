@@ -29,12 +29,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
-
 from cable_crawler.incremental import locks
-from cable_crawler.incremental.per_crawler import per_crawler
-
 logger = logging.getLogger(__name__)
 
 RUNNING_MARKER = "cable-running"
@@ -57,6 +52,29 @@ class Resume:
                 self.resumed = True
             self.killed = (self.jobdir / RUNNING_MARKER).exists()
 
+    def start(self, crawler) -> None:
+        """Under JOBDIR, when the crawl is built (by IncrementalCrawl, an extension: extensions are
+        built before the scheduler opens JOBDIR): after a kill, discards the stale queue and seen-set;
+        marks the crawl as running."""
+        jobdir = self.jobdir
+        if self.killed:
+            logger.warning("the crawl in JOBDIR %s was killed: discarding its request queue and seen-set "
+                           "(stale after a kill) and walking the column index again", jobdir)
+            _remove(jobdir, ("requests.seen", "requests.queue"))
+        if self.resumed:
+            logger.info("resuming the crawl in JOBDIR %s", jobdir)
+            if not self.killed:
+                # Paused cleanly: Scrapy's queue continues where it stopped, the index may not be read again.
+                crawler.stats.set_value("cable/resumed_from_jobdir", 1)
+        jobdir.mkdir(parents=True, exist_ok=True)
+        (jobdir / RUNNING_MARKER).touch()
+
+    def stop(self, crawler) -> None:
+        """At engine_stopped: a finished crawl empties its JOBDIR; the running marker goes."""
+        if crawler.stats.get_value("finish_reason") == "finished":
+            _remove(self.jobdir, (*SCRAPY_JOB_FILES, OUTPUT_PATHS))
+        (self.jobdir / RUNNING_MARKER).unlink(missing_ok=True)
+
     def remember(self, key: str, value) -> None:
         """Keeps an output path (or the crawl's time stamp) so that a resumed crawl continues that file."""
         self.paths[key] = str(value)
@@ -68,43 +86,6 @@ class Resume:
 def lock(jobdir) -> None:
     """Holds JOBDIR for this process (locks.AlreadyLocked while another crawl runs in it)."""
     locks.hold(Path(jobdir) / LOCK_FILE, f"JOBDIR={str(jobdir)!r}")
-
-
-def for_crawler(crawler) -> Resume:
-    return per_crawler(crawler, "resume", lambda: Resume(crawler.settings.get("JOBDIR")))
-
-
-class ResumeGuard:
-    """Extension: runs before the scheduler opens JOBDIR (extensions are built first)."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.resume = for_crawler(crawler)
-        jobdir = self.resume.jobdir
-        if self.resume.killed:
-            logger.warning("the crawl in JOBDIR %s was killed: discarding its request queue and seen-set "
-                           "(stale after a kill) and walking the column index again", jobdir)
-            _remove(jobdir, ("requests.seen", "requests.queue"))
-        if self.resume.resumed:
-            logger.info("resuming the crawl in JOBDIR %s", jobdir)
-            if not self.resume.killed:
-                # Paused cleanly: Scrapy's queue continues where it stopped, the index may not be read again.
-                crawler.stats.set_value("cable/resumed_from_jobdir", 1)
-        jobdir.mkdir(parents=True, exist_ok=True)
-        (jobdir / RUNNING_MARKER).touch()
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        if not crawler.settings.get("JOBDIR"):
-            raise NotConfigured
-        return cls(crawler)
-
-    def engine_stopped(self):
-        jobdir = self.resume.jobdir
-        if self.crawler.stats.get_value("finish_reason") == "finished":
-            _remove(jobdir, (*SCRAPY_JOB_FILES, OUTPUT_PATHS))
-        (jobdir / RUNNING_MARKER).unlink(missing_ok=True)
 
 
 def _remove(jobdir: Path, names) -> None:

@@ -5,9 +5,9 @@ revision, and the signature of its column index entry (headline, dek, date as
 listed). Incremental runs use it to skip known, unchanged articles without
 requesting them and to number revisions of changed ones.
 
-The state only ever records what a published output file holds: the writer
-calls record() with the lines of the file it has just renamed to its
-final name, in one transaction. A crash before that leaves the state as it was,
+The state only ever records what a published output file holds: once the
+writer has renamed the file to its final name, IncrementalCrawl.publish calls
+record_crawl() with its lines, in one transaction. A crash before that leaves the state as it was,
 so nothing unwritten is ever marked as seen.
 
 Two more tables remember what a crawl could not finish, for the next runs:
@@ -16,8 +16,9 @@ Two more tables remember what a crawl could not finish, for the next runs:
 early, with how many runs it failed in; and
 `walks`, index pages where a walk of the column archive stopped before its end
 (max_pages, the index page cap, a failed index page, a crawl that ended early).
-They are written when the crawl closes, after its output file is published;
-a written article clears its failure row in the same transaction as its record.
+They are written when the crawl closes, after its output file is published,
+in the same transaction as its lines (record_crawl); a written article clears
+its failure row there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from pathlib import Path
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import locks
-from cable_crawler.incremental.per_crawler import per_crawler
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -135,22 +135,24 @@ class CrawlState:
         """Store the articles of a published output file, all or nothing.
         Each record is an output line plus optional 'listing_urls' and
         'listing_signature' (what the index showed for it)."""
-        now = _now()
         with self.db:  # one transaction
             self.db.execute("BEGIN")
-            for record in records:
-                self.db.execute(
-                    "INSERT INTO articles (id, url, fingerprint, modified_at, revision, listing_signature,"
-                    " first_written_at, last_written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(id) DO UPDATE SET url = excluded.url, fingerprint = excluded.fingerprint,"
-                    " modified_at = excluded.modified_at, revision = excluded.revision,"
-                    " listing_signature = COALESCE(excluded.listing_signature, articles.listing_signature),"
-                    " last_written_at = excluded.last_written_at",
-                    (record["id"], record["url"], record["fingerprint"], record.get("modified_at"),
-                     record.get("revision") or 1, record.get("listing_signature"), now, now))
-                for url in {record["url"], *(record.get("listing_urls") or [])}:
-                    self.db.execute("INSERT OR REPLACE INTO urls (url, id) VALUES (?, ?)", (url, record["id"]))
-                    self.db.execute("DELETE FROM failures WHERE url = ?", (url,))  # written: resolved
+            self._record_articles(records, _now())
+
+    def _record_articles(self, records: list[dict], now: str) -> None:
+        for record in records:
+            self.db.execute(
+                "INSERT INTO articles (id, url, fingerprint, modified_at, revision, listing_signature,"
+                " first_written_at, last_written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET url = excluded.url, fingerprint = excluded.fingerprint,"
+                " modified_at = excluded.modified_at, revision = excluded.revision,"
+                " listing_signature = COALESCE(excluded.listing_signature, articles.listing_signature),"
+                " last_written_at = excluded.last_written_at",
+                (record["id"], record["url"], record["fingerprint"], record.get("modified_at"),
+                 record.get("revision") or 1, record.get("listing_signature"), now, now))
+            for url in {record["url"], *(record.get("listing_urls") or [])}:
+                self.db.execute("INSERT OR REPLACE INTO urls (url, id) VALUES (?, ?)", (url, record["id"]))
+                self.db.execute("DELETE FROM failures WHERE url = ?", (url,))  # written: resolved
 
     def unresolved(self, limit: int) -> list[Failed]:
         """Failed article URLs to request again (not given up), fewest failed runs first."""
@@ -175,26 +177,40 @@ class CrawlState:
         failed: {url, runs, status, reason, listing_url, listing_signature, given_up} (runs counts this one);
         resolved: failure rows to drop (answered, or failed for good and reported);
         walks_done: resume points this crawl walked on from; walks_open: {url, page, reason, failures}."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self._record_unfinished(failed, resolved, walks_done, walks_open, _now())
+
+    def record_crawl(self, records: list[dict], unfinished: dict, unchanged: list[dict] | None = None) -> None:
+        """What a crawl that published its output leaves for the next runs, all in one transaction:
+        the published file's lines (as record()), what it could not finish (unfinished: the
+        keyword arguments of record_unfinished()), and the articles it read unchanged (their
+        index entries). A failure stores none of it."""
         now = _now()
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in resolved])
-            for f in failed:
-                self.db.execute(
-                    "INSERT INTO failures (url, runs, status, reason, listing_url, listing_signature,"
-                    " first_failed_at, last_failed_at, given_up_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(url) DO UPDATE SET runs = excluded.runs, status = excluded.status,"
-                    " reason = excluded.reason, last_failed_at = excluded.last_failed_at,"
-                    " listing_url = COALESCE(excluded.listing_url, failures.listing_url),"
-                    " listing_signature = COALESCE(excluded.listing_signature, failures.listing_signature),"
-                    " given_up_at = COALESCE(failures.given_up_at, excluded.given_up_at)",
-                    (f["url"], f["runs"], f.get("status"), f["reason"], f.get("listing_url"),
-                     f.get("listing_signature"), now, now, now if f.get("given_up") else None))
-            self.db.executemany("DELETE FROM walks WHERE url = ?", [(url,) for url in walks_done])
-            for w in walks_open:
-                self.db.execute("INSERT OR REPLACE INTO walks (url, page, reason, failures, recorded_at)"
-                                " VALUES (?, ?, ?, ?, ?)", (w["url"], w["page"], w["reason"], w["failures"], now))
+            self._record_articles(records, now)
+            self._record_unfinished(now=now, **unfinished)
+            self._record_articles(unchanged or [], now)
 
+    def _record_unfinished(self, failed: list[dict], resolved: list[str], walks_done: list[str],
+                           walks_open: list[dict], now: str) -> None:
+        self.db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in resolved])
+        for f in failed:
+            self.db.execute(
+                "INSERT INTO failures (url, runs, status, reason, listing_url, listing_signature,"
+                " first_failed_at, last_failed_at, given_up_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(url) DO UPDATE SET runs = excluded.runs, status = excluded.status,"
+                " reason = excluded.reason, last_failed_at = excluded.last_failed_at,"
+                " listing_url = COALESCE(excluded.listing_url, failures.listing_url),"
+                " listing_signature = COALESCE(excluded.listing_signature, failures.listing_signature),"
+                " given_up_at = COALESCE(failures.given_up_at, excluded.given_up_at)",
+                (f["url"], f["runs"], f.get("status"), f["reason"], f.get("listing_url"),
+                 f.get("listing_signature"), now, now, now if f.get("given_up") else None))
+        self.db.executemany("DELETE FROM walks WHERE url = ?", [(url,) for url in walks_done])
+        for w in walks_open:
+            self.db.execute("INSERT OR REPLACE INTO walks (url, page, reason, failures, recorded_at)"
+                            " VALUES (?, ?, ?, ?, ?)", (w["url"], w["page"], w["reason"], w["failures"], now))
 
 def state_path(settings) -> Path:
     return Path(settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR) / "cable-state.sqlite3"
@@ -230,7 +246,3 @@ def check(settings) -> None:
                          f"({result}); restore it from a backup, or move it aside to start a new state "
                          f"(the next crawl then writes every article again)")
 
-
-def for_crawler(crawler) -> CrawlState:
-    """One CrawlState per crawler, shared by the spider and the pipelines."""
-    return per_crawler(crawler, "state", lambda: CrawlState(state_path(crawler.settings)))

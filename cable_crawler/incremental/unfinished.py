@@ -1,7 +1,8 @@
 """What this crawl could not finish, kept for the next runs.
 
 Two things are tracked while the crawl runs and stored in the crawl state when
-it closes (by the writer, after it published the output file; see state.py):
+it closes (by IncrementalCrawl.publish, with the published output file's lines;
+see state.py):
 
 - article pages that failed for a reason that may pass (5xx, timeout,
   connection error, empty response): requested again by the next runs, at most
@@ -18,8 +19,6 @@ it closes (by the writer, after it published the output file; see state.py):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from cable_crawler.incremental.per_crawler import per_crawler
 
 # Failures that may pass on a later run. Anything else (404, 410, other 4xx, a refused
 # off-site redirect, a redirect loop, a page that is no article) is final.
@@ -65,10 +64,11 @@ class Unfinished:
     def add_failure(self, url: str, **failure) -> None:
         self.failed[url] = {"url": url, **failure}
 
-    def record(self, state_db, stats, reason: str = "finished") -> None:
-        """Stores failures and resume points in the crawl state (one transaction) and counts them.
-        A crawl that closed early (`reason` is not 'finished') also leaves the article requests it
-        never got to, kept like failures (without counting a failed run) so the next run makes them."""
+    def to_record(self, stats, reason: str = "finished") -> dict:
+        """Failures and resume points to store in the crawl state (the keyword arguments of
+        CrawlState.record_unfinished). A crawl that closed early (`reason` is not 'finished')
+        also leaves the article requests it never got to, kept like failures (without counting
+        a failed run) so the next run makes them."""
         if reason != "finished":
             for url, request in self.requested.items():
                 if url not in self.answered and url not in self.failed:
@@ -89,15 +89,14 @@ class Unfinished:
                                "failures": 0}
         open_walks = {w.resume["url"]: w.resume for w in self.walks.values() if w.resume}
         done = [w.start_url for w in self.walks.values() if w.from_state and w.start_url not in open_walks]
-        failed = list(self.failed.values())
-        resolved = sorted(self.answered - set(self.failed))
-        state_db.record_unfinished(failed, resolved, done, list(open_walks.values()))
-        remembered = sum(1 for f in failed if not f.get("given_up"))
+        return {"failed": list(self.failed.values()), "resolved": sorted(self.answered - set(self.failed)),
+                "walks_done": done, "walks_open": list(open_walks.values())}
+
+    @staticmethod
+    def count(stats, recorded: dict) -> None:
+        """The stats of what was stored (to_record's result)."""
+        remembered = sum(1 for f in recorded["failed"] if not f.get("given_up"))
         if remembered:
             stats.set_value("cable/failed_articles_remembered", remembered)
-        if open_walks:
-            stats.set_value("cable/archive_walks_open", len(open_walks))
-
-
-def for_crawler(crawler) -> Unfinished:
-    return per_crawler(crawler, "unfinished", Unfinished)
+        if recorded["walks_open"]:
+            stats.set_value("cable/archive_walks_open", len(recorded["walks_open"]))

@@ -13,7 +13,7 @@ Thresholds are settings, overridable with -s:
 Written articles are re-validated by Spidermon's ItemValidationPipeline; any
 invalid one fails the run. A crawl whose output file could not be written or
 published fails too (the files are published before the monitors run:
-outputs.PublishOutputs).
+incremental.component.IncrementalCrawl).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ the loaders, validating/deduplicating/writing in the pipelines.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from functools import cached_property
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
@@ -16,7 +16,6 @@ from scrapy.exceptions import IgnoreRequest
 from twisted.web.client import ResponseFailed
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
-from cable_crawler.incremental import ledger, rejects, state, unfinished
 from cable_crawler.crawl.args import parse_args
 from cable_crawler.items import PageFailure
 from cable_crawler.extraction.pages.encoding import readable
@@ -27,6 +26,7 @@ from cable_crawler.crawl.boundary import is_on_site
 from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
 from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
+from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.unfinished import IndexWalk, retryable
 
 COLUMN_NAME = "The Cable"
@@ -87,9 +87,6 @@ class CableSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.state_db = state.for_crawler(crawler)    # what earlier runs wrote
-        spider.written = ledger.for_crawler(crawler)    # what this run (and the run it resumes) wrote
-        spider.unfinished = unfinished.for_crawler(crawler)  # failures and index walks, for the next runs
         spider.requested_index: set[str] = set()        # index page URLs requested by this crawl
         spider.splash_url = splash_url(spider.args.render, crawler.settings)
         if spider.args.auth:
@@ -100,6 +97,12 @@ class CableSpider(scrapy.Spider):
                                 ("HTTPAUTH_DOMAIN", spider.args.host)):
                 crawler.settings.set(name, value, priority="spider")
         return spider
+
+    @cached_property
+    def incremental(self) -> IncrementalCrawl:
+        """What earlier runs wrote, what this run writes, what to retry (incremental/component.py).
+        Found on first use: Scrapy builds the spider before the extensions (Crawler.crawl)."""
+        return IncrementalCrawl.of(self.crawler)
 
     @property
     def index_url(self) -> str:
@@ -115,7 +118,7 @@ class CableSpider(scrapy.Spider):
                 yield self.article_request(url)
             return
         yield self.index_request(self.index_url, page=1, walk=self.walk(self.index_url))
-        for stored in self.state_db.walks():
+        for stored in self.incremental.walks_to_continue():
             # An earlier run stopped walking the archive here (max_pages, a failed page...): go on.
             if stored.url in self.requested_index:
                 continue
@@ -125,7 +128,7 @@ class CableSpider(scrapy.Spider):
             walk = self.walk(stored.url, from_state=True, failures_before=stored.failures, first_page=stored.page)
             yield self.index_request(stored.url, page=stored.page, walk=walk)
         limit = self.settings.getint("CABLE_RETRY_FAILED_MAX", defaults.CABLE_RETRY_FAILED_MAX)
-        retries = self.state_db.unresolved(limit) if limit > 0 else []
+        retries = self.incremental.to_retry(limit)
         if retries:
             self.logger.info("requesting again %d article(s) that failed in earlier runs (CABLE_RETRY_FAILED_MAX=%d)",
                              len(retries), limit)
@@ -137,11 +140,7 @@ class CableSpider(scrapy.Spider):
     def walk(self, start_url: str, from_state: bool = False, failures_before: int = 0,
              first_page: int = 1) -> IndexWalk:
         """The walk of the column index that started at start_url (created on first use)."""
-        walks = self.unfinished.walks
-        if start_url not in walks:
-            walks[start_url] = IndexWalk(start_url, from_state=from_state, failures_before=failures_before,
-                                         first_page=first_page)
-        return walks[start_url]
+        return self.incremental.walk(start_url, from_state, failures_before, first_page)
 
     def walk_of(self, request) -> IndexWalk:
         # From the request's meta, so that a crawl resumed from JOBDIR finds its walks again.
@@ -169,6 +168,8 @@ class CableSpider(scrapy.Spider):
     def article_request(self, url: str, entry: ListingEntry | None = None, listing: dict | None = None,
                         failed_runs: int = 0) -> scrapy.Request:
         # Canonical URL: tracking-parameter and #fragment variants hit the dupefilter.
+        # `listing` (the index entry: URL, signature) travels with the request to the item or the
+        # failure, and from there to the crawl state.
         meta = {}
         if entry is not None:
             listing = {"url": canonical_url(entry.url), "signature": entry.signature}
@@ -178,7 +179,7 @@ class CableSpider(scrapy.Spider):
             meta["failed_runs"] = failed_runs  # earlier runs in which this URL failed
         url = canonical_url(url)
         self.article_urls.add(url)  # pages of this crawl: a canonical link naming one is not trusted
-        self.unfinished.requested[url] = {"listing": listing, "failed_runs": failed_runs}
+        self.incremental.requested(url, listing, failed_runs)
         return self.request(url, "article", self.parse_article, meta=meta)
 
     def entry_keys(self, entry: ListingEntry) -> list[str]:
@@ -189,18 +190,8 @@ class CableSpider(scrapy.Spider):
         return keys
 
     def skip_reason(self, entry: ListingEntry) -> str | None:
-        """Why an index entry needs no request, or None to fetch it."""
-        entry_id = article_id(entry.post_id, entry.url) if entry.post_id else None
-        url = canonical_url(entry.url)
-        if self.written.has(entry_id, url):
-            return "written"  # by this crawl, or by the run it resumes
-        if self.args.mode != "incremental":
-            return None
-        known = self.state_db.get(entry_id, url)
-        if known is None or known.listing_signature != entry.signature:
-            return None  # new, or the index shows a changed headline/dek/date
-        recent = entry.published is not None and entry.published >= date.today() - timedelta(days=self.args.refresh_days)
-        return None if recent else "known"
+        """Why an index entry needs no request ("written", "known"), or None to fetch it."""
+        return self.incremental.skip_reason(entry, self.args.mode, self.args.refresh_days)
 
     def parse(self, response):
         """Default callback (`scrapy parse --spider=cable URL`): index or article by URL."""
@@ -238,7 +229,7 @@ class CableSpider(scrapy.Spider):
             reason = (f"index page: {len(listing.entries)} entries, more than CABLE_MAX_INDEX_ENTRIES={limit};"
                       f" only the first {limit} followed")
             self.logger.error("%s: %s", response.url, reason)
-            rejects.for_crawler(self.crawler).add(response.url, "page_failure", [reason],
+            self.incremental.rejects.add(response.url, "page_failure", [reason],
                                                   {"url": response.url, "status": response.status})
             listing = ListingPage(entries=listing.entries[:limit], next_url=listing.next_url)
         on_site = [e for e in listing.entries if self.on_site(e.url)]
@@ -261,7 +252,7 @@ class CableSpider(scrapy.Spider):
                 skipped.append(entry)
                 self.crawler.stats.inc_value(f"cable/index_entries_{reason}")
                 continue
-            if keys[0] in self.unfinished.requested:
+            if self.incremental.was_requested(keys[0]):
                 # Listed again (a repeating index page, or another walk): requested once per crawl.
                 # (By URL only: another URL with the same id may still be the one that answers.)
                 self.crawler.stats.inc_value("cable/index_entries_repeated")
@@ -304,7 +295,7 @@ class CableSpider(scrapy.Spider):
         elif listing.next_url:
             reason = f"index page: next-page link {listing.next_url!r} is not on {self.args.base_url}"
             self.logger.error("%s: %s", response.url, reason)
-            rejects.for_crawler(self.crawler).add(response.url, "page_failure", [reason],
+            self.incremental.rejects.add(response.url, "page_failure", [reason],
                                                   {"url": response.url, "status": response.status})
             self.stop_paging(walk, page, "next_offsite", "the next-page link is off the site", level=logging.WARNING)
         else:
@@ -408,10 +399,9 @@ class CableSpider(scrapy.Spider):
                              fetched, canonical[:200], why)
         item["fetched_url"] = fetched  # for the duplicate and conflict checks; not written
         if response.request is not None:
-            self.unfinished.answered.add(requested_url(response.request))  # a failure row, if any, is resolved
-        listing = response.meta.get("listing")
-        if listing and item.get("id"):
-            self.written.remember_listing(item["id"], listing["url"], listing["signature"])
+            self.incremental.answered(requested_url(response.request))  # a failure row, if any, is resolved
+        if response.meta.get("listing"):
+            item["listing"] = response.meta["listing"]  # for the crawl state; not written
         published = parse_datetime(item.get("published_at"))
         if published is not None and not self.args.in_window(published.date()):
             self.crawler.stats.inc_value("cable/articles_outside_window")
