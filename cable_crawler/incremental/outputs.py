@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import string
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from cable_crawler.incremental import resume
-from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile, utc_stamp
+from cable_crawler.incremental.jsonlines import STAMP_FORMAT, AtomicJsonLinesFile, utc_stamp
 from cable_crawler.incremental.per_crawler import per_crawler
 from cable_crawler.incremental.state import state_path
 
@@ -42,12 +43,21 @@ def output_path(crawler, setting: str) -> Path | None:
     if setting in job.paths:
         return Path(job.paths[setting])
     directory = settings.get("CABLE_OUTPUT_DIR", DEFAULT_FILES["CABLE_OUTPUT_DIR"])
-    # One UTC time stamp per crawl, shared by the output and rejects files; a resumed crawl keeps its own.
-    stamp = job.paths.get("stamp") or utc_stamp()
+    # One UTC time stamp per crawl, shared by the output and rejects files: the crawl's start
+    # (Scrapy's stat start_time), not the time the first file is opened; a resumed crawl keeps its own.
+    stamp = job.paths.get("stamp") or start_stamp(crawler)
     job.remember("stamp", stamp)
     path = Path(directory) / file_name(setting, template, stamp)
     job.remember(setting, path)
     return path
+
+
+def start_stamp(crawler) -> str:
+    """The crawl's start time (stat start_time, set by CoreStats when the spider opens) as a file stamp."""
+    started = crawler.stats.get_value("start_time") if getattr(crawler, "stats", None) else None
+    if isinstance(started, datetime):
+        return started.astimezone(timezone.utc).strftime(STAMP_FORMAT)
+    return utc_stamp()  # outside a crawl (a pipeline driven by a unit test)
 
 
 def file_name(setting: str, template: str, stamp: str) -> str:
