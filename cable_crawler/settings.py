@@ -126,6 +126,11 @@ CABLE_REJECTS_FILE = "rejects-{stamp}.jsonl"
 # Scrapy's own feed exports (-o/-O) write the same UTF-8 JSON with stable keys.
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
+# CSV cells hold list and dict fields (authors, body...) as JSON, not Python reprs or comma-joined text.
+FEED_EXPORTERS = {"csv": "cable_crawler.operations.exports.JsonFieldsCsvItemExporter"}
+# A run with nothing new leaves an earlier -o/-O file as it was (Scrapy would write `[]` over it);
+# our `scrapy crawl` also refuses an -O that would replace an earlier export (commands/crawl.py).
+FEED_STORE_EMPTY = False
 
 LOG_LEVEL = "INFO"
 # No telnet console: an open port and a password in the log, for nothing a crawl needs.

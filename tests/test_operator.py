@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import re
+import subprocess
 import sys
 from datetime import datetime, timezone
 from importlib import metadata
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 from scrapy.utils.test import get_crawler
 
-from conftest import REPO
+from conftest import REPO, crawl_command, crawl_env
 
 from cable_crawler.incremental.outputs import output_path
 
@@ -39,3 +42,68 @@ def test_readme_states_the_retry_count_of_the_settings():
     readme = (REPO / "README.md").read_text("utf-8")
     counts = {int(n) for n in re.findall(r"(\d+) retries", readme)}
     assert counts == {settings.RETRY_TIMES}
+
+
+def test_a_second_run_never_replaces_an_earlier_export(crawl, site, tmp_path):
+    export = tmp_path / "articles.json"
+    first = crawl(f"base_url={site.url}", extra=["-O", str(export)])
+    assert first.returncode == 0, first.log[-3000:]
+    exported = export.read_bytes()
+    assert len(json.loads(exported)) == len(first.articles) > 0
+    # Incremental, nothing new: -O would store `[]` over the export. Refused, with why and what to do.
+    again = crawl(f"base_url={site.url}", extra=["-O", str(export)])
+    assert again.returncode == 2
+    refusal = [line for line in again.log.splitlines() if "error:" in line]
+    assert refusal == [f"scrapy crawl: error: -O would replace {export}, an earlier export, with only this run's "
+                       f"new and revised articles (the crawl state skips the others): use -o {export} to add "
+                       f"them to it, or move it away first"]
+    assert export.read_bytes() == exported
+    # -o with nothing new leaves the file as it was (Scrapy would append an empty `[]`).
+    appended = crawl(f"base_url={site.url}", extra=["-o", str(export)])
+    assert appended.returncode == 0, appended.log[-3000:]
+    assert "new / revised / unchanged: 0 / 0 /" in appended.log
+    assert export.read_bytes() == exported
+
+
+def test_csv_export_holds_list_and_dict_fields_as_json(crawl, site, tmp_path):
+    export = tmp_path / "articles.csv"
+    result = crawl(f"base_url={site.url}", extra=["-o", str(export)])
+    assert result.returncode == 0, result.log[-3000:]
+    with export.open(newline="", encoding="utf-8") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert len(rows) == len(result.articles) > 0
+    for article in result.articles:
+        row = rows[article["id"]]
+        for name in ("authors", "body", "images", "tags"):
+            assert json.loads(row[name]) == article[name], name
+        assert row["headline"] == article["headline"]
+
+
+def test_default_crawl_log_is_readable_at_a_glance(site, tmp_path):
+    # The operator's command line: no LOG_LEVEL given (settings.py: INFO).
+    command = crawl_command(tmp_path / "output", f"base_url={site.url}")
+    at = command.index("LOG_LEVEL=INFO")
+    del command[at - 1:at + 1]
+    done = subprocess.run(command, cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = done.stderr.splitlines()
+    before_summary = log[:next(i for i, line in enumerate(log) if "crawl finished (" in line)]
+    for noise in ("Scrapy 2.", "Versions:", "Enabled extensions", "Enabled downloader middlewares",
+                  "Enabled item pipelines", "Overridden settings", "Enabled addons"):
+        assert not any(noise in line for line in before_summary), noise
+    assert len(before_summary) < 110, len(before_summary)  # 193 before (Scrapy's banner and lists)
+    assert any("Dumping Scrapy stats" in line for line in before_summary)  # the stats stay in the log
+    # At DEBUG, Scrapy's start-up lines are all there.
+    debug = subprocess.run(command + ["-s", "LOG_LEVEL=DEBUG", "-s", f"CABLE_STATE_DIR={tmp_path / 'state2'}"],
+                           cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=300)
+    assert "Enabled extensions" in debug.stderr and "Overridden settings" in debug.stderr
+
+
+def test_no_console_and_no_remote_control_port(crawl, site):
+    from cable_crawler import settings
+    assert settings.TELNETCONSOLE_ENABLED is False and settings.REMOTE_CONTROL_ENABLED is False
+    result = crawl(f"base_url={site.url}", "max_pages=1", settings={"LOG_LEVEL": "DEBUG"})
+    assert result.returncode == 0, result.log[-3000:]
+    enabled = result.log.split("Enabled extensions:", 1)[1].split("\n20", 1)[0]
+    assert "TelnetConsole" not in enabled and "RemoteControl" not in enabled
+    assert "Telnet console listening" not in result.log and "Remote control" not in result.log
