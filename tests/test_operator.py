@@ -107,3 +107,38 @@ def test_no_console_and_no_remote_control_port(crawl, site):
     enabled = result.log.split("Enabled extensions:", 1)[1].split("\n20", 1)[0]
     assert "TelnetConsole" not in enabled and "RemoteControl" not in enabled
     assert "Telnet console listening" not in result.log and "Remote control" not in result.log
+
+
+ARTICLE = "/2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber/"
+
+
+def scrapy_command(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "scrapy", *args, "-s", f"CABLE_OUTPUT_DIR={tmp_path / 'output'}",
+               "-s", f"CABLE_STATE_DIR={tmp_path / 'state'}"]
+    return subprocess.run(command, cwd=REPO, env=crawl_env(), capture_output=True, text=True, timeout=120)
+
+
+def test_scrapy_parse_reads_a_page_of_the_site_the_url_names_without_monitors(site, tmp_path):
+    # The README's debugging line, on a site other than foreignpolicy.com and without -a base_url.
+    done = scrapy_command(tmp_path, "parse", "--spider=cable", "-c", "parse_article", site.url + ARTICLE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "'headline': 'Biden" in done.stdout
+    assert f"reading it with -a base_url={site.url}" in done.stderr
+    assert "MONITORS" not in done.stderr and "No response downloaded" not in done.stderr
+
+
+def test_scrapy_parse_says_why_a_url_off_base_url_is_not_read(site, tmp_path):
+    done = scrapy_command(tmp_path, "parse", "--spider=cable", "-c", "parse_article", "-a",
+                          "base_url=https://foreignpolicy.com", site.url + ARTICLE)
+    assert done.returncode == 2
+    assert [line for line in done.stderr.splitlines() if "error" in line.lower()] == [
+        f"scrapy parse: error: {site.url + ARTICLE} is not on base_url=https://foreignpolicy.com, so the spider "
+        f"would not request it: pass -a base_url={site.url}"]
+    assert "MONITORS" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [["fetch"], ["shell", "-c", "response.status"]])
+def test_debugging_commands_run_no_crawl_monitors(site, tmp_path, command):
+    done = scrapy_command(tmp_path, *command[:1], site.url + "/robots.txt", *command[1:])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "MONITORS" not in done.stdout + done.stderr and "Spidermon" not in done.stdout + done.stderr
