@@ -142,3 +142,21 @@ def test_debugging_commands_run_no_crawl_monitors(site, tmp_path, command):
     done = scrapy_command(tmp_path, *command[:1], site.url + "/robots.txt", *command[1:])
     assert done.returncode == 0, done.stderr[-3000:]
     assert "MONITORS" not in done.stdout + done.stderr and "Spidermon" not in done.stdout + done.stderr
+
+
+def test_scrapy_crawl_help_lists_the_spider_arguments_from_their_one_declaration():
+    import inspect
+    from cable_crawler.crawl.args import ARGUMENTS, parse_args
+    declared = [a.name for a in ARGUMENTS]
+    accepted = [name for name, p in inspect.signature(parse_args).parameters.items() if p.kind is p.KEYWORD_ONLY
+                or p.default is None]
+    assert sorted(declared) == sorted(accepted)
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert re.findall(r"^\| `(\w+)` \|", readme, flags=re.M) == declared
+    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "-h"], cwd=REPO, env=crawl_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    listed = done.stdout.split("Spider arguments (cable):", 1)[1]
+    for argument in ARGUMENTS:
+        assert re.search(rf"^  -a {argument.name}=\.\.\. +{re.escape(argument.meaning)} \(default: "
+                         rf"{re.escape(argument.default)}\)$", listed, flags=re.M), argument.name

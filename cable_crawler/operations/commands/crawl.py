@@ -22,14 +22,17 @@
   summary stays readable; LOG_LEVEL=DEBUG shows them. The stats dump stays.
 """
 
+import argparse
 import logging
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from cable_crawler.crawl.args import arguments_help
 from cable_crawler.incremental import resume, state
 from cable_crawler.incremental.locks import AlreadyLocked
 from cable_crawler.incremental.outputs import OutputPathError, check_settings
@@ -72,7 +75,17 @@ def overwritten_exports(settings) -> list[Path]:
     return found
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, ScrapyHelpFormatter):
+    """Scrapy's help layout, with the epilog (the spider's arguments) kept as written."""
+
+
 class Command(ScrapyCrawlCommand):
+    def add_options(self, parser):
+        super().add_options(parser)
+        # `scrapy crawl -h` lists the spider's arguments too, from their one declaration.
+        parser.formatter_class = _HelpFormatter
+        parser.epilog = "Spider arguments (cable):\n" + arguments_help()
+
     def process_options(self, args, opts):
         super().process_options(args, opts)
         quiet_startup_logs(self.settings)
