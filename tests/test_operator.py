@@ -160,3 +160,15 @@ def test_scrapy_crawl_help_lists_the_spider_arguments_from_their_one_declaration
     for argument in ARGUMENTS:
         assert re.search(rf"^  -a {argument.name}=\.\.\. +{re.escape(argument.meaning)} \(default: "
                          rf"{re.escape(argument.default)}\)$", listed, flags=re.M), argument.name
+
+
+def test_make_test_says_it_installs_debian_packages_and_how_to_skip_the_rendering_tests():
+    shown = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, timeout=60).stdout
+    announcement = [line for line in shown.splitlines() if line.startswith("echo")]
+    assert any("Debian packages" in line for line in announcement)
+    assert any("make test ARGS=" in line and "not rendering" in line for line in announcement)
+    selected = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+                               "-m", "not rendering", "tests/test_splash.py"],
+                              cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert "no tests collected" in selected.stdout and "deselected" in selected.stdout
+    assert "rendering" not in (REPO / ".ci" / "run").read_text("utf-8")  # CI runs them
