@@ -32,6 +32,8 @@ CABLE_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "cable_crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After the retries: a site that cannot be reached at all stops the crawl with one line.
+    "cable_crawler.middlewares.UnreachableSiteMiddleware": 540,
     # Replaces Scrapy's OffsiteMiddleware, which compares host names only and drops an
     # off-site redirect at scheduling time without calling the errback (a silent loss).
     # Ours checks host *and* port and refuses in process_request: the errback reports it.

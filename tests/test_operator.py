@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import socket
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -172,3 +173,48 @@ def test_make_test_says_it_installs_debian_packages_and_how_to_skip_the_renderin
                               cwd=REPO, capture_output=True, text=True, timeout=60)
     assert "no tests collected" in selected.stdout and "deselected" in selected.stdout
     assert "rendering" not in (REPO / ".ci" / "run").read_text("utf-8")  # CI runs them
+
+
+def test_unreachable_reason_names_dns_and_refused_connections():
+    from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError
+    from twisted.internet.error import DNSLookupError
+    from cable_crawler.middlewares import unreachable_reason
+    try:
+        try:
+            raise DNSLookupError("no results for hostname lookup: foreignpolicy.com")
+        except DNSLookupError as cause:
+            raise CannotResolveHostError("DNS lookup failed") from cause
+    except CannotResolveHostError as error:
+        assert unreachable_reason(error) == "DNS lookup failed"
+    assert unreachable_reason(DownloadConnectionRefusedError()) == "connection refused"
+    assert unreachable_reason(TimeoutError()) is None  # a slow site was reached
+
+
+def assert_one_line_unreachable(returncode: int, log: str, expected: str) -> None:
+    assert returncode == 1, log[-3000:]
+    assert [line.split("ERROR: ", 1)[1] for line in log.splitlines() if "cannot reach" in line] == [
+        f"cannot reach {expected}: no page could be fetched; check the network, or -a base_url"]
+    assert "Traceback" not in log and "MONITORS FAILED" not in log and "giving up on" not in log
+    assert "SITE NOT REACHED" in log
+
+
+def test_a_site_refusing_connections_is_said_once_without_tracebacks(crawl):
+    with socket.socket() as probe:  # a port on 127.0.0.1 nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = crawl(f"base_url=http://127.0.0.1:{port}")
+    assert_one_line_unreachable(result.returncode, result.log, "127.0.0.1 (connection refused)")
+    assert "Closing spider (site_unreachable)" in result.log
+
+
+def test_make_crawl_without_network_says_dns_failed_once(tmp_path):
+    # `make crawl` in a network namespace with no interface up: the DNS lookup of
+    # foreignpolicy.com fails on the machine itself (nothing leaves it).
+    from test_network_isolation import namespaces_unavailable
+    reason = namespaces_unavailable()
+    if reason:
+        pytest.skip(reason)
+    command = crawl_command(tmp_path / "output")
+    done = subprocess.run(["unshare", "--net", "--", *command], cwd=REPO, env=crawl_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert_one_line_unreachable(done.returncode, done.stdout + done.stderr, "foreignpolicy.com (DNS lookup failed)")

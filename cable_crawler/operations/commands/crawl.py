@@ -133,5 +133,6 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1  # the crawl never started; Scrapy logged why (its stats may not exist)
             return
         stats = crawler.stats
-        if stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed"):
+        if (stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed")
+                or stats.get_value("cable/site_unreachable")):
             self.exitcode = 1
