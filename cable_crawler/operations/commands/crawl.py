@@ -38,8 +38,14 @@ from cable_crawler.incremental.locks import AlreadyLocked
 from cable_crawler.incremental.outputs import OutputPathError, check_settings
 
 
-# Loggers of Scrapy's start-up lines only (their warnings and errors still show).
-STARTUP_LOGGERS = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler")
+# Scrapy's start-up lines: (logger, message template start). Other lines of these loggers
+# ("Received SIGTERM, shutting down gracefully", warnings, errors) still show.
+STARTUP_LINES = {
+    "scrapy.utils.log": ("Scrapy %(version)s started", "Versions:"),
+    "scrapy.addons": ("Enabled addons:",),
+    "scrapy.middleware": ("Enabled ",),
+    "scrapy.crawler": ("Overridden settings:",),
+}
 
 
 def quiet_startup_logs(settings) -> None:
@@ -48,12 +54,17 @@ def quiet_startup_logs(settings) -> None:
     if isinstance(level, int) and level >= logging.INFO:
         # A filter, not setLevel(): Scrapy's configure_logging (dictConfig) resets the
         # levels of existing scrapy.* loggers when the CrawlerProcess is built; it keeps filters.
-        for name in STARTUP_LOGGERS:
-            logging.getLogger(name).addFilter(_warnings_only)
+        for name, starts in STARTUP_LINES.items():
+            logging.getLogger(name).addFilter(_StartupLines(starts))
 
 
-def _warnings_only(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING
+class _StartupLines(logging.Filter):
+    def __init__(self, starts: tuple[str, ...]):
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and str(record.msg).startswith(self.starts))
 
 
 def overwritten_exports(settings) -> list[Path]:
