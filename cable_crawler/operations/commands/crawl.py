@@ -18,8 +18,9 @@
   (status 2): the run writes only new and revised articles, so the export would be
   replaced by a fraction of itself. `-o FILE` adds them to it instead.
 - At the default LOG_LEVEL (INFO), Scrapy's start-up lines (version banner, enabled
-  components, overridden settings: ~100 lines) are logged at WARNING only, so the
-  summary stays readable; LOG_LEVEL=DEBUG shows them. The stats dump stays.
+  components, overridden settings: ~100 lines) are left out, so the summary stays
+  readable; LOG_LEVEL=DEBUG shows them. The stats dump stays.
+- `scrapy crawl -h` lists the spider's arguments (declared in crawl/args.py).
 """
 
 import argparse
