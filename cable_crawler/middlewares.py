@@ -193,6 +193,8 @@ class UnreachableSiteMiddleware:
         return response
 
     def process_exception(self, request, exception, spider=None):
+        if "splash" in request.meta:
+            return None  # Splash down is told apart by the spider ("rendering failed: Splash at ...")
         why = None if self.reached else unreachable_reason(exception)
         if why is None:
             return None
