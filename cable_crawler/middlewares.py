@@ -186,6 +186,10 @@ class UnreachableSiteMiddleware:
     def process_request(self, request, spider=None):
         if self.unreachable:
             raise IgnoreRequest(f"cannot reach {self.unreachable}")
+        if not self.reached:
+            # Until the site answers once, Scrapy's "Gave up retrying" goes to DEBUG: a failure
+            # is told by the line below, the spider's errback or the robots.txt middleware.
+            request.meta.setdefault("give_up_log_level", "DEBUG")
         return None
 
     def process_response(self, request, response, spider=None):

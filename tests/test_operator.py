@@ -195,6 +195,8 @@ def assert_one_line_unreachable(returncode: int, log: str, expected: str) -> Non
     assert [line.split("ERROR: ", 1)[1] for line in log.splitlines() if "cannot reach" in line] == [
         f"cannot reach {expected}: no page could be fetched; check the network, or -a base_url"]
     assert "Traceback" not in log and "MONITORS FAILED" not in log and "giving up on" not in log
+    assert [line for line in log.splitlines() if " ERROR: " in line or " WARNING: " in line] == [
+        line for line in log.splitlines() if "cannot reach" in line]
     assert "SITE NOT REACHED" in log
 
 
