@@ -23,7 +23,9 @@ demo: $(INSTALLED)
 
 ## test: the whole test suite (unit, page and end-to-end crawls on 127.0.0.1)
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	@echo "make test: the rendering tests (tests/test_splash.py) install Splash from ~80 Debian packages (needs root);"
+	@echo "  to skip them locally: make test ARGS=\"-m 'not rendering'\" (CI runs them)"
+	$(BIN)/python -m pytest $(ARGS)
 
 ## expected: rewrite every tests/pages/*/*/expected.json from the current code (then review: git diff tests/pages)
 expected: $(INSTALLED)

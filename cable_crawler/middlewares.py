@@ -15,22 +15,35 @@ so 127.0.0.1:other-port would pass, and it drops off-site redirects when they ar
 scheduled, without calling the errback. Anything else, including redirects to
 other hosts and private addresses, is refused here before a connection is made,
 and the errback records it in the rejects file.
+
+UnreachableSiteMiddleware: when the site cannot be reached at all (DNS lookup
+failed, connection refused, no route: no response of any kind yet, and the
+retries given up), the crawl says so in one line ("cannot reach
+foreignpolicy.com (DNS lookup failed)"), sets the stat cable/site_unreachable
+and stops (reason site_unreachable, exit status 1), instead of a traceback from
+the robots.txt middleware, a failed index page and failed monitors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest
 from scrapy.http import Request
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.crawl.boundary import is_on_site
+
+logger = logging.getLogger(__name__)
 
 
 def retry_after_seconds(value, now: datetime | None = None) -> float | None:
@@ -128,3 +141,62 @@ class SameSiteMiddleware(OffsiteMiddleware):
         splash = getattr(spider, "splash_url", None)
         # the page's own URL was checked before SplashMiddleware sent it to Splash
         return bool(splash and request.meta.get("_splash_processed") and request.url.startswith(splash + "/"))
+
+
+# Failures that mean the host was not reached at all, and how the one line says it.
+UNREACHABLE = (
+    ((CannotResolveHostError, DNSLookupError), "DNS lookup failed"),
+    ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection refused"),
+    ((NoRouteError,), "no route to host"),
+)
+
+
+def unreachable_reason(error: BaseException) -> str | None:
+    """'DNS lookup failed', 'connection refused'...: for a failure that reached no server."""
+    for candidate in (error, error.__cause__):
+        for kinds, why in UNREACHABLE:
+            if isinstance(candidate, kinds):
+                return why
+    return None
+
+
+class UnreachableSiteMiddleware:
+    """Placed after the retry middleware (lower number): sees a failure once retries gave up."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.reached = False        # any response at all, even an error page
+        self.unreachable: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        if self.unreachable:
+            raise IgnoreRequest(f"cannot reach {self.unreachable}")
+        if not self.reached:
+            # Until the site answers once, Scrapy's "Gave up retrying" goes to DEBUG: a failure
+            # is told by the line below, the spider's errback or the robots.txt middleware.
+            request.meta.setdefault("give_up_log_level", "DEBUG")
+        return None
+
+    def process_response(self, request, response, spider=None):
+        self.reached = True
+        return response
+
+    def process_exception(self, request, exception, spider=None):
+        if "splash" in request.meta:
+            return None  # Splash down is told apart by the spider ("rendering failed: Splash at ...")
+        why = None if self.reached else unreachable_reason(exception)
+        if why is None:
+            return None
+        if self.unreachable is None:
+            self.unreachable = f"{urlsplit(request.url).hostname} ({why})"
+            self.crawler.stats.set_value("cable/site_unreachable", self.unreachable)
+            logger.error("cannot reach %s: no page could be fetched; check the network, or -a base_url",
+                         self.unreachable)
+            # Scheduled, not awaited (as in incremental/outputs.py write_failed).
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_unreachable"))
+        # IgnoreRequest: the robots.txt middleware logs no traceback for it, the spider no reject.
+        raise IgnoreRequest(f"cannot reach {self.unreachable}")

@@ -40,6 +40,8 @@ CABLE_RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "cable_crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After the retries: a site that cannot be reached at all stops the crawl with one line.
+    "cable_crawler.middlewares.UnreachableSiteMiddleware": 540,
     # Our subclass of Scrapy's OffsiteMiddleware, in its place: Scrapy's rule compares host
     # names only and drops an off-site redirect at scheduling time without calling the
     # errback (a silent loss). Ours checks host *and* port (crawl/boundary.py) and refuses
@@ -136,6 +138,11 @@ CABLE_REJECTS_FILE = "rejects-{stamp}.jsonl"
 # Scrapy's own feed exports (-o/-O) write the same UTF-8 JSON with stable keys.
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = list(ARTICLE_FIELDS)
+# CSV cells hold list and dict fields (authors, body...) as JSON, not Python reprs or comma-joined text.
+FEED_EXPORTERS = {"csv": "cable_crawler.operations.exports.JsonFieldsCsvItemExporter"}
+# A run with nothing new leaves an earlier -o/-O file as it was (Scrapy would write `[]` over it);
+# our `scrapy crawl` also refuses an -O that would replace an earlier export (commands/crawl.py).
+FEED_STORE_EMPTY = False
 
 LOG_LEVEL = "INFO"
 # No telnet console: an open port and a password in the log, for nothing a crawl needs.

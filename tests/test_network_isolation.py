@@ -70,10 +70,12 @@ def beside(output_dir: Path) -> list[str]:
 # Scrapyd starts each job as `python -m scrapyd.runner crawl ...`, with the project (and,
 # from the egg's entry point, the settings module) in the environment.
 SCRAPYD_ENV = {"SCRAPY_PROJECT": "cable_crawler", "SCRAPY_SETTINGS_MODULE": "cable_crawler.settings"}
+DEBUG = {"LOG_LEVEL": "DEBUG"}
 ENTRY_POINTS = {
-    "scrapy crawl": lambda out: crawl_command(out, "base_url={site}", "max_pages=1"),
+    # LOG_LEVEL=DEBUG: Scrapy's list of enabled extensions is logged at DEBUG only (commands/crawl.py).
+    "scrapy crawl": lambda out: crawl_command(out, "base_url={site}", "max_pages=1", settings=DEBUG),
     "Scrapyd's job runner": lambda out: [sys.executable, "-m", "scrapyd.runner",
-                                         *crawl_command(out, "base_url={site}", "max_pages=1")[3:]],
+                                         *crawl_command(out, "base_url={site}", "max_pages=1", settings=DEBUG)[3:]],
     "scrapy parse": lambda out: [sys.executable, "-m", "scrapy", "parse", *beside(out), "--spider=cable",
                                  "-a", "base_url={site}", "--callback=parse_article", article_url()],
     "scrapy shell": lambda out: [sys.executable, "-m", "scrapy", "shell", *beside(out), article_url(),

@@ -18,6 +18,9 @@ import pytest
 from conftest import REPO, scrapy_crawl
 from fpsite import SITE_DIR, FPSite
 
+# Splash comes from ~80 Debian packages: `make test ARGS="-m 'not rendering'"` skips these locally.
+pytestmark = pytest.mark.rendering
+
 SPLASH_SH = REPO / "scripts" / "splash.sh"
 JS_SITE = Path(__file__).parent / "site_js"
 JS_ARTICLE = "/2022/03/01/lead-image-set-by-script/"

@@ -77,13 +77,41 @@ def _whole_number(name: str, value, minimum: int) -> int | None:
     return number
 
 
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    default: str
+    meaning: str
+
+
+# The spider's arguments, declared once: parse_args() accepts exactly these names, and
+# `scrapy crawl -h` lists them (operations/commands/crawl.py). README's table says more.
+ARGUMENTS = (
+    Argument("base_url", DEFAULT_BASE_URL, "site root (http(s)://host[:port])"),
+    Argument("since", "none", "ISO date: skip articles published before it, stop paging past it"),
+    Argument("until", "none", "ISO date: skip articles published after it"),
+    Argument("max_pages", "all", "how many column index pages to read"),
+    Argument("urls", "none", "comma-separated article URLs on the site: scrape only those"),
+    Argument("mode", "incremental", "incremental (skip what the crawl state knows unchanged) or full"),
+    Argument("render", "splash if SPLASH_URL is set, else none", "splash (render pages through Splash) or none"),
+    Argument("render_pages", "index,article", "which pages go through Splash when rendering"),
+    Argument("refresh_days", "2", "incremental: fetch known articles of the last N days again"),
+)
+
+
+def arguments_help() -> str:
+    width = max(len(a.name) for a in ARGUMENTS)
+    return "\n".join(f"  -a {a.name}=...{' ' * (width - len(a.name))}  {a.meaning} (default: {a.default})"
+                     for a in ARGUMENTS)
+
+
 def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, mode=None,
                refresh_days=None, render=None, render_pages=None, **unknown) -> CrawlArgs:
     unknown = {k: v for k, v in unknown.items() if not k.startswith("_")}  # Scrapyd passes _job
     if unknown:
         names = ", ".join(sorted(unknown))
-        raise ArgumentError(f"unknown argument(s): {names} (known: base_url, since, until, max_pages, urls,"
-                            f" mode, refresh_days, render, render_pages)")
+        known = ", ".join(a.name for a in ARGUMENTS)
+        raise ArgumentError(f"unknown argument(s): {names} (known: {known}; see scrapy crawl -h)")
     base, auth = _base_url(base_url if base_url not in (None, "") else DEFAULT_BASE_URL)
     since_date, until_date = _date("since", since), _date("until", until)
     if since_date and until_date and since_date > until_date:

@@ -22,8 +22,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
+STAMP_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
+
+
 def utc_stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return datetime.now(timezone.utc).strftime(STAMP_FORMAT)
 
 
 def dumps_line(record: dict) -> bytes:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 import string
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy.utils.defer import deferred_from_coro
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
-from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile, utc_stamp
+from cable_crawler.incremental.jsonlines import STAMP_FORMAT, AtomicJsonLinesFile, utc_stamp
 from cable_crawler.incremental.resume import Resume
 from cable_crawler.incremental.state import state_path
 
@@ -33,12 +34,21 @@ def output_path(crawler, setting: str, job: Resume) -> Path | None:
     if setting in job.paths:
         return Path(job.paths[setting])
     directory = settings.get("CABLE_OUTPUT_DIR", defaults.CABLE_OUTPUT_DIR)
-    # One UTC time stamp per crawl, shared by the output and rejects files; a resumed crawl keeps its own.
-    stamp = job.paths.get("stamp") or utc_stamp()
+    # One UTC time stamp per crawl, shared by the output and rejects files: the crawl's start
+    # (Scrapy's stat start_time), not the time the first file is opened; a resumed crawl keeps its own.
+    stamp = job.paths.get("stamp") or start_stamp(crawler)
     job.remember("stamp", stamp)
     path = Path(directory) / file_name(setting, template, stamp)
     job.remember(setting, path)
     return path
+
+
+def start_stamp(crawler) -> str:
+    """The crawl's start time (stat start_time, set by CoreStats when the spider opens) as a file stamp."""
+    started = crawler.stats.get_value("start_time") if getattr(crawler, "stats", None) else None
+    if isinstance(started, datetime):
+        return started.astimezone(timezone.utc).strftime(STAMP_FORMAT)
+    return utc_stamp()  # outside a crawl (a pipeline driven by a unit test)
 
 
 def file_name(setting: str, template: str, stamp: str) -> str:

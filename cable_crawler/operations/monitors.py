@@ -147,3 +147,14 @@ class CrawlHealthSuite(MonitorSuite):
     ]
     monitors_passed_actions = [RecordResults]
     monitors_failed_actions = [RecordResults]
+
+    def init_data(self, data):
+        self.crawl_stats = data["stats"]
+        super().init_data(data)
+
+    def run(self, result, debug=False):
+        # A site that could not be reached at all leaves no crawl to judge: the crawl said why
+        # in one line (middlewares.UnreachableSiteMiddleware) and exits 1 without the checks.
+        if getattr(self, "crawl_stats", {}).get("cable/site_unreachable"):
+            return result
+        return super().run(result, debug)

@@ -73,6 +73,8 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
         not_written = stats.get("cable/articles_not_written", 0)
         lines.append(f"  OUTPUT NOT PUBLISHED: {stats['cable/output_failed']}"
                      f" ({not_written} articles not written): exit status 1")
+    if stats.get("cable/site_unreachable"):
+        lines.append("  SITE NOT REACHED (see the error above): monitors not run: exit status 1")
     failed = stats.get("cable/monitors_failed")
     if failed:
         lines.append(f"  MONITORS FAILED ({len(failed)}): exit status 1")

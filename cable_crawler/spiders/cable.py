@@ -437,6 +437,10 @@ class CableSpider(scrapy.Spider):
     def on_error(self, failure):
         """HTTP errors, timeouts, DNS and connection failures: recorded, never silent."""
         request = failure.request
+        if failure.check(IgnoreRequest) and self.crawler.stats.get_value("cable/site_unreachable"):
+            # The site cannot be reached: UnreachableSiteMiddleware said so once and stops the crawl.
+            self.crawler.stats.inc_value("cable/not_requested_unreachable")
+            return
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else None
         if status is not None:

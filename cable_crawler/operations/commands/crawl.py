@@ -14,19 +14,94 @@
   failed (stat `cable/monitors_failed`), or a file could not be written or
   published (`cable/output_failed`), the exit status is 1, so cron and other
   schedulers can alert.
+- `-O FILE` (overwrite) onto an earlier export while a crawl state exists is refused
+  (status 2): the run writes only new and revised articles, so the export would be
+  replaced by a fraction of itself. `-o FILE` adds them to it instead.
+- At the default LOG_LEVEL (INFO), Scrapy's start-up lines (version banner, enabled
+  components, overridden settings: ~100 lines) are left out, so the summary stays
+  readable; LOG_LEVEL=DEBUG shows them. The stats dump stays.
+- `scrapy crawl -h` lists the spider's arguments (declared in crawl/args.py).
 """
 
+import argparse
+import logging
 import sys
+from pathlib import Path
+from urllib.parse import urlsplit
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from cable_crawler.crawl.args import arguments_help
 from cable_crawler.incremental import resume, state
 from cable_crawler.incremental.locks import AlreadyLocked
 from cable_crawler.incremental.outputs import OutputPathError, check_settings
 
 
+# Scrapy's start-up lines: (logger, message template start). Other lines of these loggers
+# ("Received SIGTERM, shutting down gracefully", warnings, errors) still show.
+STARTUP_LINES = {
+    "scrapy.utils.log": ("Scrapy %(version)s started", "Versions:"),
+    "scrapy.addons": ("Enabled addons:",),
+    "scrapy.middleware": ("Enabled ",),
+    "scrapy.crawler": ("Overridden settings:",),
+}
+
+
+def quiet_startup_logs(settings) -> None:
+    level = settings.get("LOG_LEVEL", "DEBUG")
+    level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    if isinstance(level, int) and level >= logging.INFO:
+        # A filter, not setLevel(): Scrapy's configure_logging (dictConfig) resets the
+        # levels of existing scrapy.* loggers when the CrawlerProcess is built; it keeps filters.
+        for name, starts in STARTUP_LINES.items():
+            logging.getLogger(name).addFilter(_StartupLines(starts))
+
+
+class _StartupLines(logging.Filter):
+    def __init__(self, starts: tuple[str, ...]):
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and str(record.msg).startswith(self.starts))
+
+
+def overwritten_exports(settings) -> list[Path]:
+    """Local files that -O (FEEDS overwrite) would replace and that hold an earlier export."""
+    found = []
+    for uri, options in settings.getdict("FEEDS").items():
+        uri = str(uri)
+        if not (options or {}).get("overwrite") or "%(" in uri:
+            continue
+        parts = urlsplit(uri)
+        if parts.scheme == "file":
+            path = Path(parts.path)
+        elif parts.scheme == "" or len(parts.scheme) == 1:  # a plain path (or a Windows drive)
+            path = Path(uri)
+        else:
+            continue
+        if path.is_file() and path.stat().st_size > 0:
+            found.append(path)
+    return found
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, ScrapyHelpFormatter):
+    """Scrapy's help layout, with the epilog (the spider's arguments) kept as written."""
+
+
 class Command(ScrapyCrawlCommand):
+    def add_options(self, parser):
+        super().add_options(parser)
+        # `scrapy crawl -h` lists the spider's arguments too, from their one declaration.
+        parser.formatter_class = _HelpFormatter
+        parser.epilog = "Spider arguments (cable):\n" + arguments_help()
+
+    def process_options(self, args, opts):
+        super().process_options(args, opts)
+        quiet_startup_logs(self.settings)
+
     def run(self, args, opts):
         if len(args) < 1:
             raise UsageError
@@ -37,6 +112,12 @@ class Command(ScrapyCrawlCommand):
             state.lock(self.settings)  # held until the process exits
             if self.settings.get("JOBDIR"):
                 resume.lock(self.settings.get("JOBDIR"))
+            if state.state_path(self.settings).exists():  # before check(), which creates it
+                for path in overwritten_exports(self.settings):
+                    raise OutputPathError(
+                        f"-O would replace {path}, an earlier export, with only this run's new and revised "
+                        f"articles (the crawl state skips the others): use -o {path} to add them to it, "
+                        f"or move it away first")
             state.check(self.settings)
         except (OutputPathError, AlreadyLocked, state.StateError) as error:
             print(f"scrapy crawl: error: {error}", file=sys.stderr)
@@ -64,5 +145,6 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1  # the crawl never started; Scrapy logged why (its stats may not exist)
             return
         stats = crawler.stats
-        if stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed"):
+        if (stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed")
+                or stats.get_value("cable/site_unreachable")):
             self.exitcode = 1
