@@ -10,7 +10,7 @@ RETRY_TIMES, RETRY_HTTP_CODES, RETRY_EXCEPTIONS) and adds what it lacks:
 
 SameSiteMiddleware (Scrapy's OffsiteMiddleware, subclassed through should_follow)
 lets requests reach only the crawled site: its host *and port*, or a subdomain of
-it on the default port (crawl/boundary.py). Scrapy's rule compares host names only,
+it on the default port (extraction/boundary.py). Scrapy's rule compares host names only,
 so 127.0.0.1:other-port would pass, and it drops off-site redirects when they are
 scheduled, without calling the errback. Anything else, including redirects to
 other hosts and private addresses, is refused here before a connection is made,
@@ -41,7 +41,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRouteError
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import is_on_site
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 class SameSiteMiddleware(OffsiteMiddleware):
     """Scrapy's OffsiteMiddleware with our rule in its documented hook, should_follow:
-    the crawled site's host *and port* (crawl/boundary.is_on_site). Scrapy's default
+    the crawled site's host *and port* (extraction/boundary.is_on_site). Scrapy's default
     rule reads the spider's allowed_domains, which has no port, so this spider sets none."""
 
     def request_scheduled(self, request, spider=None):

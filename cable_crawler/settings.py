@@ -7,9 +7,18 @@ values (tests/test_site_boundary.py fails on a literal default elsewhere)."""
 
 import os
 
-# Before Scrapy builds its cookie middleware (every way of running a crawl loads this
-# module first): see crawl/public_suffixes.py.
-from cable_crawler.crawl import public_suffixes  # noqa: F401
+# The Public Suffix List comes from the copy bundled with tldextract, never from the network.
+# Scrapy's CookiesMiddleware asks tldextract whether a cookie's domain is a public suffix, and
+# on first use tldextract downloads that list from publicsuffix.org or GitHub with `requests`:
+# outside Scrapy's downloader, timeouts, robots.txt, the site boundary and the shutdown signals
+# (a slow answer from that host held a crawl 148 s, SIGTERM unheeded). An empty
+# TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS is tldextract's documented switch (>= 5.4) for "fetch
+# nothing". Set here because every way of running a crawl (scrapy crawl, Scrapyd, shell,
+# parse, fetch) loads this module before Scrapy imports its cookie middleware. Not chosen:
+# COOKIES_ENABLED = False would only hide the problem until cookies are turned on again, and
+# replacing Scrapy's module-level extractor would rely on private names.
+os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+
 from cable_crawler.items import ARTICLE_FIELDS
 
 
@@ -44,7 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     "cable_crawler.middlewares.UnreachableSiteMiddleware": 540,
     # Our subclass of Scrapy's OffsiteMiddleware, in its place: Scrapy's rule compares host
     # names only and drops an off-site redirect at scheduling time without calling the
-    # errback (a silent loss). Ours checks host *and* port (crawl/boundary.py) and refuses
+    # errback (a silent loss). Ours checks host *and* port (extraction/boundary.py) and refuses
     # in process_request: the errback reports it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "cable_crawler.middlewares.SameSiteMiddleware": 50,
@@ -107,7 +116,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     # First: hides credentials before Scrapy logs the overridden settings.
-    "cable_crawler.operations.redact.RedactSecrets": -1000,
+    "cable_crawler.crawl.redact.RedactSecrets": -1000,
     "cable_crawler.operations.summary.CrawlSummary": 500,
     # Incremental crawling: the crawl state, this run's writes, retries, JOBDIR resume, and the publish
     # step. Before Spidermon: it closes and publishes the output files before the close monitors check them.

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from cable_crawler.crawl.args import ArgumentError, parse_args
-from cable_crawler.crawl.boundary import same_site
+from cable_crawler.extraction.boundary import same_site
 
 
 @pytest.mark.parametrize("kwargs, attribute, expected", [

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.middlewares import backoff_delay, retry_after_seconds
 from cable_crawler.incremental.outputs import OutputPathError, file_name
 from cable_crawler.extraction.pages.encoding import corrected_encoding

@@ -35,7 +35,7 @@ from scrapy.utils.test import get_crawler
 from conftest import INCREMENTAL
 
 from cable_crawler.extraction import processors as p
-from cable_crawler.crawl.boundary import same_site
+from cable_crawler.extraction.boundary import same_site
 from cable_crawler.items import ArticleItem, PageFailure
 from cable_crawler.spiders.cable import CableSpider
 from cable_crawler.extraction.validation import problems, record, schema

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cable_crawler.crawl.args import ArgumentError, parse_args
-from cable_crawler.crawl.boundary import same_site
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import same_site
+from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.processors import canonical_url, is_ip_address, without_www
 
 pytestmark = pytest.mark.reliability

@@ -308,7 +308,7 @@ def test_credentials_never_reach_the_log(site, tmp_path):
     ("plain text", ["ab"], "plain text"),
 ])
 def test_redact(text, secrets, expected):
-    from cable_crawler.operations.redact import redact, secret_values
+    from cable_crawler.crawl.redact import redact, secret_values
     assert redact(text, secrets=[s for s in secrets if len(s) >= 3]) == expected
     assert secret_values({"SPLASH_PASS": "hunter22", "SPLASH_URL": "http://x", "MY_API_KEY": "k3y-value"},
                          environ={"https_proxy": "http://bob:proxy-pw@proxy:3128"}) == [
@@ -318,7 +318,7 @@ def test_redact(text, secrets, expected):
 def test_secrets_filter_redacts_messages_and_tracebacks():
     import logging
 
-    from cable_crawler.operations.redact import SecretsFilter
+    from cable_crawler.crawl.redact import SecretsFilter
     try:
         raise ValueError("cannot reach http://alice:hunter22@splash:8050")
     except ValueError:

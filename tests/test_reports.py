@@ -65,7 +65,7 @@ def test_rejects_file_hides_credentials_the_log_hides(tmp_path):
      {"reasons": ["splash said ***"], "url": "http://127.0.0.1:8765/x/"}),
 ])
 def test_redact_record(record, expected):
-    from cable_crawler.operations.redact import redact_record
+    from cable_crawler.crawl.redact import redact_record
     assert redact_record(record, ["hunter22"]) == expected
 
 
@@ -81,7 +81,7 @@ def test_redact_record(record, expected):
 def test_secret_values(name, value, priority, secret):
     from scrapy.settings import Settings
 
-    from cable_crawler.operations.redact import secret_values
+    from cable_crawler.crawl.redact import secret_values
     settings = Settings()
     settings.set(name, value, priority=priority)
     assert (value in secret_values(settings, environ={})) is secret

@@ -1,4 +1,4 @@
-"""One site-boundary rule (crawl/boundary.is_on_site): the `urls=` argument check and the
+"""One site-boundary rule (extraction/boundary.is_on_site): the `urls=` argument check and the
 downloader middleware that refuses off-site requests agree on every URL."""
 
 from types import SimpleNamespace

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urlsplit
 
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import is_on_site
 
 DEFAULT_BASE_URL = "https://foreignpolicy.com"
 

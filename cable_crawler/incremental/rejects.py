@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
 from cable_crawler.incremental.outputs import keep_for_resume, open_file, output_path, write_failed
 from cable_crawler.incremental.resume import Resume
-from cable_crawler.operations.redact import redact_record, secret_values
+from cable_crawler.crawl.redact import redact_record, secret_values
 
 
 def reason_key(reason: str) -> str:

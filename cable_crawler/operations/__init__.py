@@ -3,5 +3,4 @@
     commands/       `scrapy crawl` with argument checks and exit statuses
     monitors.py     Spidermon checks run when a crawl closes
     summary.py      the end-of-crawl summary
-    redact.py       secrets out of logs and the rejects file
 """

@@ -22,7 +22,7 @@ from cable_crawler.extraction.pages.encoding import readable
 from cable_crawler.extraction.pages.layouts import article_page
 from cable_crawler.extraction.pages.listing import ListingEntry, ListingPage, parse_listing
 from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
 from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
@@ -78,7 +78,7 @@ class CableSpider(scrapy.Spider):
         self.args = parse_args(**{k: v for k, v in kwargs.items() if k != "name"})
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k.startswith("_") or k == "name"})
         # No allowed_domains: Scrapy's OffsiteMiddleware would read it (host names, no port);
-        # SameSiteMiddleware.should_follow applies crawl/boundary.is_on_site instead.
+        # SameSiteMiddleware.should_follow applies extraction/boundary.is_on_site instead.
         self.splash_url = None
         self.splash_errors_seen: set[str] = set()
         # Article URLs this crawl requests: a page's canonical link may not claim another one's.

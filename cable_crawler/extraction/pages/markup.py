@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.processors import NON_TEXT_TAGS, canonical_url, clean_text, http_url, is_article_url
 
 # Never article text, wherever they sit inside the body container.

@@ -19,7 +19,7 @@ from scrapy.commands.parse import Command as ScrapyParseCommand
 from w3lib.url import is_url
 
 from cable_crawler.crawl.args import DEFAULT_BASE_URL, ArgumentError, parse_args
-from cable_crawler.crawl.boundary import is_on_site
+from cable_crawler.extraction.boundary import is_on_site
 
 
 def without_monitors(settings) -> None:
@@ -30,7 +30,7 @@ def without_monitors(settings) -> None:
 def site_for(url: str, spargs: dict) -> tuple[str | None, str | None]:
     """(base_url to use, or None to keep the spider's; an error message, or None)."""
     base = parse_args(base_url=spargs.get("base_url")).base_url
-    if is_on_site(url, base):  # the rule the site boundary middleware applies (crawl/boundary.py)
+    if is_on_site(url, base):  # the rule the site boundary middleware applies (extraction/boundary.py)
         return None, None
     parts = urlsplit(url)
     url_site = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
