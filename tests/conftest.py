@@ -73,6 +73,19 @@ def scrapy_crawl(output_dir: Path, *args: str, settings: dict | None = None, ext
 
 
 @pytest.fixture
+def crawler(tmp_path):
+    """A crawler (no engine) with the incremental component, its output in tmp_path/output
+    and its crawl state in tmp_path/state: for pipeline and component tests."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(Spider, {**INCREMENTAL, "CABLE_OUTPUT_DIR": str(tmp_path / "output"),
+                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
+    crawler.spider = Spider(name="cable")
+    return crawler
+
+
+@pytest.fixture
 def crawl(tmp_path):
     def run(*args: str, **kwargs) -> CrawlResult:
         return scrapy_crawl(tmp_path / "output", *args, **kwargs)

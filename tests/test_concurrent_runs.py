@@ -19,14 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from scrapy import Spider
-from scrapy.utils.test import get_crawler
 
 from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
 from cable_crawler.incremental.outputs import OutputPathError, file_name
 from cable_crawler.pipelines import JsonLinesWriterPipeline
-from conftest import INCREMENTAL, REPO, crawl_command, crawl_env, scrapy_crawl
+from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
 from fpsite import FPSite, grow_site
 from test_pipelines import article
 
@@ -322,14 +320,6 @@ def test_a_file_size_limit_stops_the_crawl_and_fails_the_run(grown, tmp_path):
     returncode, log = finish(start(output, grown, preexec_fn=limit_file_size))
     assert "File too large" in log
     assert_stopped_and_not_published(returncode, log, output, tmp_path / "state")
-
-
-@pytest.fixture
-def crawler(tmp_path):
-    crawler = get_crawler(Spider, {**INCREMENTAL, "CABLE_OUTPUT_DIR": str(tmp_path / "output"),
-                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
-    crawler.spider = Spider(name="cable")
-    return crawler
 
 
 def failing(code: int):

@@ -32,14 +32,6 @@ TODAY = date(2026, 11, 25)
 OLD = TODAY - timedelta(days=30)
 
 
-@pytest.fixture
-def crawler(tmp_path):
-    crawler = get_crawler(Spider, {**INCREMENTAL, "CABLE_OUTPUT_DIR": str(tmp_path / "output"),
-                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
-    crawler.spider = Spider(name="cable")
-    return crawler
-
-
 def entry(path: str, post_id: str | None, headline: str = "A headline", published: date = OLD) -> ListingEntry:
     return ListingEntry(url=BASE + path, published=published, post_id=post_id, headline=headline)
 

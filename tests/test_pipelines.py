@@ -3,11 +3,7 @@
 import json
 
 import pytest
-from scrapy import Spider
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
-
-from conftest import INCREMENTAL
 
 from cable_crawler.incremental import rejects
 from cable_crawler.incremental.component import IncrementalCrawl
@@ -31,14 +27,6 @@ def article(**overrides) -> ArticleItem:
     }
     values.update(overrides)
     return ArticleItem(**values)
-
-
-@pytest.fixture
-def crawler(tmp_path):
-    crawler = get_crawler(Spider, {**INCREMENTAL, "CABLE_OUTPUT_DIR": str(tmp_path),
-                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
-    crawler.spider = Spider(name="cable")
-    return crawler
 
 
 def test_item_fields_match_the_schema():
@@ -76,7 +64,7 @@ def test_invalid_item_goes_to_rejects_file_with_reasons_and_is_counted(crawler, 
         pipeline.process_item(PageFailure(url="https://foreignpolicy.com/x/", status=404,
                                           reason="article page: HTTP 404"), crawler.spider)
     IncrementalCrawl.of(crawler).rejects.spider_closed(crawler.spider, "finished")
-    [rejects_file] = tmp_path.glob("rejects-*.jsonl")
+    [rejects_file] = (tmp_path / "output").glob("rejects-*.jsonl")
     lines = [json.loads(line) for line in rejects_file.read_text().splitlines()]
     assert [r["kind"] for r in lines] == ["invalid_item", "page_failure"]
     assert lines[0]["reasons"] == ["missing headline", "empty body (no article paragraphs found)"]
@@ -117,7 +105,7 @@ def test_a_canonical_link_taking_another_articles_url_is_a_conflict_not_a_duplic
     with pytest.raises(DropItem, match="URL conflict"):
         pipeline.process_item(owner, crawler.spider)
     IncrementalCrawl.of(crawler).rejects.spider_closed(crawler.spider, "finished")
-    [reject] = [json.loads(line) for f in tmp_path.glob("rejects-*.jsonl") for line in f.read_text("utf-8").splitlines()]
+    [reject] = [json.loads(line) for f in (tmp_path / "output").glob("rejects-*.jsonl") for line in f.read_text("utf-8").splitlines()]
     assert reject["url"] == b_url and reject["kind"] == "conflict"
     assert reject["reasons"][0].startswith(f"article page: URL conflict: {b_url} was already written")
     assert crawler.stats.get_value("cable/url_conflicts") == 2
@@ -137,9 +125,9 @@ def test_writer_writes_one_object_per_line_in_schema_key_order(crawler, tmp_path
     pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
     pipeline.process_item(article(headline="Encarnación\u2019s \u201cpoint\u201d"), crawler.spider)
     pipeline.process_item(article(id="fp-2"), crawler.spider)
-    assert not list(tmp_path.glob("*.jsonl"))  # only the .part file until the crawl closes
+    assert not list((tmp_path / "output").glob("*.jsonl"))  # only the .part file until the crawl closes
     pipeline.spider_closed(crawler.spider, "finished")
-    [out] = tmp_path.glob("the-cable-*.jsonl")
+    [out] = (tmp_path / "output").glob("the-cable-*.jsonl")
     raw = out.read_bytes()
     assert "Encarnación\u2019s \u201cpoint\u201d".encode("utf-8") in raw  # UTF-8, not \\u escapes
     lines = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
@@ -161,4 +149,4 @@ def test_reason_stats_keys(reason, key):
 def test_writer_without_articles_leaves_no_file(crawler, tmp_path):
     pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
     pipeline.spider_closed(crawler.spider, "finished")
-    assert list(tmp_path.glob("*.jsonl*")) == []
+    assert list((tmp_path / "output").glob("*.jsonl*")) == []
