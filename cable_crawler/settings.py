@@ -139,9 +139,9 @@ CABLE_DUPLICATE_RATIO_MIN_READ = 20
 # Crawl state (SQLite): what earlier runs wrote, for incremental runs and revisions.
 CABLE_STATE_DIR = "state"
 
-# Output files: {stamp} is the crawl's start time in UTC.
+# Output files: {stamp} is the crawl's start time in UTC, {channel} the -a channel slug.
 CABLE_OUTPUT_DIR = "output"
-CABLE_JSONL_FILE = "the-cable-{stamp}.jsonl"
+CABLE_JSONL_FILE = "{channel}-{stamp}.jsonl"
 CABLE_REJECTS_FILE = "rejects-{stamp}.jsonl"
 
 # Scrapy's own feed exports (-o/-O) write the same UTF-8 JSON with stable keys.

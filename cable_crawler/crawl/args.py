@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import unquote, urlsplit
@@ -9,6 +10,10 @@ from urllib.parse import unquote, urlsplit
 from cable_crawler.extraction.boundary import is_on_site
 
 DEFAULT_BASE_URL = "https://foreignpolicy.com"
+DEFAULT_CHANNEL = "the-cable"
+# An FP channel slug (/channel/<slug>/): lowercase words joined by single hyphens. Checked here,
+# so that it is safe in a URL path and in the output file name ({channel}, incremental/outputs.py).
+CHANNEL_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class ArgumentError(ValueError):
@@ -28,6 +33,7 @@ class CrawlArgs:
     auth: tuple[str, str] | None = None
     render: str | None = None          # "splash" or "none"; None: splash when SPLASH_URL is set
     render_pages: tuple[str, ...] = ("index", "article")
+    channel: str = DEFAULT_CHANNEL     # the FP channel slug: /channel/<slug>/
 
     @property
     def host(self) -> str:
@@ -88,6 +94,7 @@ class Argument:
 # `scrapy crawl -h` lists them (operations/commands/crawl.py). README's table says more.
 ARGUMENTS = (
     Argument("base_url", DEFAULT_BASE_URL, "site root (http(s)://host[:port])"),
+    Argument("channel", DEFAULT_CHANNEL, "FP channel slug to crawl (/channel/<slug>/), e.g. situation-report"),
     Argument("since", "none", "ISO date: skip articles published before it, stop paging past it"),
     Argument("until", "none", "ISO date: skip articles published after it"),
     Argument("max_pages", "all", "how many column index pages to read"),
@@ -106,7 +113,7 @@ def arguments_help() -> str:
 
 
 def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, mode=None,
-               refresh_days=None, render=None, render_pages=None, **unknown) -> CrawlArgs:
+               refresh_days=None, render=None, render_pages=None, channel=None, **unknown) -> CrawlArgs:
     unknown = {k: v for k, v in unknown.items() if not k.startswith("_")}  # Scrapyd passes _job
     if unknown:
         names = ", ".join(sorted(unknown))
@@ -116,6 +123,10 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     since_date, until_date = _date("since", since), _date("until", until)
     if since_date and until_date and since_date > until_date:
         raise ArgumentError(f"since={since_date} is after until={until_date}")
+    channel_slug = DEFAULT_CHANNEL if channel in (None, "") else str(channel)
+    if not CHANNEL_SLUG.fullmatch(channel_slug):
+        raise ArgumentError(f"channel={channel!r} is not a channel slug (lowercase letters, digits and "
+                            f"single hyphens, e.g. situation-report)")
     pages = _whole_number("max_pages", max_pages, minimum=1)
     refresh = _whole_number("refresh_days", refresh_days, minimum=0)
     mode_name = str(mode).strip().lower() if mode not in (None, "") else "incremental"
@@ -142,4 +153,4 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
         raise ArgumentError("urls is empty (expected comma-separated article URLs)")
     return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list),
                      mode=mode_name, refresh_days=2 if refresh is None else refresh, auth=auth,
-                     render=renderer, render_pages=kinds)
+                     render=renderer, render_pages=kinds, channel=channel_slug)

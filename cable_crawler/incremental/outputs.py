@@ -13,6 +13,7 @@ from pathlib import Path
 from scrapy.utils.defer import deferred_from_coro
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+from cable_crawler.crawl.args import CHANNEL_SLUG, DEFAULT_CHANNEL
 from cable_crawler.incremental.jsonlines import STAMP_FORMAT, AtomicJsonLinesFile, utc_stamp
 from cable_crawler.incremental.resume import Resume
 from cable_crawler.incremental.state import state_path
@@ -38,7 +39,7 @@ def output_path(crawler, setting: str, job: Resume) -> Path | None:
     # (Scrapy's stat start_time), not the time the first file is opened; a resumed crawl keeps its own.
     stamp = job.paths.get("stamp") or start_stamp(crawler)
     job.remember("stamp", stamp)
-    path = Path(directory) / file_name(setting, template, stamp)
+    path = Path(directory) / file_name(setting, template, stamp, crawl_channel(crawler))
     job.remember(setting, path)
     return path
 
@@ -51,23 +52,36 @@ def start_stamp(crawler) -> str:
     return utc_stamp()  # outside a crawl (a pipeline driven by a unit test)
 
 
-def file_name(setting: str, template: str, stamp: str) -> str:
+def crawl_channel(crawler) -> str:
+    """The channel slug of the crawl's spider (-a channel=, checked by crawl/args.py);
+    the default channel outside a crawl (a pipeline driven by a unit test)."""
+    args = getattr(getattr(crawler, "spider", None), "args", None)
+    return getattr(args, "channel", DEFAULT_CHANNEL)
+
+
+FIELDS = ("stamp", "channel")
+
+
+def file_name(setting: str, template: str, stamp: str, channel: str = DEFAULT_CHANNEL) -> str:
     """The file name a template gives: a plain, visible name inside CABLE_OUTPUT_DIR,
     never a path (no separators, no '..', no control characters, no leading dot);
-    {stamp} is the only field, as is (no attribute, index, conversion or format
-    spec), and it is required: a fixed name would be the same file every run.
-    Nothing taken from a page (slugs, titles) ever goes into a file name."""
+    {stamp} and {channel} are the only fields, as is (no attribute, index, conversion
+    or format spec), and {stamp} is required: a fixed name would be the same file every run.
+    {channel} is the -a channel slug, checked against crawl/args.CHANNEL_SLUG (again here):
+    nothing taken from a page (slugs, titles) ever goes into a file name."""
     try:
         fields = [(field, conversion, spec) for _, field, spec, conversion in string.Formatter().parse(template)
                   if field is not None]
     except ValueError as error:
-        raise OutputPathError(f"{setting}={template!r}: only {{stamp}} can be used ({error})") from None
-    if any(field != "stamp" or conversion or spec for field, conversion, spec in fields):
-        raise OutputPathError(f"{setting}={template!r}: only {{stamp}} can be used, as is")
-    if not fields:
+        raise OutputPathError(f"{setting}={template!r}: only {{stamp}} can be used, and {{channel}} ({error})") from None
+    if any(field not in FIELDS or conversion or spec for field, conversion, spec in fields):
+        raise OutputPathError(f"{setting}={template!r}: only {{stamp}} can be used, and {{channel}}, each as is")
+    if not any(field == "stamp" for field, _, _ in fields):
         raise OutputPathError(f"{setting}={template!r} must contain {{stamp}}: "
                               f"every crawl needs a file name of its own")
-    name = template.format(stamp=stamp)  # safe now: the only field is a plain {stamp}
+    if not CHANNEL_SLUG.fullmatch(channel):
+        raise OutputPathError(f"channel={channel!r} is not a channel slug: not put in a file name")
+    name = template.format(stamp=stamp, channel=channel)  # safe now: plain {stamp} and {channel} fields only
     if ("/" in name or "\\" in name or name.startswith(".") or not name.isprintable()
             or name != name.strip()):
         raise OutputPathError(f"{setting}={template!r} must be a plain file name inside CABLE_OUTPUT_DIR "

@@ -13,6 +13,7 @@ from functools import cached_property
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import deferred_from_coro
 from twisted.web.client import ResponseFailed
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
@@ -31,6 +32,31 @@ from cable_crawler.incremental.unfinished import IndexWalk, retryable
 
 COLUMN_NAME = "The Cable"
 COLUMN_PATH = "/channel/the-cable/"
+
+# The `column` field of a channel (-a channel=<slug>): known before any page is read, the same
+# for every article of the crawl. A slug not listed here reads as its words capitalized
+# ("china-brief" -> "China Brief"). The channel page's own h1.channel-title is only compared
+# with it (a warning and cable/channel_title_differs when they differ), never used: a page's
+# text must not change the column of the articles read before or without it (urls=, retries).
+CHANNEL_NAMES = {
+    "the-cable": "The Cable",
+    "situation-report": "Situation Report",
+    "morning-brief": "Morning Brief",
+    "africa-brief": "Africa Brief",
+    "china-brief": "China Brief",
+    "south-asia-brief": "South Asia Brief",
+    "latin-america-brief": "Latin America Brief",
+    "flash-points": "Flash Points",
+}
+
+
+def channel_name(slug: str) -> str:
+    """The display name of an FP channel slug (CHANNEL_NAMES, else its words capitalized)."""
+    return CHANNEL_NAMES.get(slug) or " ".join(word.capitalize() for word in slug.split("-"))
+
+
+def channel_path(slug: str) -> str:
+    return f"/channel/{slug}/"
 
 
 def download_error_reason(error: BaseException, maxsize: int = 0, stopping: bool = False) -> str:
@@ -106,12 +132,16 @@ class CableSpider(scrapy.Spider):
 
     @property
     def index_url(self) -> str:
-        return self.args.base_url + COLUMN_PATH
+        return self.args.base_url + channel_path(self.args.channel)
+
+    @property
+    def column(self) -> str:
+        return channel_name(self.args.channel)
 
     async def start(self):
         a = self.args
-        self.logger.info("crawling %s: mode=%s since=%s until=%s max_pages=%s urls=%d render=%s", a.base_url,
-                         a.mode, a.since or "-", a.until or "-", a.max_pages or "all", len(a.urls),
+        self.logger.info("crawling %s channel %s (%s): mode=%s since=%s until=%s max_pages=%s urls=%d render=%s", a.base_url,
+                         a.channel, self.column, a.mode, a.since or "-", a.until or "-", a.max_pages or "all", len(a.urls),
                          f"splash at {self.splash_url} ({','.join(a.render_pages)})" if self.splash_url else "none")
         if self.args.urls:
             for url in self.args.urls:
@@ -121,6 +151,9 @@ class CableSpider(scrapy.Spider):
         for stored in self.incremental.walks_to_continue():
             # An earlier run stopped walking the archive here (max_pages, a failed page...): go on.
             if stored.url in self.requested_index:
+                continue
+            if not stored.url.startswith(self.index_url):
+                # One state for every channel: the walks of another channel's index wait for its own runs.
                 continue
             self.logger.info("continuing the archive walk at index page %d (%s): it stopped there because %s",
                              stored.page, stored.url, stored.reason)
@@ -195,7 +228,7 @@ class CableSpider(scrapy.Spider):
 
     def parse(self, response):
         """Default callback (`scrapy parse --spider=cable URL`): index or article by URL."""
-        if COLUMN_PATH in response.url:
+        if "/channel/" in response.url:
             return self.parse_index(response)
         return self.parse_article(response)
 
@@ -212,7 +245,8 @@ class CableSpider(scrapy.Spider):
             # The same guard as article pages: a hostile index must not block the reactor.
             with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
                                   shutting_down=not self.crawler.crawling):
-                listing = parse_listing(readable(response))
+                page_text = readable(response)
+                listing = parse_listing(page_text)
         except ParseAbandoned as abandoned:
             self.crawler.stats.inc_value("cable/page_limits/parse_time")
             reason = f"index page: {abandoned}"
@@ -222,6 +256,8 @@ class CableSpider(scrapy.Spider):
             yield failure
             return
         self.crawler.stats.inc_value("cable/index_pages")
+        if page == 1 and not walk.from_state:
+            self.check_channel_title(page_text)
         if not listing.entries:
             self.logger.warning("index page %s has no article entries", response.url)
         limit = self.settings.getint("CABLE_MAX_INDEX_ENTRIES", defaults.CABLE_MAX_INDEX_ENTRIES)
@@ -301,6 +337,15 @@ class CableSpider(scrapy.Spider):
         else:
             self.stop_paging(walk, page, "last_page", f"index page {page} has no next page: the end of the index")
 
+    def check_channel_title(self, response) -> None:
+        """The channel page's h1.channel-title against the column name written (channel_name):
+        a warning when they differ; the column stays the deterministic name."""
+        title = " ".join(" ".join(response.css("h1.channel-title ::text").getall()).split())
+        if title and title != self.column:
+            self.crawler.stats.set_value("cable/channel_title_differs", title)
+            self.logger.warning("channel %s: the channel page's title is %r, the column written is %r "
+                                "(CHANNEL_NAMES in spiders/cable.py)", self.args.channel, title, self.column)
+
     def stop_paging(self, walk: IndexWalk, page: int, code: str, why: str, level: int = logging.INFO,
                     resume: dict | None = None) -> None:
         """Ends a walk of the index: one log line saying why, the reason in the stats
@@ -375,7 +420,7 @@ class CableSpider(scrapy.Spider):
                 page = article_page(response, base_url=self.args.base_url,
                                     other_pages=self.article_urls,  # holds `fetched` too: article_url allows for it
                                     cuts=cuts)
-                item = page.to_item(COLUMN_NAME)
+                item = page.to_item(self.column)
         except ParseAbandoned as abandoned:  # too slow, or the crawl is shutting down: the crawl goes on
             self.crawler.stats.inc_value("cable/page_limits/parse_time")
             # A page left unread because the crawl was stopping is worth another try next run;
@@ -434,6 +479,15 @@ class CableSpider(scrapy.Spider):
             self.logger.error("rendering failed: %s", reason)
         return reason
 
+    def unknown_channel(self, url: str) -> None:
+        """The channel's own index page answered 404: no such channel. The crawl stops, and our
+        `scrapy crawl` prints the stat cable/unknown_channel as its one-line error (exit status 2)."""
+        message = f"unknown channel: {self.args.channel} ({url} answered 404)"
+        self.crawler.stats.set_value("cable/unknown_channel", message)
+        self.logger.error("%s; stopping the crawl", message)
+        # Scheduled, not awaited (as middlewares.py does for site_unreachable).
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="unknown_channel"))
+
     def on_error(self, failure):
         """HTTP errors, timeouts, DNS and connection failures: recorded, never silent."""
         request = failure.request
@@ -461,6 +515,8 @@ class CableSpider(scrapy.Spider):
         # Refused on purpose (off-site, redirect loop); an HTTP error is an IgnoreRequest too, told by its status.
         retry = retryable(status, ignored=status is None and failure.check(IgnoreRequest) is not None)
         given_up = None
+        if kind == "index" and status == 404 and url == self.index_url:
+            self.unknown_channel(url)
         if kind == "index":
             given_up = self.index_failed(self.walk_of(request), url, request.cb_kwargs.get("page"), reason, retry)
         yield self.page_failure(request, url=url, status=status, reason=f"{kind} page: {reason}", retry=retry,

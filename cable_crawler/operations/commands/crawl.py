@@ -145,6 +145,11 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1  # the crawl never started; Scrapy logged why (its stats may not exist)
             return
         stats = crawler.stats
+        if stats.get_value("cable/unknown_channel"):
+            # The one exit status 2 after requests: -a channel= named no channel (its page answered 404).
+            print(f"scrapy crawl {args[0]}: error: {stats.get_value('cable/unknown_channel')}", file=sys.stderr)
+            self.exitcode = 2
+            return
         if (stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed")
                 or stats.get_value("cable/site_unreachable")):
             self.exitcode = 1
