@@ -14,6 +14,8 @@
   failed (stat `cable/monitors_failed`), or a file could not be written or
   published (`cable/output_failed`), the exit status is 1, so cron and other
   schedulers can alert.
+- `-a channel=<slug>` whose index page answers 404 (stat `cable/unknown_channel`):
+  one-line error, status 2 (the one status 2 known only after a request).
 - `-O FILE` (overwrite) onto an earlier export while a crawl state exists is refused
   (status 2): the run writes only new and revised articles, so the export would be
   replaced by a fraction of itself. `-o FILE` adds them to it instead.
