@@ -27,7 +27,7 @@ from cable_crawler.extraction.pages import read_article as read_article_page
 from cable_crawler.extraction.pages.layouts import detect_layout
 from cable_crawler.extraction.pages.encoding import readable
 from cable_crawler.extraction.pages.listing import parse_listing
-from cable_crawler.spiders.cable import COLUMN_NAME
+from cable_crawler.spiders.cable import COLUMN_NAME, channel_name
 from cable_crawler.extraction.validation import problems, record
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -64,7 +64,9 @@ class SavedPage:
                             headers={"Content-Type": meta["content_type"]})
 
     def result(self) -> dict:
-        return page_result(self.response(), self.meta["layout"])
+        # meta.json's optional "channel" (a slug, as -a channel=) gives the column, as in the crawl.
+        channel = self.meta.get("channel")
+        return page_result(self.response(), self.meta["layout"], channel_name(channel) if channel else COLUMN_NAME)
 
 
 def saved_pages(root: Path = PAGES_DIR) -> list[SavedPage]:
@@ -72,12 +74,12 @@ def saved_pages(root: Path = PAGES_DIR) -> list[SavedPage]:
     return [SavedPage(meta.parent) for meta in sorted(Path(root).glob("*/*/meta.json"))]
 
 
-def read_article(response) -> dict:
+def read_article(response, column: str = COLUMN_NAME) -> dict:
     """What the crawl writes for an article page: its record without crawled_at,
     or {"rejected": reasons} when the validation pipeline would reject it.
     The one place that turns a response into a record (the reading API changes here)."""
     parts = urlsplit(response.url)
-    item, _ = read_article_page(response, column=COLUMN_NAME, base_url=f"{parts.scheme}://{parts.netloc}")
+    item, _ = read_article_page(response, column=column, base_url=f"{parts.scheme}://{parts.netloc}")
     data = record(item)
     reasons = problems(data)
     if reasons:
@@ -93,8 +95,8 @@ def read_listing(response) -> dict:
     return {"entries": entries, "next_url": listing.next_url}
 
 
-def page_result(response, layout: str) -> dict:
-    return read_listing(response) if layout == LISTING else read_article(response)
+def page_result(response, layout: str, column: str = COLUMN_NAME) -> dict:
+    return read_listing(response) if layout == LISTING else read_article(response, column)
 
 
 def result_json(result: dict) -> str:
