@@ -147,3 +147,48 @@ def test_unknown_channel_is_one_line_and_exit_2(site, tmp_path):
     assert not list((tmp_path / "output").glob("no-such-channel-*"))  # no articles file
     [reject] = lines(tmp_path / "output", "rejects-*.jsonl")  # the failed page, as for any page
     assert reject["url"] == f"{site.url}/channel/no-such-channel/" and "HTTP 404" in json.dumps(reject)
+
+
+def test_failed_articles_are_retried_by_their_own_channels_runs_only(tmp_path):
+    """One crawl state for all channels: an article that failed in a the-cable run is not
+    requested by a situation-report run (it would be written with that channel's column),
+    and is retried by the next the-cable run; rows from before channels existed count as
+    the-cable's."""
+    from faultsite import FaultySite
+
+    article = "/2014/12/09/un-record-humanitarian-appeal-2015/"  # Article E, on the-cable's page 3
+    settings = {"RETRY_TIMES": 1, "CABLE_RETRY_BACKOFF_BASE": 0.01}
+    with FaultySite(fault_rate=0.0, always={article: "503"}) as site:
+        first = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", settings=settings)
+        db = tmp_path / "state" / "cable-state.sqlite3"
+        assert sqlite3.connect(db).execute("SELECT url, channel FROM failures").fetchall() == [
+            (site.url + article, "the-cable")]
+        del site.httpd.RequestHandlerClass.always[article]  # the site serves it again
+        attempts = dict(site.fault_log["attempts"])
+        other = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", "channel=situation-report",
+                             settings=settings)
+        assert other.returncode == 0, other.log[-3000:]
+        assert site.fault_log["attempts"].get(article) == attempts.get(article)  # not requested
+        assert {a["column"] for a in lines(tmp_path / "output", "situation-report-*.jsonl")} == {"Situation Report"}
+        again = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", settings=settings)
+    assert first.returncode == 0 and again.returncode == 0, again.log[-3000:]
+    written = [a for a in lines(tmp_path / "output", "the-cable-*.jsonl") if a["url"] == site.url + article]
+    assert [a["column"] for a in written] == ["The Cable"]
+    assert sqlite3.connect(db).execute("SELECT url FROM failures").fetchall() == []
+
+
+def test_failure_rows_from_before_channels_are_the_cables(tmp_path):
+    from cable_crawler.incremental.state import CrawlState
+
+    db = tmp_path / "cable-state.sqlite3"
+    old = sqlite3.connect(db)  # a state written before the channel column existed
+    old.execute("CREATE TABLE failures (url TEXT PRIMARY KEY, runs INTEGER NOT NULL, status INTEGER,"
+                " reason TEXT NOT NULL, listing_url TEXT, listing_signature TEXT, first_failed_at TEXT NOT NULL,"
+                " last_failed_at TEXT NOT NULL, given_up_at TEXT)")
+    old.execute("INSERT INTO failures VALUES ('https://foreignpolicy.com/2020/01/01/a/', 1, 503, 'HTTP 503',"
+                " NULL, NULL, 'x', 'x', NULL)")
+    old.commit()
+    old.close()
+    state = CrawlState(db)
+    assert [f.url for f in state.unresolved(10, "the-cable")] == ["https://foreignpolicy.com/2020/01/01/a/"]
+    assert state.unresolved(10, "situation-report") == []

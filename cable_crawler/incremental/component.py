@@ -76,7 +76,13 @@ class IncrementalCrawl:
         if self.resume.jobdir is not None:
             self.resume.start(crawler)
             crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def spider_opened(self, spider):
+        # One state for every channel (-a channel): a crawl retries its own channel's failures
+        # only, since it writes its channel's `column`, and records its failures under it.
+        self.unfinished.channel = getattr(getattr(spider, "args", None), "channel", None) or state.LEGACY_CHANNEL
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -165,8 +171,10 @@ class IncrementalCrawl:
         return self.state.walks()
 
     def to_retry(self, limit: int) -> list[Failed]:
-        """Article URLs that failed in earlier runs, to request again (at most `limit`)."""
-        return self.state.unresolved(limit) if limit > 0 else []
+        """Article URLs that failed in earlier runs of this crawl's channel, to request again
+        (at most `limit`)."""
+        channel = self.unfinished.channel or state.LEGACY_CHANNEL
+        return self.state.unresolved(limit, channel) if limit > 0 else []
 
     def walk(self, start_url: str, from_state: bool = False, failures_before: int = 0,
              first_page: int = 1) -> IndexWalk:

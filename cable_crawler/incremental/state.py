@@ -31,6 +31,9 @@ from pathlib import Path
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import locks
 
+# Rows of the failures table written before the channel argument existed belong to this one.
+LEGACY_CHANNEL = "the-cable"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -59,7 +62,8 @@ CREATE TABLE IF NOT EXISTS failures (
     listing_signature TEXT,
     first_failed_at TEXT NOT NULL,
     last_failed_at TEXT NOT NULL,
-    given_up_at TEXT                  -- set after CABLE_FAILED_MAX_ATTEMPTS runs: not requested again
+    given_up_at TEXT,                 -- set after CABLE_FAILED_MAX_ATTEMPTS runs: not requested again
+    channel TEXT                      -- the channel whose crawl failed it (NULL: before channels, the-cable)
 );
 -- Where an unfinished walk of the column archive continues on the next run.
 CREATE TABLE IF NOT EXISTS walks (
@@ -114,6 +118,9 @@ class CrawlState:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        # A state written before channels existed: its failures were all The Cable's.
+        if "channel" not in {row[1] for row in self.db.execute("PRAGMA table_info(failures)")}:
+            self.db.execute("ALTER TABLE failures ADD COLUMN channel TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -154,11 +161,13 @@ class CrawlState:
                 self.db.execute("INSERT OR REPLACE INTO urls (url, id) VALUES (?, ?)", (url, record["id"]))
                 self.db.execute("DELETE FROM failures WHERE url = ?", (url,))  # written: resolved
 
-    def unresolved(self, limit: int) -> list[Failed]:
-        """Failed article URLs to request again (not given up), fewest failed runs first."""
+    def unresolved(self, limit: int, channel: str = LEGACY_CHANNEL) -> list[Failed]:
+        """Failed article URLs of a channel's crawls to request again (not given up), fewest
+        failed runs first. A channel retries only its own: its crawl writes its `column`."""
         rows = self.db.execute(
             "SELECT url, runs, status, reason, listing_url, listing_signature FROM failures"
-            " WHERE given_up_at IS NULL ORDER BY runs, first_failed_at, url LIMIT ?", (limit,)).fetchall()
+            " WHERE given_up_at IS NULL AND COALESCE(channel, ?) = ?"
+            " ORDER BY runs, first_failed_at, url LIMIT ?", (LEGACY_CHANNEL, channel, limit)).fetchall()
         return [Failed(*row) for row in rows]
 
     def failure(self, url: str) -> Failed | None:
@@ -199,14 +208,15 @@ class CrawlState:
         for f in failed:
             self.db.execute(
                 "INSERT INTO failures (url, runs, status, reason, listing_url, listing_signature,"
-                " first_failed_at, last_failed_at, given_up_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " first_failed_at, last_failed_at, given_up_at, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(url) DO UPDATE SET runs = excluded.runs, status = excluded.status,"
                 " reason = excluded.reason, last_failed_at = excluded.last_failed_at,"
                 " listing_url = COALESCE(excluded.listing_url, failures.listing_url),"
                 " listing_signature = COALESCE(excluded.listing_signature, failures.listing_signature),"
-                " given_up_at = COALESCE(failures.given_up_at, excluded.given_up_at)",
+                " given_up_at = COALESCE(failures.given_up_at, excluded.given_up_at),"
+                " channel = COALESCE(excluded.channel, failures.channel)",
                 (f["url"], f["runs"], f.get("status"), f["reason"], f.get("listing_url"),
-                 f.get("listing_signature"), now, now, now if f.get("given_up") else None))
+                 f.get("listing_signature"), now, now, now if f.get("given_up") else None, f.get("channel")))
         self.db.executemany("DELETE FROM walks WHERE url = ?", [(url,) for url in walks_done])
         for w in walks_open:
             self.db.execute("INSERT OR REPLACE INTO walks (url, page, reason, failures, recorded_at)"

@@ -60,9 +60,10 @@ class Unfinished:
     failed: dict[str, dict] = field(default_factory=dict)  # requested URL -> failure (see add_failure)
     answered: set[str] = field(default_factory=set)        # requested URLs read or failed for good
     walks: dict[str, IndexWalk] = field(default_factory=dict)
+    channel: str | None = None  # the crawl's channel (-a channel): its failures are retried by its runs
 
     def add_failure(self, url: str, **failure) -> None:
-        self.failed[url] = {"url": url, **failure}
+        self.failed[url] = {"url": url, "channel": self.channel, **failure}
 
     def to_record(self, stats, reason: str = "finished") -> dict:
         """Failures and resume points to store in the crawl state (the keyword arguments of
