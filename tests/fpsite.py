@@ -76,6 +76,7 @@ class FPSiteHandler(BaseHTTPRequestHandler):
     article_delay: float = 0.0  # seconds before answering an article page (crash tests)
     api_fault: int | str | None = None  # WP REST replica: an HTTP status (401/403/404) or "malformed"
     api_authors: dict = {}               # post id -> author names the replica lists instead
+    api_totals: bool = True              # False: no X-WP-Total(Pages) headers (a proxy that drops them)
 
     def _wp_posts(self) -> list[dict]:
         """The column's posts as WordPress's REST API shows them, built from the fixture site:
@@ -150,7 +151,7 @@ class FPSiteHandler(BaseHTTPRequestHandler):
         if first("categories", str(CABLE_TERM_ID)) != str(CABLE_TERM_ID):
             posts = []
         total_pages = -(-len(posts) // per_page)
-        headers = (("X-WP-Total", str(len(posts))), ("X-WP-TotalPages", str(total_pages)))
+        headers = (("X-WP-Total", str(len(posts))), ("X-WP-TotalPages", str(total_pages))) if self.api_totals else ()
         if page > max(total_pages, 1):
             return send_json(400, {"code": "rest_post_invalid_page_number", "message": "The page number requested"
                                    " is larger than the number of pages available.", "data": {"status": 400}})
@@ -236,9 +237,11 @@ class FPSite:
     """A running fixture site: `with FPSite() as site: site.url`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, site_dir: Path = SITE_DIR,
-                 article_delay: float = 0.0, api_fault: int | str | None = None, api_authors: dict | None = None):
+                 article_delay: float = 0.0, api_fault: int | str | None = None, api_authors: dict | None = None,
+                 api_totals: bool = True):
         handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir), "article_delay": article_delay,
-                                                     "api_fault": api_fault, "api_authors": api_authors or {}})
+                                                     "api_fault": api_fault, "api_authors": api_authors or {},
+                                                     "api_totals": api_totals})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.request_log = []
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

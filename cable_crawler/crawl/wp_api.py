@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from cable_crawler.extraction.processors import clean_text
 
 API_PATH = "/wp-json/wp/v2"
-SOURCES = ("html", "api", "both")
 CHANNEL_SLUG = "the-cable"
 
 
