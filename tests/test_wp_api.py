@@ -82,7 +82,7 @@ def test_both_finds_the_index_articles_and_corrects_dates_to_utc(tmp_path, site)
     assert "'cable/api/date_corrected'" in result.log
     assert any(r.startswith("/wp-json/wp/v2/posts?categories=") for r in result.requests)
     assert any(r.startswith("/channel/the-cable/") for r in result.requests)
-    assert "WordPress REST API: page 1 of 1 (X-WP-TotalPages): stop paging (last_page)" in result.log
+    assert "WordPress REST API: page 1 of 1 (X-WP-TotalPages): stop reading the API (last_page)" in result.log
 
 
 def test_api_alone_finds_the_articles_without_the_index(tmp_path, site):
@@ -108,14 +108,14 @@ def test_api_pages_until_x_wp_totalpages(tmp_path, site):
     # 3 posts a page: the replica has 8 posts on 3 pages; X-WP-TotalPages ends the paging.
     result = api_paged(tmp_path, site)
     assert len([r for r in api_requests(result.requests) if "/posts?" in r]) == 3
-    assert "page 3 of 3 (X-WP-TotalPages): stop paging (last_page)" in result.log
+    assert "page 3 of 3 (X-WP-TotalPages): stop reading the API (last_page)" in result.log
 
 
 def test_api_pages_until_400_past_the_last_page(tmp_path):
     with FPSite(api_totals=False) as site:
         result = api_paged(tmp_path, site)
     assert len([r for r in api_requests(result.requests) if "/posts?" in r]) == 4
-    assert ("page 4 answered HTTP 400 (rest_post_invalid_page_number): stop paging (past_last_page)"
+    assert ("page 4 answered HTTP 400 (rest_post_invalid_page_number): stop reading the API (past_last_page)"
             in result.log)
 
 

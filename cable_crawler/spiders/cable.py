@@ -211,7 +211,7 @@ class CableSpider(scrapy.Spider):
                                 term=term, page=page)
 
     def api_stop(self, page: int, code: str, why: str, level: int = logging.INFO):
-        self.logger.log(level, "WordPress REST API: %s: stop paging (%s)", why, code)
+        self.logger.log(level, "WordPress REST API: %s: stop reading the API (%s)", why, code)
         self.crawler.stats.inc_value(f"cable/api/paging_stopped/{code}")
         yield from self.html_start()
 
