@@ -74,7 +74,7 @@ class FPSiteHandler(BaseHTTPRequestHandler):
     server_version = "FPFixtureSite/1.0"
     site_dir: Path = SITE_DIR
     article_delay: float = 0.0  # seconds before answering an article page (crash tests)
-    api_fault: int | str | None = None  # WP REST replica: an HTTP status (401/403/404) or "malformed"
+    api_fault: int | str | None = None  # WP REST replica: an HTTP status, "malformed" or "no-term"
     api_authors: dict = {}               # post id -> author names the replica lists instead
     api_totals: bool = True              # False: no X-WP-Total(Pages) headers (a proxy that drops them)
 
@@ -127,9 +127,11 @@ class FPSiteHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        if self.api_fault == "no-term" and path == "/wp-json/wp/v2/categories":
+            return send_json(200, [])  # the channel is not a category on this site
         if self.api_fault == "malformed":
             return send_json(200, b"<html>not json")
-        if self.api_fault:
+        if isinstance(self.api_fault, int):
             code = {401: "rest_not_logged_in", 403: "rest_forbidden", 404: "rest_no_route"}.get(self.api_fault, "error")
             return send_json(self.api_fault, {"code": code, "message": "Sorry.", "data": {"status": self.api_fault}})
         first = lambda name, default: (query.get(name) or [default])[0]

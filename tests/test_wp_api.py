@@ -126,7 +126,7 @@ def test_html_reads_no_api_url_and_keeps_the_page_dates(tmp_path, site):
     assert by_path(site, result)[ARTICLE_A]["published_at"] == "2021-06-02T17:42:10+00:00"
 
 
-@pytest.mark.parametrize("fault", [401, 403, 404, 500, "malformed"])
+@pytest.mark.parametrize("fault", [401, 403, 404, 500, "malformed", "no-term"])
 def test_api_failure_is_one_warning_and_the_html_crawl_completes(tmp_path, fault):
     with FPSite(api_fault=fault) as site:
         result = run(tmp_path, site)
