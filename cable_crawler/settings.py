@@ -88,6 +88,8 @@ CABLE_MAX_INDEX_ENTRIES = 200
 CABLE_MAX_STALE_INDEX_PAGES = 2
 # Index pages read per crawl, a safety net far above the column's archive (0: no cap).
 CABLE_MAX_INDEX_PAGES = 5000
+# WordPress REST API (-a source=api|both): posts per API page (WordPress allows 1-100).
+CABLE_WP_API_PER_PAGE = 100
 # Articles that failed (5xx, timeout, connection) in earlier runs, requested again per run...
 CABLE_RETRY_FAILED_MAX = 50
 # ...until they failed in this many runs (then given up, with the reason in the rejects file).

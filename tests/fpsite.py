@@ -17,7 +17,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 # Hosts whose links the pages carry; all of them are this server.
@@ -56,10 +58,109 @@ def grow_site(root: Path, articles: int, per_page: int = 20) -> None:
 
 
 
+EASTERN = ZoneInfo("America/New_York")
+CABLE_TERM_ID = 5271  # the replica's category id of The Cable
+
+
+def _gmt(wall: str | None) -> str | None:
+    """FP's JSON-LD labels US Eastern wall time '+00:00': the true UTC, as WordPress's *_gmt."""
+    if not wall:
+        return None
+    moment = datetime.fromisoformat(wall).replace(tzinfo=EASTERN)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 class FPSiteHandler(BaseHTTPRequestHandler):
     server_version = "FPFixtureSite/1.0"
     site_dir: Path = SITE_DIR
     article_delay: float = 0.0  # seconds before answering an article page (crash tests)
+    api_fault: int | str | None = None  # WP REST replica: an HTTP status, "malformed" or "no-term"
+    api_authors: dict = {}               # post id -> author names the replica lists instead
+    api_totals: bool = True              # False: no X-WP-Total(Pages) headers (a proxy that drops them)
+
+    def _wp_posts(self) -> list[dict]:
+        """The column's posts as WordPress's REST API shows them, built from the fixture site:
+        the index entries (id = data-post-id) whose article page exists, newest first."""
+        base, posts, seen = self._base(), [], set()
+        routes = self._routes()
+        pages = sorted((self.site_dir / "channel" / "the-cable").glob("*.html"),
+                       key=lambda f: 1 if f.name == "index.html" else int(re.sub(r"\D", "", f.stem) or 0))
+        for index in pages:
+            html = index.read_text("utf-8", "replace")
+            for post_id, href in re.findall(r'data-post-id="(\d+)".*?href="([^"]+)"', html, re.S):
+                path = urlsplit(href).path
+                route = routes.get(path)
+                if route and "location" in route:
+                    path = urlsplit(route["location"]).path
+                file = self._file_for(path, {})
+                if int(post_id) in seen or file is None:
+                    continue
+                seen.add(int(post_id))
+                page = file.read_text("utf-8", "replace")
+                published = re.search(r'"datePublished":"([^"+]+)', page)
+                modified = re.search(r'"dateModified":"([^"+]+)', page)
+                author = re.search(r'<meta name="author" content="([^"]*)"', page)
+                title = re.search(r'<meta property="og:title" content="([^"]*)"', page)
+                names = self.api_authors.get(int(post_id)) or [
+                    n.strip() for n in (author.group(1) if author else "").split(",") if n.strip()]
+                date = published.group(1) if published else None
+                posts.append({
+                    "id": int(post_id), "date": date, "date_gmt": _gmt(date),
+                    "modified": modified.group(1) if modified else date,
+                    "modified_gmt": _gmt(modified.group(1) if modified else date),
+                    "slug": path.strip("/").rsplit("/", 1)[-1], "status": "publish", "type": "post",
+                    "link": base + path, "title": {"rendered": title.group(1).strip() if title else ""},
+                    "categories": [CABLE_TERM_ID],
+                    "_links": {"self": [{"href": f"{base}/wp-json/wp/v2/posts/{post_id}"}]},
+                    "_embedded": {"author": [{"id": n + 1, "name": name} for n, name in enumerate(names)]},
+                })
+        return sorted(posts, key=lambda p: p["date_gmt"] or "", reverse=True)
+
+    def _wp_api(self, path: str, query: dict):
+        """A WordPress REST API replica (categories by slug, posts by category, paged)."""
+        def send_json(status, data, headers=()):
+            body = data if isinstance(data, bytes) else json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        if self.api_fault == "no-term" and path == "/wp-json/wp/v2/categories":
+            return send_json(200, [])  # the channel is not a category on this site
+        if self.api_fault == "malformed":
+            return send_json(200, b"<html>not json")
+        if isinstance(self.api_fault, int):
+            code = {401: "rest_not_logged_in", 403: "rest_forbidden", 404: "rest_no_route"}.get(self.api_fault, "error")
+            return send_json(self.api_fault, {"code": code, "message": "Sorry.", "data": {"status": self.api_fault}})
+        first = lambda name, default: (query.get(name) or [default])[0]
+        if path == "/wp-json/wp/v2/categories":
+            terms = [{"id": CABLE_TERM_ID, "count": len(self._wp_posts()), "name": "The Cable", "slug": "the-cable",
+                      "taxonomy": "category", "link": self._base() + "/channel/the-cable/", "parent": 0}]
+            return send_json(200, [t for t in terms if first("slug", t["slug"]) == t["slug"]])
+        if path != "/wp-json/wp/v2/posts":
+            return send_json(404, {"code": "rest_no_route", "message": "No route was found matching the URL and"
+                                   " request method.", "data": {"status": 404}})
+        try:
+            page, per_page = int(first("page", "1")), int(first("per_page", "10"))
+        except ValueError:
+            page, per_page = 0, 0
+        if page < 1 or not 1 <= per_page <= 100:
+            return send_json(400, {"code": "rest_invalid_param", "message": "Invalid parameter(s): page",
+                                   "data": {"status": 400}})
+        posts = self._wp_posts()
+        if first("categories", str(CABLE_TERM_ID)) != str(CABLE_TERM_ID):
+            posts = []
+        total_pages = -(-len(posts) // per_page)
+        headers = (("X-WP-Total", str(len(posts))), ("X-WP-TotalPages", str(total_pages))) if self.api_totals else ()
+        if page > max(total_pages, 1):
+            return send_json(400, {"code": "rest_post_invalid_page_number", "message": "The page number requested"
+                                   " is larger than the number of pages available.", "data": {"status": 400}})
+        chunk = posts[(page - 1) * per_page:page * per_page]
+        if "_embed" not in query:
+            chunk = [{k: v for k, v in p.items() if k != "_embedded"} for p in chunk]
+        return send_json(200, chunk, headers)
 
     def log_message(self, format, *args):  # keep test output quiet
         self.server.request_log.append(self.path)
@@ -67,6 +168,8 @@ class FPSiteHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         parts = urlsplit(self.path)
         path = parts.path
+        if path.startswith("/wp-json/"):
+            return self._wp_api(path.rstrip("/"), parse_qs(parts.query, keep_blank_values=True))
         routes = self._routes()
         if path in routes:
             route = routes[path]
@@ -136,8 +239,11 @@ class FPSite:
     """A running fixture site: `with FPSite() as site: site.url`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, site_dir: Path = SITE_DIR,
-                 article_delay: float = 0.0):
-        handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir), "article_delay": article_delay})
+                 article_delay: float = 0.0, api_fault: int | str | None = None, api_authors: dict | None = None,
+                 api_totals: bool = True):
+        handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir), "article_delay": article_delay,
+                                                     "api_fault": api_fault, "api_authors": api_authors or {},
+                                                     "api_totals": api_totals})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.request_log = []
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

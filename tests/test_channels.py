@@ -143,7 +143,9 @@ def test_unknown_channel_is_one_line_and_exit_2(site, tmp_path):
                 f"({site.url}/channel/no-such-channel/ answered 404)")
     assert result.log.splitlines()[-1] == expected
     assert [line for line in result.log.splitlines() if line.startswith("scrapy crawl")] == [expected]
-    assert [r for r in requests if r != "/robots.txt"] == ["/channel/no-such-channel/"]
+    # With the default source=both, the API's category lookup comes first (and finds none).
+    assert [r for r in requests if r != "/robots.txt"] == ["/wp-json/wp/v2/categories?slug=no-such-channel",
+                                                           "/channel/no-such-channel/"]
     assert not list((tmp_path / "output").glob("no-such-channel-*"))  # no articles file
     [reject] = lines(tmp_path / "output", "rejects-*.jsonl")  # the failed page, as for any page
     assert reject["url"] == f"{site.url}/channel/no-such-channel/" and "HTTP 404" in json.dumps(reject)

@@ -77,6 +77,10 @@ def test_second_incremental_run_over_an_unchanged_site_fetches_no_article(site, 
     assert second.returncode == 0, second.log[-3000:]
     assert len(index_requests(second.requests)) <= 2
     assert article_requests(second.requests) == []
+    # -a source=both (the default): the WordPress REST API costs 2 requests a run here
+    # (the channel's category, one page of up to 100 posts), neither index nor article pages.
+    assert sorted(r.split("?")[0] for r in second.requests if r.startswith("/wp-json/")) == [
+        "/wp-json/wp/v2/categories", "/wp-json/wp/v2/posts"]
     assert len(output_files(tmp_path)) == 1  # nothing new: no second file
     assert "holds only known, unchanged articles: stop paging" in second.log
 

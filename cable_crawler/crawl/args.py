@@ -34,6 +34,7 @@ class CrawlArgs:
     render: str | None = None          # "splash" or "none"; None: splash when SPLASH_URL is set
     render_pages: tuple[str, ...] = ("index", "article")
     channel: str = DEFAULT_CHANNEL     # the FP channel slug: /channel/<slug>/
+    source: str = "both"               # html (column index), api (WordPress REST API) or both
 
     @property
     def host(self) -> str:
@@ -69,6 +70,7 @@ def _base_url(value) -> tuple[str, tuple[str, str] | None]:
 MODES = ("incremental", "full")
 RENDERERS = ("none", "splash")
 PAGE_KINDS = ("index", "article")
+SOURCES = ("html", "api", "both")
 
 
 def _whole_number(name: str, value, minimum: int) -> int | None:
@@ -103,6 +105,7 @@ ARGUMENTS = (
     Argument("render", "splash if SPLASH_URL is set, else none", "splash (render pages through Splash) or none"),
     Argument("render_pages", "index,article", "which pages go through Splash when rendering"),
     Argument("refresh_days", "2", "incremental: fetch known articles of the last N days again"),
+    Argument("source", "both", "html (column index), api (WordPress REST API) or both (index + API cross-check)"),
 )
 
 
@@ -113,7 +116,8 @@ def arguments_help() -> str:
 
 
 def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None, mode=None,
-               refresh_days=None, render=None, render_pages=None, channel=None, **unknown) -> CrawlArgs:
+               refresh_days=None, render=None, render_pages=None, channel=None, source=None,
+               **unknown) -> CrawlArgs:
     unknown = {k: v for k, v in unknown.items() if not k.startswith("_")}  # Scrapyd passes _job
     if unknown:
         names = ", ".join(sorted(unknown))
@@ -138,6 +142,9 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     kinds = tuple(k.strip().lower() for k in str(render_pages or "index,article").split(",") if k.strip())
     if not kinds or any(k not in PAGE_KINDS for k in kinds):
         raise ArgumentError(f"render_pages={render_pages!r}: comma-separated, from: {', '.join(PAGE_KINDS)}")
+    source_name = str(source).strip().lower() if source not in (None, "") else "both"
+    if source_name not in SOURCES:
+        raise ArgumentError(f"source={source!r} is not one of: {', '.join(SOURCES)}")
     url_list: list[str] = []
     for raw in str(urls or "").split(","):
         raw = raw.strip()
@@ -153,4 +160,4 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
         raise ArgumentError("urls is empty (expected comma-separated article URLs)")
     return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list),
                      mode=mode_name, refresh_days=2 if refresh is None else refresh, auth=auth,
-                     render=renderer, render_pages=kinds, channel=channel_slug)
+                     render=renderer, render_pages=kinds, channel=channel_slug, source=source_name)

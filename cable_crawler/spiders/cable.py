@@ -7,8 +7,11 @@ the loaders, validating/deduplicating/writing in the pipelines.
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import date
 from functools import cached_property
+from urllib.parse import urlencode
 
 import scrapy
 from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
@@ -26,12 +29,12 @@ from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts
 from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
+from cable_crawler.crawl.wp_api import API_PATH, ApiMalformed, ApiPost, cross_check, parse_posts, parse_terms
 from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
 from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.unfinished import IndexWalk, retryable
 
 COLUMN_NAME = "The Cable"
-COLUMN_PATH = "/channel/the-cable/"
 
 # The `column` field of a channel (-a channel=<slug>): known before any page is read, the same
 # for every article of the crawl. A slug not listed here reads as its words capitalized
@@ -109,6 +112,11 @@ class CableSpider(scrapy.Spider):
         self.splash_errors_seen: set[str] = set()
         # Article URLs this crawl requests: a page's canonical link may not claim another one's.
         self.article_urls: set[str] = set()
+        # WordPress REST API (-a source=api|both): its posts by canonical link and by id.
+        self.api_posts: dict[str, ApiPost] = {}
+        self.api_ids: dict[int, ApiPost] = {}
+        self.api_failed = False
+        self.html_started = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -140,12 +148,33 @@ class CableSpider(scrapy.Spider):
 
     async def start(self):
         a = self.args
-        self.logger.info("crawling %s channel %s (%s): mode=%s since=%s until=%s max_pages=%s urls=%d render=%s", a.base_url,
-                         a.channel, self.column, a.mode, a.since or "-", a.until or "-", a.max_pages or "all", len(a.urls),
-                         f"splash at {self.splash_url} ({','.join(a.render_pages)})" if self.splash_url else "none")
+        self.logger.info("crawling %s channel %s (%s): mode=%s since=%s until=%s max_pages=%s urls=%d render=%s"
+                         " source=%s", a.base_url, a.channel, self.column, a.mode, a.since or "-", a.until or "-",
+                         a.max_pages or "all", len(a.urls),
+                         f"splash at {self.splash_url} ({','.join(a.render_pages)})" if self.splash_url else "none",
+                         a.source)
         if self.args.urls:
             for url in self.args.urls:
                 yield self.article_request(url)
+            return
+        if self.args.source in ("api", "both"):
+            # The API first: its records are all in hand before any article page is read
+            # (cross-check); the index walk starts when the API paging stops (html_start).
+            yield self.api_request(f"{self.args.base_url}{API_PATH}/categories?{urlencode({'slug': self.args.channel})}",
+                                   self.parse_api_terms)
+            return
+        for request in self.html_start():
+            yield request
+
+    def html_start(self, walk_index: bool | None = None):
+        """The index walk (unless source=api), the walks to continue and the articles to retry."""
+        if self.html_started:
+            return
+        self.html_started = True
+        if walk_index is None:
+            walk_index = self.args.source != "api"
+        if not walk_index:
+            yield from self.retry_requests()
             return
         yield self.index_request(self.index_url, page=1, walk=self.walk(self.index_url))
         for stored in self.incremental.walks_to_continue():
@@ -160,6 +189,9 @@ class CableSpider(scrapy.Spider):
             self.crawler.stats.inc_value("cable/archive_walks_resumed")
             walk = self.walk(stored.url, from_state=True, failures_before=stored.failures, first_page=stored.page)
             yield self.index_request(stored.url, page=stored.page, walk=walk)
+        yield from self.retry_requests()
+
+    def retry_requests(self):
         limit = self.settings.getint("CABLE_RETRY_FAILED_MAX", defaults.CABLE_RETRY_FAILED_MAX)
         retries = self.incremental.to_retry(limit)
         if retries:
@@ -169,6 +201,161 @@ class CableSpider(scrapy.Spider):
             self.crawler.stats.inc_value("cable/failed_articles_retried")
             listing = {"url": failed.url, "signature": failed.listing_signature}
             yield self.article_request(failed.url, listing=listing, failed_runs=failed.runs)
+
+    # -- WordPress REST API (crawl/wp_api.py) -------------------------------------------------
+
+    def api_request(self, url: str, callback, **cb_kwargs) -> scrapy.Request:
+        # Answers 400/401/403/404 reach the callback: they end the paging or the API, not the crawl.
+        return scrapy.Request(url, callback=callback, errback=self.on_api_error, cb_kwargs=cb_kwargs,
+                              meta={"page_kind": "api", "handle_httpstatus_list": [400, 401, 403, 404]})
+
+    def api_unavailable(self, url: str, why: str):
+        """The API cannot be used: one warning, and the crawl goes on from the column index."""
+        self.api_failed = True
+        self.crawler.stats.inc_value("cable/api/unavailable")
+        self.logger.warning("WordPress REST API unavailable (%s: %s): the crawl goes on from the column index",
+                            url, why)
+        yield from self.html_start(walk_index=True)
+
+    def api_json(self, response):
+        try:
+            return json.loads(response.text)
+        except (ValueError, AttributeError) as error:
+            raise ApiMalformed(f"not JSON ({type(error).__name__})") from None
+
+    def parse_api_terms(self, response):
+        if response.status != 200:
+            yield from self.api_unavailable(response.url, f"HTTP {response.status}")
+            return
+        try:
+            term = parse_terms(self.api_json(response), self.args.channel)
+        except ApiMalformed as error:
+            yield from self.api_unavailable(response.url, f"malformed answer: {error}")
+            return
+        if term is None:
+            yield from self.api_unavailable(response.url, f"no category with slug {self.args.channel!r}")
+            return
+        yield self.api_posts_request(term, 1)
+
+    def api_posts_request(self, term: int, page: int) -> scrapy.Request:
+        per_page = self.settings.getint("CABLE_WP_API_PER_PAGE", defaults.CABLE_WP_API_PER_PAGE)
+        query = urlencode({"categories": term, "page": page, "per_page": per_page, "_embed": 1})
+        return self.api_request(f"{self.args.base_url}{API_PATH}/posts?{query}", self.parse_api_posts,
+                                term=term, page=page)
+
+    def api_stop(self, page: int, code: str, why: str, level: int = logging.INFO):
+        self.logger.log(level, "WordPress REST API: %s: stop reading the API (%s)", why, code)
+        self.crawler.stats.inc_value(f"cable/api/paging_stopped/{code}")
+        yield from self.html_start()
+
+    def parse_api_posts(self, response, term: int, page: int = 1):
+        if response.status == 400 and page > 1:
+            data = {}
+            try:
+                data = self.api_json(response)
+            except ApiMalformed:
+                pass
+            code = data.get("code") if isinstance(data, dict) else None
+            yield from self.api_stop(page, "past_last_page", f"page {page} answered HTTP 400 ({code or 'no code'})")
+            return
+        if response.status != 200:
+            yield from self.api_unavailable(response.url, f"HTTP {response.status}")
+            return
+        try:
+            posts = parse_posts(self.api_json(response))
+        except ApiMalformed as error:
+            yield from self.api_unavailable(response.url, f"malformed answer: {error}")
+            return
+        self.crawler.stats.inc_value("cable/api/pages")
+        new = [p for p in posts if canonical_url(p.link) not in self.api_posts]
+        self.crawler.stats.inc_value("cable/api/posts", len(new))
+        for post in new:
+            self.api_posts[canonical_url(post.link)] = post
+            self.api_ids[post.id] = post
+            if self.args.source == "api":
+                yield from self.api_article_request(post)
+        total_pages = response.headers.get("X-WP-TotalPages")
+        try:
+            total_pages = int(total_pages.decode()) if total_pages else None
+        except ValueError:
+            total_pages = None
+        max_pages = self.settings.getint("CABLE_MAX_INDEX_PAGES", defaults.CABLE_MAX_INDEX_PAGES)
+        since = self.args.since
+        if not new:
+            yield from self.api_stop(page, "nothing_new", f"page {page} brought no new post")
+        elif total_pages is not None and page >= total_pages:
+            yield from self.api_stop(page, "last_page", f"page {page} of {total_pages} (X-WP-TotalPages)")
+        elif since is not None and all(p.date_gmt and date.fromisoformat(p.date_gmt[:10]) < since for p in posts):
+            yield from self.api_stop(page, "since", f"page {page} is older than since={since}")
+        elif self.args.max_pages is not None and page >= self.args.max_pages:
+            yield from self.api_stop(page, "max_pages", f"max_pages={self.args.max_pages} reached")
+        elif max_pages > 0 and page >= max_pages:
+            yield from self.api_stop(page, "index_page_cap", f"{max_pages} API pages read (CABLE_MAX_INDEX_PAGES)",
+                                     level=logging.WARNING)
+        else:
+            yield self.api_posts_request(term, page + 1)
+
+    def api_article_request(self, post: ApiPost):
+        """source=api: a post's link is requested as an article, under the same rules as an index entry."""
+        entry = ListingEntry(url=post.link, published=date.fromisoformat(post.date_gmt[:10]) if post.date_gmt else None,
+                             post_id=str(post.id), headline=post.title)
+        if not self.on_site(post.link):
+            self.crawler.stats.inc_value("cable/index_entries_offsite")
+            self.logger.warning("API post %d: link %r is not on %s: not followed", post.id, post.link,
+                                self.args.base_url)
+            return
+        if not self.args.in_window(entry.published):
+            self.crawler.stats.inc_value("cable/index_entries_outside_window")
+            return
+        reason = self.skip_reason(entry)
+        if reason:
+            self.crawler.stats.inc_value(f"cable/index_entries_{reason}")
+            return
+        if self.incremental.was_requested(canonical_url(post.link)):
+            self.crawler.stats.inc_value("cable/index_entries_repeated")
+            return
+        yield self.article_request(post.link, entry)
+
+    def on_api_error(self, failure):
+        if self.crawler.stats.get_value("cable/site_unreachable"):
+            return  # said once by UnreachableSiteMiddleware; the crawl is closing
+        response = getattr(failure.value, "response", None)
+        why = f"HTTP {response.status}" if response is not None else download_error_reason(failure.value)
+        yield from self.api_unavailable(failure.request.url, why)
+
+    def api_post_for(self, item) -> ApiPost | None:
+        """The API's record of an article: by its link, else by its post id."""
+        for url in (item.get("fetched_url"), item.get("url")):
+            if url and canonical_url(url) in self.api_posts:
+                return self.api_posts[canonical_url(url)]
+        item_id = str(item.get("id") or "")
+        if item_id.startswith("fp-"):
+            return self.api_ids.get(int(item_id[3:]))
+        return None
+
+    def api_cross_check(self, item) -> None:
+        """published_at/modified_at take the API's true UTC (a documented rule, counted and
+        logged); a post id or author names that differ are counted and logged, never changed."""
+        if self.args.source == "html" or not self.api_posts:
+            return
+        post = self.api_post_for(item)
+        if post is None:
+            self.crawler.stats.inc_value("cable/api/not_in_api")
+            self.logger.debug("%s: not among the API's posts of the column", item.get("url"))
+            return
+        self.crawler.stats.inc_value("cable/api/cross_checked")
+        check = cross_check(item, post)
+        if check.corrected:
+            self.crawler.stats.inc_value("cable/api/date_corrected")
+            self.logger.info("%s: %s from the API (post %d; the page said %s)", item.get("url"),
+                             ", ".join(f"{k}={new}" for k, (old, new) in check.corrected.items()), post.id,
+                             ", ".join(f"{k}={old}" for k, (old, new) in check.corrected.items()))
+            for name, (_, new) in check.corrected.items():
+                item[name] = new
+        for name, (html_value, api_value) in check.disagreements.items():
+            self.crawler.stats.inc_value(f"cable/api/disagreements/{name}")
+            self.logger.warning("%s: the page and the API disagree on %s: page %r, API %r (post %d); the page's"
+                                " value is kept", item.get("url"), name, html_value, api_value, post.id)
 
     def walk(self, start_url: str, from_state: bool = False, failures_before: int = 0,
              first_page: int = 1) -> IndexWalk:
@@ -447,6 +634,7 @@ class CableSpider(scrapy.Spider):
             self.incremental.answered(requested_url(response.request))  # a failure row, if any, is resolved
         if response.meta.get("listing"):
             item["listing"] = response.meta["listing"]  # for the crawl state; not written
+        self.api_cross_check(item)
         published = parse_datetime(item.get("published_at"))
         if published is not None and not self.args.in_window(published.date()):
             self.crawler.stats.inc_value("cable/articles_outside_window")
