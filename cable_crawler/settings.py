@@ -124,6 +124,12 @@ EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
 
+# `scrapy check cable`: contracts in the callbacks' docstrings (cable_crawler/crawl/contracts.py).
+SPIDER_CONTRACTS = {
+    "cable_crawler.crawl.contracts.OnBaseContract": 10,
+    "cable_crawler.crawl.contracts.FilledContract": 20,
+}
+
 # Monitors (cable_crawler/operations/monitors.py): a failed check makes `scrapy crawl` exit non-zero.
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("cable_crawler.operations.monitors.CrawlHealthSuite",)
