@@ -157,6 +157,8 @@ SPIDERMON_FIELD_COVERAGE_RULES = {
     "ArticleItem/lead_image": 0.3,
 }
 CABLE_FIELD_COVERAGE_MIN_ITEMS = 5
+# `make canary` (scripts/canary.py): how many of the newest articles it crawls.
+CABLE_CANARY_ARTICLES = 8
 # Article pages of no known layout (cable/layout/unknown): a new FP theme. Judged from
 # CABLE_FIELD_COVERAGE_MIN_ITEMS article pages read.
 CABLE_MAX_UNKNOWN_LAYOUT_RATIO = 0.2
