@@ -146,6 +146,7 @@ CABLE_DUPLICATE_RATIO_MIN_READ = 20
 # articles (most incremental runs) are not judged: a rate over 1-4 articles says nothing.
 SPIDERMON_ADD_FIELD_COVERAGE = True
 SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # a field set to null (no dek, no lead image) is not covered
+SPIDERMON_DICT_FIELDS_COVERAGE_LEVELS = 0  # top-level fields only (not lead_image/caption ...): fewer stats lines
 SPIDERMON_FIELD_COVERAGE_RULES = {
     "ArticleItem/url": 1.0,
     "ArticleItem/headline": 1.0,
