@@ -110,8 +110,8 @@ def test_unknown_layouts_over_the_threshold_fail(tmp_path):
     unknown = re.search(r"layouts: .*unknown (\d+)", done.log)
     assert unknown and int(unknown.group(1)) >= 2, done.log[-3000:]
     assert done.returncode == 1
-    assert re.search(r"monitor failed: Layouts/.*: \d+ of \d+ article pages are of no known layout"
-                     r" \(layout unknown \d+% > CABLE_MAX_UNKNOWN_LAYOUT_RATIO=20%\)", done.log), done.log[-3000:]
+    assert re.search(r"monitor failed: Layouts/.*: \d+ of \d+ article pages have layout unknown"
+                     r" \(\d+% > CABLE_MAX_UNKNOWN_LAYOUT_RATIO=20%\)", done.log), done.log[-3000:]
 
 
 def test_a_run_finding_far_fewer_articles_than_usual_fails(tmp_path):

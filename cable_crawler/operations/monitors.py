@@ -159,7 +159,7 @@ class CoverageMonitor(FieldCoverageMonitor):
 
 @monitors.name("Layouts")
 class UnknownLayoutMonitor(CableMonitor):
-    @monitors.name("article pages of no known layout stay under CABLE_MAX_UNKNOWN_LAYOUT_RATIO")
+    @monitors.name("article pages of layout unknown stay under CABLE_MAX_UNKNOWN_LAYOUT_RATIO")
     def test_unknown_layout_ratio(self):
         settings = self.data.crawler.settings
         limit = settings.getfloat("CABLE_MAX_UNKNOWN_LAYOUT_RATIO", defaults.CABLE_MAX_UNKNOWN_LAYOUT_RATIO)
@@ -170,8 +170,8 @@ class UnknownLayoutMonitor(CableMonitor):
             self.skipTest(f"{pages} article pages read, fewer than CABLE_FIELD_COVERAGE_MIN_ITEMS={minimum}")
         unknown = stats.get("cable/layout/unknown", 0)
         self.assertLessEqual(unknown / pages, limit,
-                             msg=f"{unknown} of {pages} article pages are of no known layout (layout unknown"
-                                 f" {unknown / pages:.0%} > CABLE_MAX_UNKNOWN_LAYOUT_RATIO={limit:.0%}):"
+                             msg=f"{unknown} of {pages} article pages have layout unknown"
+                                 f" ({unknown / pages:.0%} > CABLE_MAX_UNKNOWN_LAYOUT_RATIO={limit:.0%}):"
                                  " has the site's theme changed?")
 
 
