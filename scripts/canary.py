@@ -15,6 +15,7 @@ usage: python scripts/canary.py [-a base_url=http://127.0.0.1:8765] [-s NAME=VAL
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -64,7 +65,6 @@ def main(argv: list[str]) -> int:
     rules = dict(defaults.SPIDERMON_FIELD_COVERAGE_RULES)
     for i, arg in enumerate(argv[:-1]):  # -s SPIDERMON_FIELD_COVERAGE_RULES=... given to the crawl
         if arg == "-s" and argv[i + 1].startswith("SPIDERMON_FIELD_COVERAGE_RULES="):
-            import json
             rules = json.loads(argv[i + 1].split("=", 1)[1])
     print("\n".join(coverage_table(stats, rules)))
     for failure in stats.get("cable/monitors_failed") or []:
