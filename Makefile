@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: crawl demo test expected fixture bench splash clean
+.PHONY: crawl canary demo test expected fixture bench splash clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(INSTALLED): pyproject.toml
 ## crawl: crawl The Cable on foreignpolicy.com into output/ (ARGS="-a since=2024-01-01 ...")
 crawl: $(INSTALLED)
 	$(BIN)/scrapy crawl cable $(ARGS)
+
+## canary: contracts + a small crawl of the newest index page, field-coverage table; non-zero on a failed rule
+## (live site by default; ARGS="-a base_url=http://127.0.0.1:8765" for another copy of it)
+canary: $(INSTALLED)
+	$(BIN)/python scripts/canary.py $(ARGS)
 
 ## demo: serve the offline fixture site on 127.0.0.1 and crawl it into output/
 demo: $(INSTALLED)

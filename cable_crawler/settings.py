@@ -126,6 +126,12 @@ EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
 
+# `scrapy check cable`: contracts in the callbacks' docstrings (cable_crawler/crawl/contracts.py).
+SPIDER_CONTRACTS = {
+    "cable_crawler.crawl.contracts.OnBaseContract": 10,
+    "cable_crawler.crawl.contracts.FilledContract": 20,
+}
+
 # Monitors (cable_crawler/operations/monitors.py): a failed check makes `scrapy crawl` exit non-zero.
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("cable_crawler.operations.monitors.CrawlHealthSuite",)
@@ -137,6 +143,35 @@ CABLE_MAX_REJECTS = 25
 # (e.g. every canonical link names the home page); crawls under 20 articles are not judged.
 CABLE_MAX_DUPLICATE_RATIO = 0.5
 CABLE_DUPLICATE_RATIO_MIN_READ = 20
+# Field coverage (Spidermon): the share of the articles written this crawl that have each field
+# (an empty string or list counts as missing). Crawls writing fewer than CABLE_FIELD_COVERAGE_MIN_ITEMS
+# articles (most incremental runs) are not judged: a rate over 1-4 articles says nothing.
+SPIDERMON_ADD_FIELD_COVERAGE = True
+SPIDERMON_FIELD_COVERAGE_SKIP_NONE = True  # a field set to null (no dek, no lead image) is not covered
+SPIDERMON_DICT_FIELDS_COVERAGE_LEVELS = 0  # top-level fields only (not lead_image/caption ...): fewer stats lines
+SPIDERMON_FIELD_COVERAGE_RULES = {
+    "ArticleItem/url": 1.0,
+    "ArticleItem/headline": 1.0,
+    "ArticleItem/body": 1.0,
+    "ArticleItem/published_at": 0.95,
+    "ArticleItem/authors": 0.9,
+    "ArticleItem/byline": 0.9,
+    "ArticleItem/dek": 0.3,
+    "ArticleItem/lead_image": 0.3,
+}
+CABLE_FIELD_COVERAGE_MIN_ITEMS = 5
+# `make canary` (scripts/canary.py): how many of the newest articles it crawls.
+CABLE_CANARY_ARTICLES = 8
+# Article pages of no known layout (cable/layout/unknown): a new FP theme. Judged from
+# CABLE_FIELD_COVERAGE_MIN_ITEMS article pages read.
+CABLE_MAX_UNKNOWN_LAYOUT_RATIO = 0.2
+# Articles found (read + known index entries) against the earlier runs of the same kind (mode,
+# max_pages, since, until), kept in CABLE_STATE_DIR/stats/ (the last SPIDERMON_MAX_STORED_STATS runs):
+# a run finding under CABLE_MIN_FOUND_RATIO x the median of the last CABLE_FOUND_HISTORY_RUNS fails.
+STATS_CLASS = "cable_crawler.operations.monitors.StateDirStatsHistoryCollector"
+SPIDERMON_MAX_STORED_STATS = 30
+CABLE_FOUND_HISTORY_RUNS = 5
+CABLE_MIN_FOUND_RATIO = 0.5
 
 # Crawl state (SQLite): what earlier runs wrote, for incremental runs and revisions.
 CABLE_STATE_DIR = "state"

@@ -10,6 +10,12 @@ Thresholds are settings, overridable with -s:
                            from CABLE_DUPLICATE_RATIO_MIN_READ articles read (default 20)
   SPIDERMON_MAX_ERRORS     ERROR log lines (default 25)
   SPIDERMON_EXPECTED_FINISH_REASONS  (default ["finished"])
+  SPIDERMON_FIELD_COVERAGE_RULES  share of the written articles having each field
+                           (Spidermon's field coverage), judged from
+                           CABLE_FIELD_COVERAGE_MIN_ITEMS articles written (default 5)
+  CABLE_MAX_UNKNOWN_LAYOUT_RATIO  article pages of no known layout / pages read (0.2)
+  CABLE_MIN_FOUND_RATIO    articles found / median of the last CABLE_FOUND_HISTORY_RUNS
+                           runs of the same kind (0.5; history in CABLE_STATE_DIR/stats/)
 Written articles are re-validated by Spidermon's ItemValidationPipeline; any
 invalid one fails the run. A crawl whose output file could not be written or
 published fails too (the files are published before the monitors run:
@@ -19,10 +25,13 @@ incremental.component.IncrementalCrawl).
 from __future__ import annotations
 
 import logging
+import statistics
+from pathlib import Path
 
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.contrib.monitors.mixins.spider import SpiderMonitorMixin
-from spidermon.contrib.scrapy.monitors import ErrorCountMonitor, FinishReasonMonitor
+from spidermon.contrib.scrapy.monitors import ErrorCountMonitor, FieldCoverageMonitor, FinishReasonMonitor
+from spidermon.contrib.stats.statscollectors.local_storage import LocalStorageStatsHistoryCollector
 from spidermon.core.actions import Action
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
@@ -121,6 +130,107 @@ class OutputMonitor(CableMonitor):
             self.fail(f"{written} articles written but no output file was published")
 
 
+def coverage_rates(stats: dict, rules: dict) -> list[tuple[str, float, float]]:
+    """(field, rate, threshold) per SPIDERMON_FIELD_COVERAGE_RULES rule, from Spidermon's
+    spidermon_field_coverage/<ItemType>/<field> stats (0 when no written article had the field)."""
+    return [(field.split("/", 1)[-1], float(stats.get(f"spidermon_field_coverage/{field}", 0)), float(rule))
+            for field, rule in rules.items()]
+
+
+@monitors.name("Field coverage")
+class CoverageMonitor(FieldCoverageMonitor):
+    """Spidermon's FieldCoverageMonitor (same rules, same stats), judged only from
+    CABLE_FIELD_COVERAGE_MIN_ITEMS written articles, with one line naming each field under its
+    rule and its rate (Spidermon's own message spans lines, and the log keeps the last one only)."""
+
+    longMessage = False
+
+    @monitors.name("every field reaches its SPIDERMON_FIELD_COVERAGE_RULES share of the articles written")
+    def test_check_if_field_coverage_rules_are_met(self):
+        settings = self.crawler.settings
+        minimum = settings.getint("CABLE_FIELD_COVERAGE_MIN_ITEMS", defaults.CABLE_FIELD_COVERAGE_MIN_ITEMS)
+        written = self.data.stats.get("spidermon_item_scraped_count/ArticleItem", 0)
+        if written < minimum:
+            self.skipTest(f"{written} articles written, fewer than CABLE_FIELD_COVERAGE_MIN_ITEMS={minimum}")
+        rules = settings.getdict("SPIDERMON_FIELD_COVERAGE_RULES")
+        under = [f"{field} {rate:.0%} < {rule:.0%}" for field, rate, rule in coverage_rates(self.data.stats, rules)
+                 if rate < rule]
+        self.assertFalse(under, msg=f"field coverage under its rule over {written} articles written: "
+                                    + ", ".join(under))
+
+
+@monitors.name("Layouts")
+class UnknownLayoutMonitor(CableMonitor):
+    @monitors.name("article pages of layout unknown stay under CABLE_MAX_UNKNOWN_LAYOUT_RATIO")
+    def test_unknown_layout_ratio(self):
+        settings = self.data.crawler.settings
+        limit = settings.getfloat("CABLE_MAX_UNKNOWN_LAYOUT_RATIO", defaults.CABLE_MAX_UNKNOWN_LAYOUT_RATIO)
+        minimum = settings.getint("CABLE_FIELD_COVERAGE_MIN_ITEMS", defaults.CABLE_FIELD_COVERAGE_MIN_ITEMS)
+        stats = self.data.stats
+        pages = sum(v for k, v in stats.items() if k.startswith("cable/layout/"))
+        if pages < minimum:
+            self.skipTest(f"{pages} article pages read, fewer than CABLE_FIELD_COVERAGE_MIN_ITEMS={minimum}")
+        unknown = stats.get("cable/layout/unknown", 0)
+        self.assertLessEqual(unknown / pages, limit,
+                             msg=f"{unknown} of {pages} article pages have layout unknown"
+                                 f" ({unknown / pages:.0%} > CABLE_MAX_UNKNOWN_LAYOUT_RATIO={limit:.0%}):"
+                                 " has the site's theme changed?")
+
+
+def articles_found(stats: dict) -> int:
+    """Articles the crawl came across: fetched (new, revised, unchanged, duplicates) or known from
+    the index without fetching."""
+    return sum(stats.get(f"cable/{key}", 0) for key in (
+        "articles_new", "articles_revised", "articles_unchanged", "duplicates",
+        "index_entries_known", "index_entries_written"))
+
+
+@monitors.name("History")
+class FoundArticlesMonitor(CableMonitor):
+    @monitors.name("the crawl finds at least CABLE_MIN_FOUND_RATIO of the articles earlier runs of its kind found")
+    def test_found_against_history(self):
+        args = self.args
+        if args is None or args.urls:
+            self.skipTest("only walks of the column index are compared")
+        if self.data.stats.get("cable/resumed_from_jobdir"):  # the paused run found the rest
+            self.skipTest("a resumed run finds only what its paused run left")
+        stats = self.data.stats
+        # Runs of one kind: the same arguments, the index walk stopped for the same reason and with or
+        # without archive walks left by earlier runs (an incremental run stopping at the first known
+        # entry finds far fewer than one walking the archive).
+        kind = (f"mode={args.mode} max_pages={args.max_pages} since={args.since} until={args.until}"
+                f" stopped={stats.get('cable/paging_stopped')}"
+                f" archive_walks={bool(stats.get('cable/archive_walks_resumed'))}")
+        # Kept in this run's stats, so the history says which runs are comparable.
+        self.data.crawler.stats.set_value("cable/run_kind", kind)
+        found = articles_found(stats)
+        self.data.crawler.stats.set_value("cable/articles_found", found)
+        settings = self.data.crawler.settings
+        runs = settings.getint("CABLE_FOUND_HISTORY_RUNS", defaults.CABLE_FOUND_HISTORY_RUNS)
+        ratio = settings.getfloat("CABLE_MIN_FOUND_RATIO", defaults.CABLE_MIN_FOUND_RATIO)
+        earlier = [past["cable/articles_found"] for past in getattr(self.data.spider, "stats_history", ())
+                   if past.get("cable/run_kind") == kind and "cable/articles_found" in past
+                   and not past.get("cable/monitors_failed")][:runs]
+        if not earlier:
+            self.skipTest(f"no earlier passing run of this kind ({kind}) to compare with")
+        usual = statistics.median(earlier)
+        self.assertGreaterEqual(found, ratio * usual,
+                                msg=f"{found} articles found, under CABLE_MIN_FOUND_RATIO={ratio} x {usual:g}"
+                                    f" (the median of the last {len(earlier)} runs of this kind)")
+
+
+class StateDirStatsHistoryCollector(LocalStorageStatsHistoryCollector):
+    """Spidermon's stats history (spider.stats_history: the stats of the last
+    SPIDERMON_MAX_STORED_STATS runs, newest first), kept beside the crawl state in
+    CABLE_STATE_DIR/stats/ rather than in the project's .scrapy/ directory. Overrides
+    the one path method of Spidermon's collector; loading and saving are its own."""
+
+    def _stats_location(self, spider):
+        folder = Path(self._crawler.settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR) / "stats"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{spider.name}_stats_history"
+
+
 class RecordResults(Action):
     """Keeps the failed checks with their reasons in the stats ([] when all
     passed) and logs each failure as an error."""
@@ -142,6 +252,9 @@ class CrawlHealthSuite(MonitorSuite):
         ArticlesMonitor,
         RejectsMonitor,
         DuplicatesMonitor,
+        CoverageMonitor,
+        UnknownLayoutMonitor,
+        FoundArticlesMonitor,
         ErrorCountMonitor,
         FinishReasonMonitor,
         WrittenItemsMonitor,

@@ -420,6 +420,14 @@ class CableSpider(scrapy.Spider):
         return self.parse_article(response)
 
     def parse_index(self, response, page: int = 1):
+        """A column index page: requests for its articles and the next page.
+
+        Contracts (`scrapy check cable [-a base_url=...]`, cable_crawler/crawl/contracts.py):
+        @url https://foreignpolicy.com/channel/the-cable/
+        @on_base
+        @returns requests 2
+        @returns items 0 0
+        """
         walk = self.walk_of(response)
         walk.pending = None
         if not response.body.strip():
@@ -588,6 +596,15 @@ class CableSpider(scrapy.Spider):
                            **fields)
 
     def parse_article(self, response):
+        """An article page: one article item.
+
+        @url https://foreignpolicy.com/2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber/
+        @on_base
+        @returns items 1 1
+        @returns requests 0 0
+        @scrapes url headline body published_at authors byline
+        @filled url headline body published_at authors byline
+        """
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         html_type = not content_type or content_type.lower().startswith(("text/html", "application/xhtml"))
         if not hasattr(response, "selector") or not html_type:
