@@ -71,6 +71,7 @@ def fetch(url: str, overrides: dict[str, str]) -> SavePageSpider:
     settings = get_project_settings()
     # The downloader as configured for the crawl; none of the crawl's outputs, state or monitors.
     settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "SPIDERMON_ENABLED": False,
+                      "STATS_CLASS": "scrapy.statscollectors.MemoryStatsCollector",  # no stats history
                       "LOG_LEVEL": "WARNING"}, priority="cmdline")
     settings.setdict(overrides, priority="cmdline")
     process = CrawlerProcess(settings)

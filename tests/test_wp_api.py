@@ -14,9 +14,9 @@ from test_crawl import ARTICLE_PATHS, paths
 ARTICLE_A = "/2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber/"
 
 
-def run(tmp_path, site, *args):
+def run(tmp_path, site, *args, settings=None):
     before = len(site.requests)
-    result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", "mode=full", *args)
+    result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", "mode=full", *args, settings=settings)
     result.requests = site.requests[before:]
     return result
 
@@ -70,7 +70,7 @@ def test_parse_posts_rejects_malformed_answers():
 
 
 def test_both_finds_the_index_articles_and_corrects_dates_to_utc(tmp_path, site):
-    result = run(tmp_path, site)
+    result = run(tmp_path, site, settings={"LOG_LEVEL": "DEBUG"})  # the corrected values are logged at DEBUG
     assert result.returncode == 0, result.log[-3000:]
     articles = by_path(site, result)
     assert set(articles) == ARTICLE_PATHS
@@ -80,6 +80,7 @@ def test_both_finds_the_index_articles_and_corrects_dates_to_utc(tmp_path, site)
     assert a["modified_at"] == "2021-06-03T13:15:00+00:00"
     assert "published_at=2021-06-02T21:42:10+00:00" in result.log and "the page said published_at=2021-06-02T17:42:10" in result.log
     assert "'cable/api/date_corrected'" in result.log
+    assert "  WordPress API: 9 article pages cross-checked, 7 dates corrected to UTC, 0 disagreements" in result.log
     assert any(r.startswith("/wp-json/wp/v2/posts?categories=") for r in result.requests)
     assert any(r.startswith("/channel/the-cable/") for r in result.requests)
     assert "WordPress REST API: page 1 of 1 (X-WP-TotalPages): stop reading the API (last_page)" in result.log

@@ -195,10 +195,11 @@ class FoundArticlesMonitor(CableMonitor):
         if self.data.stats.get("cable/resumed_from_jobdir"):  # the paused run found the rest
             self.skipTest("a resumed run finds only what its paused run left")
         stats = self.data.stats
-        # Runs of one kind: the same arguments, the index walk stopped for the same reason and with or
+        # Runs of one kind: the same channel, source and arguments, the index walk stopped for the same reason and with or
         # without archive walks left by earlier runs (an incremental run stopping at the first known
         # entry finds far fewer than one walking the archive).
-        kind = (f"mode={args.mode} max_pages={args.max_pages} since={args.since} until={args.until}"
+        kind = (f"channel={getattr(args, 'channel', None)} source={getattr(args, 'source', None)}"
+                f" mode={args.mode} max_pages={args.max_pages} since={args.since} until={args.until}"
                 f" stopped={stats.get('cable/paging_stopped')}"
                 f" archive_walks={bool(stats.get('cable/archive_walks_resumed'))}")
         # Kept in this run's stats, so the history says which runs are comparable.

@@ -71,6 +71,12 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
                      f"{cut.pop('parse_time', 0)} too slow to read"
                      + (f" (left out: {', '.join(f'{n} {what}' for what, n in sorted(cut.items()))})" if cut else ""))
     lines += paging_lines(stats)
+    if stats.get("cable/api/cross_checked") or stats.get("cable/api/unavailable"):
+        disagreements = sum(v for k, v in stats.items() if k.startswith("cable/api/disagreements/"))
+        lines.append(f"  WordPress API: {stats.get('cable/api/cross_checked', 0)} article pages cross-checked,"
+                     f" {stats.get('cable/api/date_corrected', 0)} dates corrected to UTC,"
+                     f" {disagreements} disagreements"
+                     + (" (API unavailable: HTML only)" if stats.get("cable/api/unavailable") else ""))
     lines.append(f"  errors logged: {stats.get('log_count/ERROR', 0)}")
     if stats.get("cable/output_failed"):
         not_written = stats.get("cable/articles_not_written", 0)

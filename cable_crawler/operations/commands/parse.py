@@ -23,8 +23,10 @@ from cable_crawler.extraction.boundary import is_on_site
 
 
 def without_monitors(settings) -> None:
-    """Debugging commands run no crawl monitors (command-line priority: above settings.py)."""
+    """Debugging commands run no crawl monitors and add nothing to the crawls' stats history
+    (command-line priority: above settings.py)."""
     settings.set("SPIDERMON_ENABLED", False, priority="cmdline")
+    settings.set("STATS_CLASS", "scrapy.statscollectors.MemoryStatsCollector", priority="cmdline")
 
 
 def site_for(url: str, spargs: dict) -> tuple[str | None, str | None]:
