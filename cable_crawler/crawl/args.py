@@ -22,6 +22,7 @@ class ArgumentError(ValueError):
 
 @dataclass(frozen=True)
 class CrawlArgs:
+    # Each field's default is the argument's default: parse_args() and the `-h` listing read them here.
     base_url: str = DEFAULT_BASE_URL
     since: date | None = None
     until: date | None = None
@@ -101,11 +102,11 @@ ARGUMENTS = (
     Argument("until", "none", "ISO date: skip articles published after it"),
     Argument("max_pages", "all", "how many column index pages to read"),
     Argument("urls", "none", "comma-separated article URLs on the site: scrape only those"),
-    Argument("mode", "incremental", "incremental (skip what the crawl state knows unchanged) or full"),
+    Argument("mode", CrawlArgs.mode, "incremental (skip what the crawl state knows unchanged) or full"),
     Argument("render", "splash if SPLASH_URL is set, else none", "splash (render pages through Splash) or none"),
-    Argument("render_pages", "index,article", "which pages go through Splash when rendering"),
-    Argument("refresh_days", "2", "incremental: fetch known articles of the last N days again"),
-    Argument("source", "both", "html (column index), api (WordPress REST API) or both (index + API cross-check)"),
+    Argument("render_pages", ",".join(CrawlArgs.render_pages), "which pages go through Splash when rendering"),
+    Argument("refresh_days", str(CrawlArgs.refresh_days), "incremental: fetch known articles of the last N days again"),
+    Argument("source", CrawlArgs.source, "html (column index), api (WordPress REST API) or both (index + API cross-check)"),
 )
 
 
@@ -127,22 +128,23 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     since_date, until_date = _date("since", since), _date("until", until)
     if since_date and until_date and since_date > until_date:
         raise ArgumentError(f"since={since_date} is after until={until_date}")
-    channel_slug = DEFAULT_CHANNEL if channel in (None, "") else str(channel)
+    channel_slug = CrawlArgs.channel if channel in (None, "") else str(channel)
     if not CHANNEL_SLUG.fullmatch(channel_slug):
         raise ArgumentError(f"channel={channel!r} is not a channel slug (lowercase letters, digits and "
                             f"single hyphens, e.g. situation-report)")
     pages = _whole_number("max_pages", max_pages, minimum=1)
     refresh = _whole_number("refresh_days", refresh_days, minimum=0)
-    mode_name = str(mode).strip().lower() if mode not in (None, "") else "incremental"
+    mode_name = str(mode).strip().lower() if mode not in (None, "") else CrawlArgs.mode
     if mode_name not in MODES:
         raise ArgumentError(f"mode={mode!r} is not one of: {', '.join(MODES)}")
     renderer = str(render).strip().lower() if render not in (None, "") else None
     if renderer is not None and renderer not in RENDERERS:
         raise ArgumentError(f"render={render!r} is not one of: {', '.join(RENDERERS)}")
-    kinds = tuple(k.strip().lower() for k in str(render_pages or "index,article").split(",") if k.strip())
+    kinds = tuple(k.strip().lower() for k in str(render_pages or ",".join(CrawlArgs.render_pages)).split(",")
+                  if k.strip())
     if not kinds or any(k not in PAGE_KINDS for k in kinds):
         raise ArgumentError(f"render_pages={render_pages!r}: comma-separated, from: {', '.join(PAGE_KINDS)}")
-    source_name = str(source).strip().lower() if source not in (None, "") else "both"
+    source_name = str(source).strip().lower() if source not in (None, "") else CrawlArgs.source
     if source_name not in SOURCES:
         raise ArgumentError(f"source={source!r} is not one of: {', '.join(SOURCES)}")
     url_list: list[str] = []
@@ -159,5 +161,5 @@ def parse_args(base_url=None, since=None, until=None, max_pages=None, urls=None,
     if urls not in (None, "") and not url_list:
         raise ArgumentError("urls is empty (expected comma-separated article URLs)")
     return CrawlArgs(base_url=base, since=since_date, until=until_date, max_pages=pages, urls=tuple(url_list),
-                     mode=mode_name, refresh_days=2 if refresh is None else refresh, auth=auth,
+                     mode=mode_name, refresh_days=CrawlArgs.refresh_days if refresh is None else refresh, auth=auth,
                      render=renderer, render_pages=kinds, channel=channel_slug, source=source_name)
