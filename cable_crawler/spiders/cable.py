@@ -433,24 +433,16 @@ class CableSpider(scrapy.Spider):
         walk = self.walk_of(response)
         walk.pending = None
         if not response.body.strip():
-            given_up = self.index_failed(walk, response.url, page, "empty response", retry=True)
-            failure = self.failure(response, "index page: empty response", retry=True)
-            failure["given_up"] = given_up
-            yield failure
+            yield self.index_page_failed(response, walk, page, "empty response", retry=True)
             return
         try:
             # The same guard as article pages: a hostile index must not block the reactor.
-            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
-                                  shutting_down=not self.crawler.crawling):
+            with self.parse_limit():
                 page_text = readable(response)
                 listing = parse_listing(page_text)
         except ParseAbandoned as abandoned:
             self.crawler.stats.inc_value("cable/page_limits/parse_time")
-            reason = f"index page: {abandoned}"
-            given_up = self.index_failed(walk, response.url, page, str(abandoned), retry=abandoned.by_shutdown)
-            failure = self.failure(response, reason, retry=abandoned.by_shutdown)
-            failure["given_up"] = given_up
-            yield failure
+            yield self.index_page_failed(response, walk, page, str(abandoned), retry=abandoned.by_shutdown)
             return
         self.crawler.stats.inc_value("cable/index_pages")
         if page == 1 and not walk.from_state:
@@ -585,6 +577,19 @@ class CableSpider(scrapy.Spider):
         canonical = http_url(url)
         return canonical is not None and is_on_site(canonical, self.args.base_url)
 
+    def parse_limit(self):
+        """The time limit for reading one page (parse_guard.py); short once the crawl is stopping."""
+        return parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
+                                shutting_down=not self.crawler.crawling)
+
+    def index_page_failed(self, response, walk: IndexWalk, page: int, why: str, retry: bool) -> PageFailure:
+        """An index page that came back but could not be read: its walk stops there (a resume
+        point when it may pass), and the page is reported."""
+        given_up = self.index_failed(walk, response.url, page, why, retry=retry)
+        failure = self.failure(response, f"index page: {why}", retry=retry)
+        failure["given_up"] = given_up
+        return failure
+
     def failure(self, response, reason: str, retry: bool = False) -> PageFailure:
         self.logger.error("giving up on %s: %s", response.url, reason)
         return self.page_failure(response.request, url=response.url, status=response.status, reason=reason,
@@ -620,8 +625,7 @@ class CableSpider(scrapy.Spider):
         try:
             # Nothing in this block yields to the reactor: the time limit covers the page alone.
             # Once the crawl is stopping (SIGTERM), pages still queued get a short limit.
-            with parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
-                                  shutting_down=not self.crawler.crawling):
+            with self.parse_limit():
                 response = readable(response)
                 page = article_page(response, base_url=self.args.base_url,
                                     other_pages=self.article_urls,  # holds `fetched` too: article_url allows for it
