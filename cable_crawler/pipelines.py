@@ -19,7 +19,6 @@ from __future__ import annotations
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.incremental import state
 from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.items import PageFailure

@@ -47,6 +47,11 @@ class CableMonitor(Monitor, SpiderMonitorMixin):
         return getattr(self.data.spider, "args", None)
 
 
+def articles_read(stats: dict) -> int:
+    """Articles the crawl read and compared with the crawl state: new, revised or unchanged."""
+    return sum(stats.get(f"cable/articles_{kind}", 0) for kind in ("new", "revised", "unchanged"))
+
+
 @monitors.name("Column index")
 class IndexMonitor(CableMonitor):
     @monitors.name("the column index was read")
@@ -71,7 +76,7 @@ class ArticlesMonitor(CableMonitor):
         if args is None or args.mode != "full" or args.urls:
             self.skipTest("only a full walk of the column must find articles")
         stats = self.data.stats
-        read = sum(stats.get(f"cable/articles_{kind}", 0) for kind in ("new", "revised", "unchanged"))
+        read = articles_read(stats)
         self.assertGreater(read, 0, msg="the full crawl read no article (is the column index reachable?)")
 
 
@@ -98,7 +103,7 @@ class DuplicatesMonitor(CableMonitor):
         minimum = settings.getint("CABLE_DUPLICATE_RATIO_MIN_READ", defaults.CABLE_DUPLICATE_RATIO_MIN_READ)
         stats = self.data.stats
         duplicates = stats.get("cable/duplicates", 0)
-        read = duplicates + sum(stats.get(f"cable/articles_{kind}", 0) for kind in ("new", "revised", "unchanged"))
+        read = duplicates + articles_read(stats)
         if read < minimum:
             self.skipTest(f"{read} articles read, fewer than CABLE_DUPLICATE_RATIO_MIN_READ={minimum}")
         self.assertLessEqual(duplicates / read, limit,
@@ -178,11 +183,10 @@ class UnknownLayoutMonitor(CableMonitor):
 
 
 def articles_found(stats: dict) -> int:
-    """Articles the crawl came across: fetched (new, revised, unchanged, duplicates) or known from
-    the index without fetching."""
-    return sum(stats.get(f"cable/{key}", 0) for key in (
-        "articles_new", "articles_revised", "articles_unchanged", "duplicates",
-        "index_entries_known", "index_entries_written"))
+    """Articles the crawl came across: fetched (read, or duplicates) or known from the index
+    without fetching."""
+    return articles_read(stats) + sum(stats.get(f"cable/{key}", 0) for key in (
+        "duplicates", "index_entries_known", "index_entries_written"))
 
 
 @monitors.name("History")
