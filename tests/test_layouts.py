@@ -201,9 +201,14 @@ def test_real_2021_page_is_free():
 def test_the_fixture_crawl_counts_its_pages_per_layout(site, tmp_path):
     result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", timeout=120)
     assert result.returncode == 0, result.log[-3000:]
-    # A, B, C, C-2, E, F and the malformed page; the seed; D
-    assert "  layouts: fp2017 7, current 1, vip_2015 1\n" in result.log
-    for layout, count in (("fp2017", 7), ("current", 1), ("vip_2015", 1)):
+    # A, B, C, C-2, E, F and the malformed page; the seed; D. C-2 (C's duplicate, index page 2) is
+    # not fetched when C is already written as page 2 is read (timing): it is then counted in
+    # cable/index_entries_written instead of read.
+    skipped = re.search(r"'cable/index_entries_written': (\d+)", result.log)
+    fp2017 = 7 - (int(skipped.group(1)) if skipped else 0)
+    assert fp2017 in (6, 7)
+    assert f"  layouts: fp2017 {fp2017}, current 1, vip_2015 1\n" in result.log
+    for layout, count in (("fp2017", fp2017), ("current", 1), ("vip_2015", 1)):
         assert f"'cable/layout/{layout}': {count}," in result.log
     assert "cable/layout/unknown" not in result.log and "no known layout" not in result.log
     assert {a["access"] for a in result.articles} == {"free"} and len(result.articles) == 7
