@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from conftest import REPO, crawl_env, scrapy_crawl
 from fpsite import SITE_DIR, FPSite, grow_site

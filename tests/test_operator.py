@@ -10,7 +10,6 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler

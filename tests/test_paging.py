@@ -243,7 +243,7 @@ def test_articles_a_crawl_closed_before_reaching_are_made_by_the_next_run(tmp_pa
                              settings={**early, "CABLE_STATE_DIR": str(tmp_path / "state")})
         assert "closespider_itemcount" in first.log
         assert {a["url"][len(site.url):] for a in first.articles} == {copy(n) for n in range(3)}
-        second = run(site, tmp_path, settings=FAST)
+        run(site, tmp_path, settings=FAST)  # (run() asserts exit status 0)
     assert {a["url"][len(site.url):] for a in all_written(tmp_path)} == everything
     assert sorted(u[len(site.url):] for u in state_urls(tmp_path)) == sorted(everything)
     assert failure_rows(tmp_path) == {} and walk_rows(tmp_path) == []

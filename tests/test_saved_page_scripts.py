@@ -10,7 +10,6 @@ import subprocess
 import sys
 import urllib.request
 from datetime import datetime, timezone
-from pathlib import Path
 
 import saved_pages
 from conftest import REPO, crawl_env
