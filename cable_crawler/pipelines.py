@@ -48,11 +48,13 @@ class ValidationPipeline:
             self.rejects.add(item.get("url"), "page_failure", reasons,
                              {"url": item.get("url"), "status": item.get("status")})
             raise DropItem(f"page failed: {item.get('url')}", log_level="DEBUG")
+        listing_url = (item.get("listing") or {}).get("url")
         self.incremental.listed(item)  # the index entry it came from: kept for the crawl state, never written
         data = record(item)
         reasons = problems(data)
         if reasons:
             url = item.get("fetched_url") or data.get("url")  # the page attempted
+            self.incremental.rejected_for_good([url, listing_url], reasons[0])
             self.rejects.add(url, "invalid_item", reasons, data)
             self.crawler.spider.logger.warning("rejected %s: %s", url, "; ".join(reasons))
             raise DropItem(f"invalid item: {data.get('url')}", log_level="DEBUG")

@@ -90,6 +90,9 @@ CABLE_MAX_STALE_INDEX_PAGES = 2
 CABLE_MAX_INDEX_PAGES = 5000
 # WordPress REST API (-a source=api|both): posts per API page (WordPress allows 1-100).
 CABLE_WP_API_PER_PAGE = 100
+# Completeness pass (source=api|both): posts the API lists that neither the crawl state nor this
+# crawl has, requested per run after the index walks, newest first (the rest wait for the next run).
+CABLE_COMPLETENESS_MAX = 100
 # Articles that failed (5xx, timeout, connection) in earlier runs, requested again per run...
 CABLE_RETRY_FAILED_MAX = 50
 # ...until they failed in this many runs (then given up, with the reason in the rejects file).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import threading
@@ -35,27 +36,41 @@ def grow_site(root: Path, articles: int, per_page: int = 20) -> None:
     the column index `per_page` at a time (so the crawl has real work to do)."""
     shutil.copytree(SITE_DIR, root, dirs_exist_ok=True)
     template = (SITE_DIR / ARTICLE_A / "index.html").read_text("utf-8")
-    entries = []
     for n in range(articles):
-        slug = f"2021/06/02/bench-copy-{n:05d}"
+        slug = copy_slug(n)
         page = (template.replace(ARTICLE_A, slug).replace("1046321", str(2000000 + n))
                 .replace("<p>WASHINGTON", f"<p>Benchmark copy number {n}.</p><p>WASHINGTON", 1))
         (root / slug).mkdir(parents=True, exist_ok=True)
         (root / slug / "index.html").write_text(page, "utf-8")
-        entries.append(f'<div class="excerpt-content--list content-block" data-post-id="{2000000 + n}">'
-                       f'<a class="hed-heading -excerpt" href="https://foreignpolicy.com/{slug}/">'
-                       f'<h3 class="hed">Copy {n}</h3></a><time datetime="2021-06-02">June 2</time></div>')
-    pages = [entries[i:i + per_page] for i in range(0, len(entries), per_page)]
+    write_listing(root, range(articles), per_page)
+
+
+def copy_slug(n: int) -> str:
+    """The path (no slashes around it) of grow_site's article copy number n."""
+    return f"2021/06/02/bench-copy-{n:05d}"
+
+
+def write_listing(root: Path, numbers, per_page: int = 20) -> None:
+    """The column index of a grown site: the copies `numbers`, in that order, `per_page` a page.
+    Each page file is replaced whole (os.replace), so a server reading it meanwhile sees the
+    old page or the new one: tests change the listing while a crawl reads it."""
+    entries = [f'<div class="excerpt-content--list content-block" data-post-id="{2000000 + n}">'
+               f'<a class="hed-heading -excerpt" href="https://foreignpolicy.com/{copy_slug(n)}/">'
+               f'<h3 class="hed">Copy {n}</h3></a><time datetime="2021-06-02">June 2</time></div>'
+               for n in numbers]
+    pages = [entries[i:i + per_page] for i in range(0, len(entries), per_page)] or [[]]
+    index_dir = root / "channel" / "the-cable"
     for number, chunk in enumerate(pages, start=1):
         next_link = (f'<a class="next page-numbers" href="https://foreignpolicy.com/channel/the-cable/'
                      f'?results-page={number + 1}">Next</a>' if number < len(pages) else "")
         html = f'<html><body><div class="blog-list-layout">{"".join(chunk)}</div>{next_link}</body></html>'
         name = "index.html" if number == 1 else f"page-{number}.html"
-        (root / "channel" / "the-cable" / name).write_text(html, "utf-8")
-    for stale in (root / "channel" / "the-cable").glob("page-*.html"):
+        part = index_dir / f"_{name}.part"
+        part.write_text(html, "utf-8")
+        os.replace(part, index_dir / name)
+    for stale in index_dir.glob("page-*.html"):
         if int(stale.stem.split("-")[1]) > len(pages):
             stale.unlink()
-
 
 
 EASTERN = ZoneInfo("America/New_York")

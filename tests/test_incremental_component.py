@@ -70,6 +70,45 @@ def test_skip_reason_of_an_index_entry(crawler, listed, mode, expected):
     assert component.skip_reason(listed, mode, refresh_days=2, today=TODAY) == expected
 
 
+@pytest.mark.parametrize("url, post_id, expected", [
+    (KNOWN.url, "fp-1001", "known"),                          # in the crawl state
+    (BASE + "/2021/06/02/moved/", "fp-1001", "known"),        # ... by its id under another URL
+    (LEGACY.url, None, "known"),                              # ... by a URL it was listed under
+    (BASE + "/2021/06/04/written/", "fp-1004", "written"),    # written by this run
+    (BASE + "/2021/06/05/asked/", "fp-1005", "requested"),    # requested by this run (it failed, or is out of window)
+    (BASE + "/2021/06/06/gone/", "fp-1006", "given_up"),      # failed in too many runs: not asked again
+    (BASE + "/2021/06/07/failed-once/", "fp-1007", "failed"),  # failed once: the failures table retries it
+    (BASE + "/2021/06/08/missed/", "fp-1008", None),          # nobody has it: the completeness pass asks for it
+    (BASE + "/2021/06/09/malformed/", "fp-1009", "rejected"),  # rejected for good by an earlier run
+])
+def test_had_tells_what_the_completeness_pass_need_not_request(crawler, url, post_id, expected):
+    component = IncrementalCrawl.of(crawler)
+    component.state.record([
+        {"id": "fp-1001", "url": KNOWN.url, "fingerprint": "f1"},
+        {"id": "url-0123456789abcdef0123", "url": BASE + "/2015/06/10/legacy/", "fingerprint": "f3",
+         "listing_urls": [LEGACY.url]},
+    ])
+    failed = [{"url": BASE + "/2021/06/06/gone/", "runs": 5, "reason": "HTTP 503", "given_up": True},
+              {"url": BASE + "/2021/06/07/failed-once/", "runs": 1, "reason": "HTTP 503"}]
+    component.state.record_unfinished(failed, [], [], [], rejected=[{"url": BASE + "/2021/06/09/malformed/",
+                                                                    "reason": "missing headline"}])
+    component.record_written({"id": "fp-1004", "url": BASE + "/2021/06/04/written/", "fingerprint": "f4"})
+    component.requested(BASE + "/2021/06/05/asked/")
+    assert component.had(url, post_id) == expected
+
+
+def test_a_rejected_page_edited_since_is_missing_again(crawler):
+    component = IncrementalCrawl.of(crawler)
+    url = BASE + "/2021/06/09/malformed/"
+    component.state.record_unfinished([], [], [], [], rejected=[{"url": url, "reason": "missing headline"}])
+    rejected_at = component.state.rejection(url).rejected_at
+    assert component.had(url, modified="2021-06-09T12:00:00+00:00") == "rejected"   # edited before: still bad
+    assert component.had(url, modified="2999-01-01T00:00:00+00:00") is None          # edited after: try again
+    assert component.had(url, modified=rejected_at) == "rejected"
+    component.state.record([{"id": "fp-1009", "url": url, "fingerprint": "f9"}])     # written later: row gone
+    assert component.state.rejection(url) is None
+
+
 @pytest.mark.parametrize("changes, expected, revision", [
     ({}, "unchanged", 3),
     ({"body": ["Corrected text."]}, "revised", 4),

@@ -12,6 +12,7 @@ What earlier runs wrote
     known(article_id, url)                  the stored article, or None
     skip_reason(entry, mode, refresh_days)  why an index entry needs no request: "written", "known", None
     compare(item)                           "new", "revised" (numbered here) or "unchanged" (not written again)
+    had(url, article_id, modified)          why the completeness pass need not request a listed post, or None
 What this run writes
     listed(item)                            takes the index entry the item was requested from off the item
     written(article_id, url, fingerprint)   written by this run or by the run it resumes
@@ -20,7 +21,7 @@ What this run writes
 What to retry
     walks_to_continue(), to_retry(limit)    unfinished index walks and failed articles of earlier runs
     walk(start_url, ...)                    this crawl's walk of the index from start_url
-    requested(url, ...), was_requested(url), answered(url), failed(page_failure)
+    requested(url, ...), was_requested(url), answered(url), failed(page_failure), rejected_for_good(urls, reason)
 Publish
     on_close(callback)                      a file of this crawl to close at spider_closed (rejects, output)
     publish(path, reason, complete)         records the published file's lines, the unchanged articles,
@@ -120,6 +121,28 @@ class IncrementalCrawl:
         recent = entry.published is not None and entry.published >= today - timedelta(days=refresh_days)
         return None if recent else "known"
 
+    def had(self, url: str, article_id: str | None = None, modified: str | None = None) -> str | None:
+        """Why a post another listing names (the WordPress API's list of the channel) needs no
+        request from the completeness pass: "written" or "requested" by this crawl (or the run
+        it resumes), "known" to the crawl state, "failed" in an earlier run and waiting in the
+        failures table (retry_requests), "given_up" after failing in too many runs, "rejected"
+        for good by an earlier run (404, an invalid item...) and not `modified` since; None when
+        nobody has it: a post the index walks missed."""
+        if self.ledger.has(article_id, url):
+            return "written"
+        if self.was_requested(url):
+            return "requested"
+        if self.known(article_id, url) is not None:
+            return "known"
+        failure = self.state.failure(url)
+        if failure is not None:
+            # The failures table's: retried by the runs after it failed (CABLE_RETRY_FAILED_MAX a run).
+            return "given_up" if failure.given_up else "failed"
+        rejection = self.state.rejection(url)
+        if rejection is not None and (modified is None or modified <= rejection.rejected_at):
+            return "rejected"  # read and rejected for good, not edited since (both ISO 8601 UTC)
+        return None
+
     def compare(self, item) -> str:
         """Compares an article with what earlier runs wrote: "new" (revision 1), "revised"
         (revision and previous_fingerprint set here) or "unchanged" (item["revision"] set to the
@@ -206,6 +229,7 @@ class IncrementalCrawl:
             return None
         if not failure.get("retry"):
             self.answered(url)  # failed for good: reported now, not retried
+            self.rejected_for_good([url], failure.get("reason") or "failed")
             return None
         known = self.state.failure(url)
         runs = max(failure.get("failed_runs") or 0, known.runs if known else 0) + 1
@@ -220,6 +244,13 @@ class IncrementalCrawl:
                                     listing_url=listing.get("url"), listing_signature=listing.get("signature"),
                                     given_up=given_up is not None)
         return given_up
+
+    def rejected_for_good(self, urls, reason: str) -> None:
+        """An article page read and rejected (a final failure, an invalid item): stored with the
+        crawl, so the completeness pass does not ask for it every run."""
+        for url in urls:
+            if url:
+                self.unfinished.rejected[url] = reason
 
     # ---------------------------------------------------------------- publish
 

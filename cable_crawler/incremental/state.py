@@ -65,6 +65,13 @@ CREATE TABLE IF NOT EXISTS failures (
     given_up_at TEXT,                 -- set after CABLE_FAILED_MAX_ATTEMPTS runs: not requested again
     channel TEXT                      -- the channel whose crawl failed it (NULL: before channels, the-cable)
 );
+-- Article pages rejected for good (404/410, a refused redirect, a parse error, an invalid item):
+-- the completeness pass does not ask for them again, unless the API shows an edit made after.
+CREATE TABLE IF NOT EXISTS rejected (
+    url TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    rejected_at TEXT NOT NULL
+);
 -- Where an unfinished walk of the column archive continues on the next run.
 CREATE TABLE IF NOT EXISTS walks (
     url TEXT PRIMARY KEY,             -- the first index page not visited
@@ -85,6 +92,13 @@ class Failed:
     listing_url: str | None
     listing_signature: str | None
     given_up: bool = False
+
+
+@dataclass(frozen=True)
+class Rejected:
+    url: str
+    reason: str
+    rejected_at: str  # ISO 8601 UTC, as the API's modified_gmt
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,7 @@ class CrawlState:
         self.db = sqlite3.connect(str(self.path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(f"BEGIN;\n{SCHEMA}\nCOMMIT;")  # one transaction: a small WAL
         # A state written before channels existed: its failures were all The Cable's.
         if "channel" not in {row[1] for row in self.db.execute("PRAGMA table_info(failures)")}:
             self.db.execute("ALTER TABLE failures ADD COLUMN channel TEXT")
@@ -160,6 +174,7 @@ class CrawlState:
             for url in {record["url"], *(record.get("listing_urls") or [])}:
                 self.db.execute("INSERT OR REPLACE INTO urls (url, id) VALUES (?, ?)", (url, record["id"]))
                 self.db.execute("DELETE FROM failures WHERE url = ?", (url,))  # written: resolved
+                self.db.execute("DELETE FROM rejected WHERE url = ?", (url,))
 
     def unresolved(self, limit: int, channel: str = LEGACY_CHANNEL) -> list[Failed]:
         """Failed article URLs of a channel's crawls to request again (not given up), fewest
@@ -175,20 +190,25 @@ class CrawlState:
                               " given_up_at IS NOT NULL FROM failures WHERE url = ?", (url,)).fetchone()
         return Failed(*row[:-1], given_up=bool(row[-1])) if row else None
 
+    def rejection(self, url: str) -> Rejected | None:
+        row = self.db.execute("SELECT url, reason, rejected_at FROM rejected WHERE url = ?", (url,)).fetchone()
+        return Rejected(*row) if row else None
+
     def walks(self) -> list[Walk]:
         """Unfinished archive walks, shallowest first."""
         rows = self.db.execute("SELECT url, page, reason, failures FROM walks ORDER BY page, url").fetchall()
         return [Walk(*row) for row in rows]
 
     def record_unfinished(self, failed: list[dict], resolved: list[str], walks_done: list[str],
-                          walks_open: list[dict]) -> None:
+                          walks_open: list[dict], rejected: list[dict] = ()) -> None:
         """What a closed crawl could not finish, in one transaction:
         failed: {url, runs, status, reason, listing_url, listing_signature, given_up} (runs counts this one);
         resolved: failure rows to drop (answered, or failed for good and reported);
-        walks_done: resume points this crawl walked on from; walks_open: {url, page, reason, failures}."""
+        walks_done: resume points this crawl walked on from; walks_open: {url, page, reason, failures};
+        rejected: {url, reason}, article pages rejected for good by this crawl."""
         with self.db:
             self.db.execute("BEGIN")
-            self._record_unfinished(failed, resolved, walks_done, walks_open, _now())
+            self._record_unfinished(failed, resolved, walks_done, walks_open, _now(), rejected)
 
     def record_crawl(self, records: list[dict], unfinished: dict, unchanged: list[dict] | None = None) -> None:
         """What a crawl that published its output leaves for the next runs, all in one transaction:
@@ -203,8 +223,10 @@ class CrawlState:
             self._record_articles(unchanged or [], now)
 
     def _record_unfinished(self, failed: list[dict], resolved: list[str], walks_done: list[str],
-                           walks_open: list[dict], now: str) -> None:
+                           walks_open: list[dict], now: str, rejected: list[dict] = ()) -> None:
         self.db.executemany("DELETE FROM failures WHERE url = ?", [(url,) for url in resolved])
+        self.db.executemany("INSERT OR REPLACE INTO rejected (url, reason, rejected_at) VALUES (?, ?, ?)",
+                            [(r["url"], r["reason"], now) for r in rejected])
         for f in failed:
             self.db.execute(
                 "INSERT INTO failures (url, runs, status, reason, listing_url, listing_signature,"

@@ -59,6 +59,7 @@ class Unfinished:
     requested: dict[str, dict] = field(default_factory=dict)
     failed: dict[str, dict] = field(default_factory=dict)  # requested URL -> failure (see add_failure)
     answered: set[str] = field(default_factory=set)        # requested URLs read or failed for good
+    rejected: dict[str, str] = field(default_factory=dict)  # article URL -> why it was rejected for good
     walks: dict[str, IndexWalk] = field(default_factory=dict)
     channel: str | None = None  # the crawl's channel (-a channel): its failures are retried by its runs
 
@@ -91,7 +92,8 @@ class Unfinished:
         open_walks = {w.resume["url"]: w.resume for w in self.walks.values() if w.resume}
         done = [w.start_url for w in self.walks.values() if w.from_state and w.start_url not in open_walks]
         return {"failed": list(self.failed.values()), "resolved": sorted(self.answered - set(self.failed)),
-                "walks_done": done, "walks_open": list(open_walks.values())}
+                "walks_done": done, "walks_open": list(open_walks.values()),
+                "rejected": [{"url": url, "reason": reason} for url, reason in sorted(self.rejected.items())]}
 
     @staticmethod
     def count(stats, recorded: dict) -> None:

@@ -71,6 +71,9 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
                      f"{cut.pop('parse_time', 0)} too slow to read"
                      + (f" (left out: {', '.join(f'{n} {what}' for what, n in sorted(cut.items()))})" if cut else ""))
     lines += paging_lines(stats)
+    completeness = completeness_line(stats)
+    if completeness:
+        lines.append(completeness)
     if stats.get("cable/api/cross_checked") or stats.get("cable/api/unavailable"):
         disagreements = sum(v for k, v in stats.items() if k.startswith("cable/api/disagreements/"))
         lines.append(f"  WordPress API: {stats.get('cable/api/cross_checked', 0)} article pages cross-checked,"
@@ -91,6 +94,19 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
     elif "cable/monitors_failed" in stats:
         lines.append("  monitors: all passed")
     return lines
+
+
+def completeness_line(stats: dict) -> str | None:
+    """What the completeness pass found: the API's posts of the channel against the crawl state."""
+    if "cable/completeness/skipped" in stats:
+        return f"  completeness pass: skipped ({stats['cable/completeness/skipped']})"
+    if "cable/completeness/listed" not in stats:
+        return None
+    deferred = stats.get("cable/completeness/deferred", 0)
+    return (f"  completeness pass: {stats['cable/completeness/listed']} posts listed by the API,"
+            f" {stats.get('cable/completeness/missing', 0)} missing from the crawl state and this crawl,"
+            f" {stats.get('cable/completeness/requested', 0)} requested"
+            + (f", {deferred} left for the next run (CABLE_COMPLETENESS_MAX)" if deferred else ""))
 
 
 def coverage_line(stats: dict) -> str | None:

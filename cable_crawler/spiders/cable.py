@@ -14,7 +14,8 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, ResponseDataLossError
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 from twisted.web.client import ResponseFailed
@@ -116,13 +117,16 @@ class CableSpider(scrapy.Spider):
         self.api_posts: dict[str, ApiPost] = {}
         self.api_ids: dict[int, ApiPost] = {}
         self.api_failed = False
+        self.api_listed = False       # at least one page of the API's post list was read
         self.html_started = False
+        self.completeness_done = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.requested_index: set[str] = set()        # index page URLs requested by this crawl
         spider.splash_url = splash_url(spider.args.render, crawler.settings)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         if spider.args.auth:
             # Scrapy's HttpAuthMiddleware sends them to this host only; never in a URL, redacted
             # from logs (the settings are not frozen yet while the spider is being built).
@@ -267,6 +271,7 @@ class CableSpider(scrapy.Spider):
             yield from self.api_unavailable(response.url, f"malformed answer: {error}")
             return
         self.crawler.stats.inc_value("cable/api/pages")
+        self.api_listed = True
         new = [p for p in posts if canonical_url(p.link) not in self.api_posts]
         self.crawler.stats.inc_value("cable/api/posts", len(new))
         for post in new:
@@ -295,10 +300,15 @@ class CableSpider(scrapy.Spider):
         else:
             yield self.api_posts_request(term, page + 1)
 
+    @staticmethod
+    def api_entry(post: ApiPost) -> ListingEntry:
+        """An API post as an index entry: its link, UTC date, post id and title."""
+        return ListingEntry(url=post.link, published=date.fromisoformat(post.date_gmt[:10]) if post.date_gmt else None,
+                            post_id=str(post.id), headline=post.title)
+
     def api_article_request(self, post: ApiPost):
         """source=api: a post's link is requested as an article, under the same rules as an index entry."""
-        entry = ListingEntry(url=post.link, published=date.fromisoformat(post.date_gmt[:10]) if post.date_gmt else None,
-                             post_id=str(post.id), headline=post.title)
+        entry = self.api_entry(post)
         if not self.on_site(post.link):
             self.crawler.stats.inc_value("cable/index_entries_offsite")
             self.logger.warning("API post %d: link %r is not on %s: not followed", post.id, post.link,
@@ -315,6 +325,81 @@ class CableSpider(scrapy.Spider):
             self.crawler.stats.inc_value("cable/index_entries_repeated")
             return
         yield self.article_request(post.link, entry)
+
+    # -- Completeness pass: what the API lists and nobody has --------------------------------
+
+    def spider_idle(self):
+        """Scrapy's spider_idle signal: the index walks and their articles are done. Once per
+        crawl, the completeness pass requests the posts it finds missing (DontCloseSpider keeps
+        the crawl open for them; the next idle closes it)."""
+        if self.completeness_done or not self.crawler.crawling:
+            return
+        self.completeness_done = True
+        requests = list(self.completeness_requests())
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def completeness_skipped(self, why: str) -> None:
+        self.crawler.stats.set_value("cable/completeness/skipped", why)
+        self.logger.info("completeness pass: skipped (%s)", why)
+
+    def completeness_requests(self):
+        """The posts of the channel the API listed, within since/until, that neither the crawl
+        state nor this crawl has (an index walk stopped at known entries above them, entries
+        moved up a page while the walk read the next one, a walk that never reached them): one
+        request each, newest first, at most CABLE_COMPLETENESS_MAX per run (the rest are found
+        again by the next run). Failed articles are the failures table's (retry_requests)."""
+        if self.args.urls:
+            return  # urls=: those pages only
+        if self.args.source == "html":
+            self.completeness_skipped("source=html: no list of the channel's posts to compare with")
+            return
+        if self.args.max_pages is not None:
+            # Part of the column by choice; the archive walk goes on in the next runs (walks table).
+            self.completeness_skipped(f"max_pages={self.args.max_pages}: this crawl reads part of the column")
+            return
+        if self.api_failed or not self.api_listed:
+            why = "the WordPress REST API was unavailable" if self.api_failed else \
+                "no API post list in this process (a crawl resumed from JOBDIR reads it in its next run)"
+            self.completeness_skipped(why)
+            return
+        stats = self.crawler.stats
+        missing = []
+        listed = 0
+        window = self.args.since is not None or self.args.until is not None
+        for post in self.api_posts.values():
+            entry = self.api_entry(post)
+            if not self.args.in_window(entry.published) or not self.on_site(post.link):
+                continue  # outside since/until, or off the site (counted when the post was listed)
+            if window and entry.published is None:
+                stats.inc_value("cable/completeness/undated")  # WordPress always dates a post: not shown in a window
+                continue
+            listed += 1
+            had = self.incremental.had(canonical_url(post.link), article_id(str(post.id), post.link),
+                                       modified=post.modified_gmt)
+            if had is None:
+                missing.append(entry)
+            else:
+                stats.inc_value(f"cable/completeness/had/{had}")
+        stats.set_value("cable/completeness/listed", listed)
+        stats.set_value("cable/completeness/missing", len(missing))
+        limit = self.settings.getint("CABLE_COMPLETENESS_MAX", defaults.CABLE_COMPLETENESS_MAX)
+        chosen, left = missing[:max(limit, 0)], missing[max(limit, 0):]
+        self.logger.info("completeness pass: %d posts the API lists%s; %d neither in the crawl state nor read by"
+                         " this crawl%s", listed, f" (since={self.args.since or '-'} until={self.args.until or '-'})"
+                         if self.args.since or self.args.until else "", len(missing),
+                         f": requesting {len(chosen)}" if missing else "")
+        if left:
+            stats.set_value("cable/completeness/deferred", len(left))
+            self.logger.warning("completeness pass: %d more missing posts left for the next run"
+                                " (CABLE_COMPLETENESS_MAX=%d)", len(left), limit)
+        for entry in chosen:
+            stats.inc_value("cable/completeness/requested")
+            self.logger.info("completeness pass: %s (post %s, %s) is missing: requesting it",
+                             entry.url, entry.post_id, entry.published or "no date")
+            yield self.article_request(entry.url, entry)
 
     def on_api_error(self, failure):
         if self.crawler.stats.get_value("cable/site_unreachable"):
