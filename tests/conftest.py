@@ -100,3 +100,40 @@ def repository_stays_clean():
     before = contents()
     yield
     assert contents() == before, f"tests wrote into the repository: {sorted(map(str, contents() - before))}"
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def splash(tmp_path_factory):
+    """A real Splash 3.5 on 127.0.0.1 (scripts/splash.sh: Debian packages + PyPI), its URL;
+    the test is skipped, with the reason, only where the Debian packages cannot be installed."""
+    script = REPO / "scripts" / "splash.sh"
+    install = subprocess.run(["bash", str(script), "install"], capture_output=True, text=True, timeout=1200)
+    if install.returncode == 3:
+        pytest.skip(install.stderr.strip().splitlines()[-1])
+    assert install.returncode == 0, install.stdout + install.stderr
+    env = {**os.environ, "SPLASH_RUN_DIR": str(tmp_path_factory.mktemp("splash-run"))}
+    port = free_port()
+    started = subprocess.run(["bash", str(script), "start", str(port)], capture_output=True, text=True,
+                             env=env, timeout=120)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield f"http://127.0.0.1:{port}"
+    subprocess.run(["bash", str(script), "stop"], env=env, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium (scripts/chromium.sh), its path; skipped, with the reason, only where
+    the Debian package cannot be installed."""
+    script = REPO / "scripts" / "chromium.sh"
+    install = subprocess.run(["bash", str(script), "install"], capture_output=True, text=True, timeout=1200)
+    if install.returncode == 3:
+        pytest.skip(install.stderr.strip().splitlines()[-1])
+    assert install.returncode == 0, install.stdout + install.stderr
+    return subprocess.run(["bash", str(script), "path"], capture_output=True, text=True, check=True).stdout.strip()

@@ -6,46 +6,21 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, scrapy_crawl
+from conftest import free_port, scrapy_crawl
 from fpsite import SITE_DIR, FPSite
 
 # Splash comes from ~80 Debian packages: `make test ARGS="-m 'not rendering'"` skips these locally.
 pytestmark = pytest.mark.rendering
 
-SPLASH_SH = REPO / "scripts" / "splash.sh"
 JS_SITE = Path(__file__).parent / "site_js"
 JS_ARTICLE = "/2022/03/01/lead-image-set-by-script/"
 FAST = {"CABLE_SPLASH_WAIT": 0.2, "CABLE_RETRY_BACKOFF_BASE": 0.05}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def splash(tmp_path_factory):
-    install = subprocess.run(["bash", str(SPLASH_SH), "install"], capture_output=True, text=True, timeout=1200)
-    if install.returncode == 3:
-        pytest.skip(install.stderr.strip().splitlines()[-1])
-    assert install.returncode == 0, install.stdout + install.stderr
-    env = {**os.environ, "SPLASH_RUN_DIR": str(tmp_path_factory.mktemp("splash-run"))}
-    port = free_port()
-    started = subprocess.run(["bash", str(SPLASH_SH), "start", str(port)], capture_output=True, text=True,
-                             env=env, timeout=120)
-    assert started.returncode == 0, started.stdout + started.stderr
-    yield f"http://127.0.0.1:{port}"
-    subprocess.run(["bash", str(SPLASH_SH), "stop"], env=env, timeout=60)
 
 
 def crawl(tmp_path, site, *args, **settings):
@@ -59,7 +34,8 @@ def by_path(site, articles) -> dict[str, dict]:
 
 def test_without_rendering_script_content_is_missing(tmp_path):
     with FPSite(site_dir=JS_SITE) as site:
-        result = crawl(tmp_path, site, "render=none")
+        # source=html: from the index alone (the WP API lists page 2's article: the completeness pass reads it).
+        result = crawl(tmp_path, site, "render=none", "source=html")
     articles = by_path(site, result.articles)
     assert set(articles) == {JS_ARTICLE, "/2022/02/20/static-article/"}  # page 2 is linked by script only
     assert articles[JS_ARTICLE]["lead_image"] is None  # its src is set by script
@@ -107,7 +83,9 @@ def test_splash_down_is_said_once_with_its_url_and_fails_the_run(tmp_path):
     assert result.articles == []
     said = [line for line in result.log.splitlines() if "rendering failed:" in line]
     assert len(said) == 1 and f"Splash at {down}: " in said[0] and "Connection" in said[0]
-    assert all(r["reasons"][0].startswith(f"index page: Splash at {down}: ") for r in result.rejects)
+    # The index page, and the articles the API lists (the completeness pass): each with the reason.
+    assert {r["reasons"][0].split(": ", 1)[0] for r in result.rejects} == {"index page", "article page"}
+    assert all(r["reasons"][0].split(": ", 1)[1].startswith(f"Splash at {down}: ") for r in result.rejects)
     assert "monitor failed: Column index" in result.log
 
 
