@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: crawl canary demo test expected fixture bench splash clean
+.PHONY: crawl canary demo test expected fixture bench bench-render splash chromium clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ demo: $(INSTALLED)
 
 ## test: the whole test suite (unit, page and end-to-end crawls on 127.0.0.1)
 test: $(INSTALLED)
-	@echo "make test: the rendering tests (tests/test_splash.py) install Splash from ~80 Debian packages (needs root);"
+	@echo "make test: the rendering tests (tests/test_splash.py, test_playwright.py) install Splash and Chromium from Debian packages (needs root);"
 	@echo "  to skip them locally: make test ARGS=\"-m 'not rendering'\" (CI runs them)"
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -44,6 +44,14 @@ fixture: $(INSTALLED)
 ## bench: parse and crawl throughput and memory on the fixture site
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py
+
+## bench-render: pages/s plain, through Splash and through Playwright, and the renderer's memory (ARGS="--articles 100")
+bench-render: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_render.py $(ARGS)
+
+## chromium: install Debian's Chromium for -a render=playwright (needs root)
+chromium:
+	bash scripts/chromium.sh install
 
 ## splash: install Splash 3.5 (Debian packages, needs root) and start it on 127.0.0.1:8050
 splash:

@@ -79,6 +79,13 @@ CABLE_SPLASH_WAIT = 1.0               # seconds after load, for lazy images and 
 CABLE_SPLASH_TIMEOUT = 30             # Splash's own render timeout
 CABLE_SPLASH_RESOURCE_TIMEOUT = 10    # per resource (scripts, XHR)
 CABLE_SPLASH_IMAGES = 0               # image bytes are not needed to read a page
+
+# JavaScript rendering in Chromium through scrapy-playwright: off unless -a render=playwright
+# (crawl/playwright.py installs scrapy-playwright's download handler for that crawl only).
+CABLE_CHROMIUM_PATH = os.environ.get("CABLE_CHROMIUM_PATH", "")  # empty: chromium on PATH (Debian's package)
+CABLE_PLAYWRIGHT_WAIT = 1.0            # seconds after the load event, for content scripts add late
+CABLE_PLAYWRIGHT_TIMEOUT = 30          # seconds: the browser's launch and a page's navigation
+CABLE_PLAYWRIGHT_MAX_PAGES = 8         # pages open at once (each closed once read)
 # Scrapy's request fingerprints, except that redirect loops are not hidden as duplicates.
 DUPEFILTER_CLASS = "cable_crawler.crawl.dupefilter.RedirectLoopAwareDupeFilter"
 # A column index page lists 10-20 articles; a page listing thousands is broken or hostile.

@@ -32,7 +32,7 @@ class CrawlArgs:
     refresh_days: int = 2
     # user, password from a base_url like https://user:pass@staging.example/ (HTTP basic auth)
     auth: tuple[str, str] | None = None
-    render: str | None = None          # "splash" or "none"; None: splash when SPLASH_URL is set
+    render: str | None = None          # "playwright", "splash" or "none"; None: splash when SPLASH_URL is set
     render_pages: tuple[str, ...] = ("index", "article")
     channel: str = DEFAULT_CHANNEL     # the FP channel slug: /channel/<slug>/
     source: str = "both"               # html (column index), api (WordPress REST API) or both
@@ -69,7 +69,7 @@ def _base_url(value) -> tuple[str, tuple[str, str] | None]:
 
 
 MODES = ("incremental", "full")
-RENDERERS = ("none", "splash")
+RENDERERS = ("none", "splash", "playwright")
 PAGE_KINDS = ("index", "article")
 SOURCES = ("html", "api", "both")
 
@@ -103,8 +103,9 @@ ARGUMENTS = (
     Argument("max_pages", "all", "how many column index pages to read"),
     Argument("urls", "none", "comma-separated article URLs on the site: scrape only those"),
     Argument("mode", CrawlArgs.mode, "incremental (skip what the crawl state knows unchanged) or full"),
-    Argument("render", "splash if SPLASH_URL is set, else none", "splash (render pages through Splash) or none"),
-    Argument("render_pages", ",".join(CrawlArgs.render_pages), "which pages go through Splash when rendering"),
+    Argument("render", "splash if SPLASH_URL is set, else none",
+             "playwright (render pages in Chromium), splash (through Splash) or none"),
+    Argument("render_pages", ",".join(CrawlArgs.render_pages), "which pages are rendered when rendering"),
     Argument("refresh_days", str(CrawlArgs.refresh_days), "incremental: fetch known articles of the last N days again"),
     Argument("source", CrawlArgs.source, "html (column index), api (WordPress REST API) or both (index + API cross-check)"),
 )

@@ -43,7 +43,7 @@ def splash_url(render: str | None, settings) -> str | None:
     """The Splash to render through, or None: -a render=splash uses SPLASH_URL (or
     CABLE_SPLASH_DEFAULT_URL); without -a render, a configured SPLASH_URL turns it on."""
     configured = settings.get("SPLASH_URL") or None
-    if render == "none" or (render is None and not configured):
+    if render in ("none", "playwright") or (render is None and not configured):
         return None
     return (configured or settings.get("CABLE_SPLASH_DEFAULT_URL", defaults.CABLE_SPLASH_DEFAULT_URL)).rstrip("/")
 

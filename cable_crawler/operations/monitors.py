@@ -275,6 +275,8 @@ class CrawlHealthSuite(MonitorSuite):
     def run(self, result, debug=False):
         # A site that could not be reached at all leaves no crawl to judge: the crawl said why
         # in one line (middlewares.UnreachableSiteMiddleware) and exits 1 without the checks.
-        if getattr(self, "crawl_stats", {}).get("cable/site_unreachable"):
+        # The same for a renderer that cannot be used (-a render=playwright without a Chromium).
+        stats = getattr(self, "crawl_stats", {})
+        if stats.get("cable/site_unreachable") or stats.get("cable/renderer_unavailable"):
             return result
         return super().run(result, debug)

@@ -87,6 +87,8 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
                      f" ({not_written} articles not written): exit status 1")
     if stats.get("cable/site_unreachable"):
         lines.append("  SITE NOT REACHED (see the error above): monitors not run: exit status 1")
+    if stats.get("cable/renderer_unavailable"):
+        lines.append("  NO RENDERER (see the error above): nothing requested, monitors not run: exit status 1")
     failed = stats.get("cable/monitors_failed")
     if failed:
         lines.append(f"  MONITORS FAILED ({len(failed)}): exit status 1")

@@ -32,6 +32,7 @@ from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
 from cable_crawler.crawl.wp_api import API_PATH, ApiMalformed, ApiPost, cross_check, parse_posts, parse_terms
 from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
+from cable_crawler.crawl import playwright
 from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.unfinished import IndexWalk, retryable
 
@@ -111,6 +112,8 @@ class CableSpider(scrapy.Spider):
         # SameSiteMiddleware.should_follow applies extraction/boundary.is_on_site instead.
         self.splash_url = None
         self.splash_errors_seen: set[str] = set()
+        self.playwright = False     # -a render=playwright: pages rendered in Chromium (crawl/playwright.py)
+        self.renderer_unavailable: str | None = None  # why the renderer asked for cannot be used
         # Article URLs this crawl requests: a page's canonical link may not claim another one's.
         self.article_urls: set[str] = set()
         # WordPress REST API (-a source=api|both): its posts by canonical link and by id.
@@ -126,6 +129,16 @@ class CableSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.requested_index: set[str] = set()        # index page URLs requested by this crawl
         spider.splash_url = splash_url(spider.args.render, crawler.settings)
+        if spider.args.render == "playwright":
+            try:
+                # scrapy-playwright's download handler and Chromium's options, for this crawl only
+                # (the settings are not frozen yet while the spider is being built).
+                for name, value in playwright.playwright_settings(crawler.settings, spider.args.host).items():
+                    crawler.settings.set(name, value, priority="spider")
+                spider.playwright = True
+            except playwright.BrowserMissing as error:
+                # Said once by start(), which requests nothing; our `scrapy crawl` exits 1 with this line.
+                spider.renderer_unavailable = f"render=playwright: {error}"
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         if spider.args.auth:
             # Scrapy's HttpAuthMiddleware sends them to this host only; never in a URL, redacted
@@ -150,13 +163,26 @@ class CableSpider(scrapy.Spider):
     def column(self) -> str:
         return channel_name(self.args.channel)
 
+    @property
+    def rendering(self) -> str:
+        """How pages are rendered, for the log: "none", "splash at URL (...)", "playwright: Chromium at PATH (...)"."""
+        kinds = ",".join(self.args.render_pages)
+        if self.splash_url:
+            return f"splash at {self.splash_url} ({kinds})"
+        if self.playwright:
+            path = self.settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS").get("executable_path")
+            return f"playwright: Chromium at {path} ({kinds})"
+        return "none"
+
     async def start(self):
         a = self.args
+        if self.renderer_unavailable:
+            self.crawler.stats.set_value("cable/renderer_unavailable", self.renderer_unavailable)
+            self.logger.error("rendering failed: %s; nothing requested", self.renderer_unavailable)
+            return
         self.logger.info("crawling %s channel %s (%s): mode=%s since=%s until=%s max_pages=%s urls=%d render=%s"
                          " source=%s", a.base_url, a.channel, self.column, a.mode, a.since or "-", a.until or "-",
-                         a.max_pages or "all", len(a.urls),
-                         f"splash at {self.splash_url} ({','.join(a.render_pages)})" if self.splash_url else "none",
-                         a.source)
+                         a.max_pages or "all", len(a.urls), self.rendering, a.source)
         if self.args.urls:
             for url in self.args.urls:
                 yield self.article_request(url)
@@ -456,11 +482,13 @@ class CableSpider(scrapy.Spider):
                          meta.get("first_page", 1))
 
     def request(self, url: str, kind: str, callback, meta: dict | None = None, **kwargs) -> scrapy.Request:
-        """A plain request, or a SplashRequest when this kind of page is rendered."""
+        """A plain request, or one rendered by Splash or Playwright when this kind of page is."""
         meta = {"page_kind": kind, **(meta or {})}
         if self.splash_url and kind in self.args.render_pages:
             return SplashRequest(url, callback, endpoint="execute", args=splash_args(self.settings, self.args.host),
                                  splash_url=self.splash_url, errback=self.on_error, meta=meta, **kwargs)
+        if self.playwright and kind in self.args.render_pages:
+            meta.update(playwright.page_meta(self.settings))
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta, **kwargs)
 
     def index_request(self, url: str, page: int, walk: IndexWalk | None = None) -> scrapy.Request:
@@ -775,6 +803,15 @@ class CableSpider(scrapy.Spider):
             self.logger.error("rendering failed: %s", reason)
         return reason
 
+    def playwright_failure(self, reason: str) -> str:
+        """A page Playwright could not render: the reason names it. The browser's own failures
+        (cannot start, crashed) are said once at ERROR; a page's timeout is the page's."""
+        reason = f"Playwright: {reason}"
+        if "Timeout" not in reason and reason not in self.splash_errors_seen:
+            self.splash_errors_seen.add(reason)
+            self.logger.error("rendering failed: %s", reason)
+        return reason
+
     def unknown_channel(self, url: str) -> None:
         """The channel's own index page answered 404: no such channel. The crawl stops, and our
         `scrapy crawl` prints the stat cable/unknown_channel as its one-line error (exit status 2)."""
@@ -798,6 +835,9 @@ class CableSpider(scrapy.Spider):
         else:
             maxsize = request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
             reason = download_error_reason(failure.value, maxsize, stopping=not self.crawler.crawling)
+            if request.meta.get("playwright"):
+                # Playwright's messages go on with a "Call log:" of browser pids and flags: the first line says it.
+                reason = reason.splitlines()[0]
         retries = request.meta.get("retry_times", 0)
         if retries:
             reason += f" (gave up after {retries} retries)"
@@ -805,6 +845,8 @@ class CableSpider(scrapy.Spider):
         url = requested_url(request)
         if "splash" in request.meta:
             reason = self.splash_failure(reason, response)
+        elif request.meta.get("playwright") and response is None:
+            reason = self.playwright_failure(reason)
         kind = request.meta.get("page_kind", "page")
         self.crawler.stats.inc_value(f"cable/failed_{kind}_pages")
         self.logger.error("giving up on %s page %s: %s", kind, url, reason)

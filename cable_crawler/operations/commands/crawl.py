@@ -152,6 +152,11 @@ class Command(ScrapyCrawlCommand):
             print(f"scrapy crawl {args[0]}: error: {stats.get_value('cable/unknown_channel')}", file=sys.stderr)
             self.exitcode = 2
             return
+        if stats.get_value("cable/renderer_unavailable"):
+            print(f"scrapy crawl {args[0]}: error: rendering failed: {stats.get_value('cable/renderer_unavailable')}",
+                  file=sys.stderr)
+            self.exitcode = 1
+            return
         if (stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed")
                 or stats.get_value("cable/site_unreachable")):
             self.exitcode = 1
