@@ -9,7 +9,8 @@
 # (crawl/playwright.py finds it on PATH, or CABLE_CHROMIUM_PATH names another).
 set -euo pipefail
 
-CANNOT_INSTALL=3  # exit status when Debian packages cannot be installed here (tests skip on it)
+. "$(dirname "$0")/debian_packages.sh"  # debian_install; CANNOT_INSTALL (3): the tests skip on it
+
 DEBIAN_PACKAGES=(chromium fonts-liberation)
 
 path() {
@@ -21,24 +22,7 @@ path() {
 }
 
 install() {
-    local missing=()
-    for package in "${DEBIAN_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
-            echo "chromium: cannot install Debian packages here (needs apt-get as root): ${missing[*]}" >&2
-            exit $CANNOT_INSTALL
-        fi
-        echo "chromium: installing Debian packages: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        # DPkg::Lock::Timeout: another install (Splash's, Redis's) may hold dpkg's lock.
-        if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-               apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
-            echo "chromium: apt-get could not install: ${missing[*]}" >&2
-            exit $CANNOT_INSTALL
-        fi
-    fi
+    debian_install chromium "${DEBIAN_PACKAGES[@]}"
     echo "chromium: $(path) ($("$(path)" --version 2>/dev/null || echo 'version unknown'))"
 }
 

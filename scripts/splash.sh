@@ -12,6 +12,8 @@
 # On a machine with Docker instead:  docker run -p 127.0.0.1:8050:8050 scrapinghub/splash:3.5
 set -euo pipefail
 
+. "$(dirname "$0")/debian_packages.sh"  # debian_install; CANNOT_INSTALL (3): the tests skip on it
+
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 SPLASH_HOME="${SPLASH_HOME:-$HERE/.splash}"       # the venv
 SPLASH_RUN_DIR="${SPLASH_RUN_DIR:-$SPLASH_HOME}"   # pid, port and log of a running Splash
@@ -19,7 +21,6 @@ VENV="$SPLASH_HOME/venv"
 PIDFILE="$SPLASH_RUN_DIR/splash.pid"
 LOG="$SPLASH_RUN_DIR/splash.log"
 PORT_FILE="$SPLASH_RUN_DIR/port"
-CANNOT_INSTALL=3  # exit status when Debian packages cannot be installed here (tests skip on it)
 DEBIAN_PACKAGES=(python3-pyqt5.qtwebkit python3-pyqt5.qtwebengine python3-qt5reactor python3-twisted
                  python3-lupa python3-psutil python3-pil python3-venv xvfb xauth)
 
@@ -28,22 +29,7 @@ install() {
         echo "splash: already installed in $VENV"
         return
     fi
-    local missing=()
-    for package in "${DEBIAN_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
-            echo "splash: cannot install Debian packages here (needs apt-get as root): ${missing[*]}" >&2
-            exit $CANNOT_INSTALL
-        fi
-        echo "splash: installing Debian packages: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
-            echo "splash: apt-get could not install: ${missing[*]}" >&2
-            exit $CANNOT_INSTALL
-        fi
-    fi
+    debian_install splash "${DEBIAN_PACKAGES[@]}"
     mkdir -p "$SPLASH_HOME"
     /usr/bin/python3 -m venv --system-site-packages "$VENV"
     "$VENV/bin/pip" install --quiet --no-deps "splash==3.5" funcparserlib xvfbwrapper adblockparser
