@@ -7,6 +7,8 @@ a naive scraper took from the real page of 2016-08-04.
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cable_crawler.extraction import processors as p
 SEED_CAPTION = (
@@ -652,6 +654,33 @@ def test_fix_mojibake(raw, expected):
 ])
 def test_clean_text_reaches_a_fixed_point(raw, expected):
     assert p.clean_text(raw) == expected == p.clean_text(expected)
+
+
+# Characters each cleaning rule acts on, plain text around them: the fast path of clean_text
+# (a text that needs no work is returned as it is) must agree with the full cleaning.
+_CLEANING_ALPHABET = st.sampled_from(
+    list("ab .,&;#x9") + ["amp;", "nbsp;", "&#8217;", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0",
+                          "\u2003", "\u3000", "\u200b", "\u00ad", "\ufeff", "\u202e", "\u2066", "\u200f", "\u0301",
+                          "\u00e9", "e\u0301", "\u00c3", "\u00a9", "\u00e2\u20ac\u2122", "\u00c2", "\u2019", "\U0001f600"])
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_CLEANING_ALPHABET, max_size=12).map("".join) | st.text(max_size=30))
+def test_clean_text_fast_path_agrees_with_full_cleaning(raw):
+    full = p.fixed_point(p._clean_once, raw)
+    assert p.clean_text(raw) == full
+    if p.is_clean(raw):
+        assert p._clean_once(raw) == raw
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("Plain words, one space.", True), ("caf\u00e9", True), ("It\u2019s", True),
+    ("two  spaces", False), (" lead", False), ("trail ", False), ("tab\there", False), ("nb\u00a0sp", False),
+    ("&amp;", False), ("zero\u200bwidth", False), ("\u202eRLO", False), ("cafe\u0301", False),
+    ("It\u00e2\u20ac\u2122s", False), ("", True),
+])
+def test_is_clean(raw, clean):
+    assert p.is_clean(raw) is clean
 
 
 @pytest.mark.parametrize("url, expected", [

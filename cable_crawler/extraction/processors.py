@@ -70,6 +70,18 @@ def _clean_once(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+# What _clean_once changes: an entity's "&", whitespace other than single inner spaces,
+# invisible and bidi characters, mojibake's lead characters. A text without any of them
+# (and in NFC) is clean already: most texts are, and one search is all they cost.
+_NEEDS_CLEANING_RE = re.compile(
+    "&|[^\\S ]|  |\\A | \\Z|" + _INVISIBLE_RE.pattern + "|" + _BIDI_CONTROL_RE.pattern + "|" + _MOJIBAKE_HINT_RE.pattern)
+
+
+def is_clean(text: str) -> bool:
+    """Whether clean_text would return `text` unchanged (a fast check, no cleaning)."""
+    return not _NEEDS_CLEANING_RE.search(text) and (text.isascii() or unicodedata.is_normalized("NFC", text))
+
+
 def clean_text(value: str | None) -> str:
     """Entities decoded, mojibake repaired, invisible characters and bidi
     embedding/override/isolate controls dropped, NFC-normalized, whitespace (including non-breaking spaces) collapsed, ends
@@ -77,7 +89,10 @@ def clean_text(value: str | None) -> str:
     mis-decoded text), so clean_text(clean_text(x)) == clean_text(x)."""
     if value is None:
         return ""
-    return fixed_point(_clean_once, str(value))
+    text = str(value)
+    if is_clean(text):
+        return text
+    return fixed_point(_clean_once, text)
 
 
 def fixed_point(step, value: str, limit: int = 4) -> str:
