@@ -683,6 +683,24 @@ def test_is_clean(raw, clean):
     assert p.is_clean(raw) is clean
 
 
+_TOKEN_ALPHABET = st.sampled_from(list("a1 _-.&") + ["\u2014", "\u2019", "\u00e9", "\u0661", "\u00bd", "\u2160", "\u00a0",
+                                                   "\n", "\u3000", "\u0301", "\U0001f600", "__", " _ "])
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.lists(_TOKEN_ALPHABET, max_size=10).map("".join) | st.text(max_size=20), max_size=4))
+def test_word_count_agrees_with_counting_token_by_token(paragraphs):
+    by_token = sum(1 for text in paragraphs for token in text.split() if any(c.isalnum() for c in token))
+    assert p.word_count(paragraphs) == by_token
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_CLEANING_ALPHABET | st.sampled_from(list(p._QUOTES) + ["\u2026\u2026", "A\u201cB"]), max_size=10).map("".join)
+       | st.text(max_size=20))
+def test_comparison_key_agrees_with_one_translation(raw):
+    assert p.comparison_key(raw) == p.clean_text(raw).translate(str.maketrans(p._QUOTES)).casefold()
+
+
 @pytest.mark.parametrize("url, expected", [
     ("https://foreignpolicy.com/2021/06/02/a b/", "https://foreignpolicy.com/2021/06/02/a%20b/"),
     ("http://www.www.foreignpolicy.com/x", "http://foreignpolicy.com/x/"),

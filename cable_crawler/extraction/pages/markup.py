@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
+from copy import deepcopy
+from functools import lru_cache
 from urllib.parse import urlsplit
 
+from lxml import etree
+import lxml.html
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.processors import NON_TEXT_TAGS, canonical_url, clean_text, http_url, is_article_url
@@ -37,6 +42,36 @@ BODY_JUNK = (
     ".graphic-chatter", ".newsletter-unit-signup", ".newsletter-unit-signup--shortcode-fallback",
     ".pull-quote", ".pull-quote-sidebar",
 )
+
+# Page readers work on the parsed tree's lxml elements with the queries below compiled
+# once (lxml.etree.XPath): parsel's Selector.css()/xpath() translate, compile and wrap
+# every result in a Selector on each call, which was most of the time an article took.
+# CSS is translated by parsel's own translator, so a query selects the same nodes.
+_CSS = HTMLTranslator()
+
+
+@lru_cache(maxsize=None)
+def compiled(css: str, prefix: str = "descendant-or-self::") -> etree.XPath:
+    """The CSS query (parsel's dialect: ::text, ::attr(name)) as a compiled XPath; called
+    on an element, it returns what Selector.css() would, as elements and plain strings."""
+    return etree.XPath(_CSS.css_to_xpath(css, prefix=prefix), smart_strings=False)
+
+
+def select(node, css: str) -> list:
+    """The nodes (or strings, for ::text and ::attr()) that `css` selects under `node`."""
+    return compiled(css)(node)
+
+
+def select_first(node, css: str):
+    """The first result of `css` under `node`, or None (Selector.css(...).get() for strings)."""
+    found = compiled(css)(node)
+    return found[0] if found else None
+
+
+def element(node):
+    """The lxml element of a parsel Selector (or the element itself)."""
+    return node.root if isinstance(node, Selector) else node
+
 
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
 # checks that walk the tree (ancestors, descendants). One XPath call is one C call that
@@ -88,13 +123,13 @@ class PageCuts(Counter):
 ARTICLE_TYPES = ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle")
 
 
-def jsonld_article(sel: Selector, cuts: PageCuts | None = None) -> dict:
+def jsonld_article(sel, cuts: PageCuts | None = None) -> dict:
     """The NewsArticle object from the page's JSON-LD blocks ({} if none parses).
     A block that does not parse, or nests too deep for the parser (RecursionError),
     is skipped: the article is still read from the markup."""
     cuts = PageCuts() if cuts is None else cuts
     budget = PAGE_LIMITS["jsonld_nodes"]
-    for raw in cuts.capped(sel.css('script[type="application/ld+json"]::text').getall(), "jsonld_blocks"):
+    for raw in cuts.capped(select(element(sel), 'script[type="application/ld+json"]::text'), "jsonld_blocks"):
         try:
             data = json.loads(raw, strict=False)
         except ValueError:
@@ -121,38 +156,66 @@ def jsonld_article(sel: Selector, cuts: PageCuts | None = None) -> dict:
     return {}
 
 
+_IN_TEASER = etree.XPath(f"boolean({TEASER_ANCESTOR})")
+
+
 def not_in_teaser(nodes):
-    return [n for n in nodes if not n.xpath(TEASER_ANCESTOR)]
+    return [n for n in nodes if not _IN_TEASER(n)]
 
 
-def first_node(sel: Selector, queries) -> Selector | None:
+def first_node(node, queries):
     # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
-    return next((node for query in queries for node in sel.css(query) if not node.xpath(TEASER_ANCESTOR)), None)
+    node = element(node)
+    return next((found for query in queries for found in select(node, query) if not _IN_TEASER(found)), None)
 
 
-# Text nodes not inside a script/style/noscript/template element that lies within the node
-# itself ($depth: the node's own depth, so a node that *is* inside <noscript> keeps its text).
-_VISIBLE_TEXT_XPATH = (
-    ".//text()[not(ancestor::*[" + " or ".join(f"self::{tag}" for tag in NON_TEXT_TAGS)
-    + "][count(ancestor::*) >= $depth])] | .//br"
-)
+_NON_TEXT = frozenset(NON_TEXT_TAGS)
+_SPACING_OR_NON_TEXT = ("br", *NON_TEXT_TAGS)
 
 
-def node_text(node: Selector) -> str:
+def visible_text(node) -> str:
+    """The text nodes of an element (itself and its descendants, not its tail) that are not
+    inside a script/style/noscript/template element lying within it (the element itself
+    included: a node that is *inside* <noscript> keeps its text), in document order, with a
+    space for each <br> below it. Comments and processing instructions have no text."""
+    if next(node.iter(*_SPACING_OR_NON_TEXT), None) is None:
+        return "".join(node.itertext())  # the common case: every text node, in C
+    parts = []
+    stack = [(node, False)]  # (node, or a tail string; whether it lies in a non-text element)
+    while stack:  # iterative: a hostile page nests elements thousands deep
+        item, hidden = stack.pop()
+        if isinstance(item, str):
+            if not hidden:
+                parts.append(item)
+            continue
+        tag = item.tag
+        if not isinstance(tag, str):
+            continue  # a comment or processing instruction: its tail was stacked by its parent
+        if tag == "br" and item is not node:
+            parts.append(" ")
+        hidden = hidden or tag in _NON_TEXT
+        if item.text and not hidden:
+            parts.append(item.text)
+        for child in reversed(item):
+            if child.tail:
+                stack.append((child.tail, hidden))
+            stack.append((child, hidden))
+    return "".join(parts)
+
+
+def node_text(node) -> str:
     """Visible text of an element, as a reader sees it: <br> counts as a space, inline tags
     do not split words, script/style/noscript/template content is no text (a byline's
     tracking snippet), whitespace runs are one space. Which text nodes are visible is a
     question of the markup, so it is read here; clean_text() is idempotent, so the
     loader's processors, which clean every value again, see the same text."""
-    depth = int(float(node.xpath("count(ancestor::*)").get()))
-    parts = node.xpath(_VISIBLE_TEXT_XPATH, depth=depth)  # in document order; a <br> stands for a space
-    return clean_text("".join(part.root if isinstance(part.root, str) else " " for part in parts))
+    return clean_text(visible_text(element(node)))
 
 
-def attr(node: Selector, name: str) -> str | None:
-    # xpath, not .attrib: .attrib builds a dict of *all* attributes and fails on a
+def attr(node, name: str) -> str | None:
+    # .get(name), not .attrib: .attrib builds a dict of *all* attributes and fails on a
     # control character in any attribute name of a broken page.
-    return node.xpath(f"@{name}").get()
+    return element(node).get(name)
 
 
 def absolute_url(urljoin, href) -> str | None:
@@ -170,19 +233,26 @@ def ld_text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def body_blocks(container: Selector, cuts: PageCuts | None = None) -> list[str]:
-    """Paragraph texts of the body container, junk blocks removed first."""
+# All of BODY_JUNK in one query, below a copy's holder (the container itself may be junk).
+_BODY_JUNK_XPATH = etree.XPath(" | ".join(_CSS.css_to_xpath(junk, prefix="descendant::") for junk in BODY_JUNK))
+_BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
+_COUNT_BLOCKS_XPATH = etree.XPath(f"count({BLOCK_KINDS_XPATH})")
+_BLOCKS_XPATH = etree.XPath(BLOCKS_XPATH.format(scan=_BLOCK_SCAN))
+
+
+def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
+    """Paragraph texts of the body container, junk blocks removed first (from a copy of
+    the container: the page's own tree stays whole for the other fields)."""
     cuts = PageCuts() if cuts is None else cuts
-    body = Selector(text=container.get() or "<div></div>")
-    for junk in BODY_JUNK:
-        for node in body.css(junk):
-            node.drop()
-    limit = PAGE_LIMITS["body_blocks"]
-    scan = 10 * limit  # nested blocks (a <p> in an <li>) are found, then dropped
-    found = int(float(body.xpath(f"count({BLOCK_KINDS_XPATH})").get()))
-    if found > scan:
-        cuts["body_blocks"] += found - scan
-    return [node_text(block) for block in cuts.capped(body.xpath(BLOCKS_XPATH.format(scan=scan)), "body_blocks")]
+    body = lxml.html.Element("div")  # a holder: dropping a node needs its parent, the container's too
+    body.append(deepcopy(element(container)))
+    body[0].tail = None
+    for node in _BODY_JUNK_XPATH(body):
+        node.drop_tree()  # its tail text stays, as parsel's Selector.drop() keeps it
+    found = int(_COUNT_BLOCKS_XPATH(body))
+    if found > _BLOCK_SCAN:
+        cuts["body_blocks"] += found - _BLOCK_SCAN
+    return [node_text(block) for block in cuts.capped(_BLOCKS_XPATH(body), "body_blocks")]
 
 
 def article_url(canonical: str | None, fetched_url: str, base_url: str | None = None,

@@ -13,10 +13,11 @@ in whatever theme was current when the page was saved or rendered.
 
 from __future__ import annotations
 
-from parsel import Selector
+from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from cable_crawler.extraction.pages.layouts.base import PAGE_FIELDS, ArticlePage
+from cable_crawler.extraction.pages.markup import element
 from cable_crawler.extraction.pages.layouts.current import CurrentPage
 from cable_crawler.extraction.pages.layouts.fp2017 import Fp2017Page
 from cable_crawler.extraction.pages.layouts.legacy_blog import LegacyBlogPage
@@ -41,13 +42,15 @@ LAYOUT_MARKERS = (
                " div.post-content-main, span.hed-heading h1.hed, article.article[data-post-id]"),
 )
 # One XPath boolean per layout: a single C call however often a marker repeats.
-_MARKER_XPATHS = tuple((layout, f"boolean({HTMLTranslator().css_to_xpath(css)})") for layout, css in LAYOUT_MARKERS)
+_MARKER_XPATHS = tuple((layout, etree.XPath(f"boolean({HTMLTranslator().css_to_xpath(css)})"))
+                       for layout, css in LAYOUT_MARKERS)
 
 
-def detect_layout(sel: Selector) -> str:
+def detect_layout(sel) -> str:
     """The page's layout name (a key of LAYOUTS): the first in LAYOUT_MARKERS whose
-    markers the page has, else "unknown"."""
-    return next((layout for layout, xpath in _MARKER_XPATHS if sel.xpath(xpath).get() == "1"), "unknown")
+    markers the page has, else "unknown". `sel`: the page's Selector or root element."""
+    root = element(sel)
+    return next((layout for layout, has_markers in _MARKER_XPATHS if has_markers(root)), "unknown")
 
 
 def article_page(response, base_url: str | None = None, other_pages=frozenset(), cuts=None) -> ArticlePage:
