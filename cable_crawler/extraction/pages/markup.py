@@ -16,8 +16,9 @@ from copy import deepcopy
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from lxml import etree
 import lxml.html
+from cssselect import parser as css_parser
+from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
@@ -71,6 +72,79 @@ def select_first(node, css: str):
 def element(node):
     """The lxml element of a parsel Selector (or the element itself)."""
     return node.root if isinstance(node, Selector) else node
+
+
+# In libxml2 a query that tests an attribute costs ~0.15 us per element it looks at: a
+# class selector (.related-articles) scans a whole page in ~150 us, ten times a query by
+# tag name. Most of the classes and ids the layouts ask for (other eras', junk that a page
+# does not carry) are not on a given page: Vocabulary reads the page's class and id values
+# once, and a selector alternative that needs a class or id none of them contains is not
+# run at all. The test is a substring test, so it only ever skips what cannot match: the
+# result is the query's own.
+_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+_ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+_POSITIVE_MATCHES = ("=", "~=", "^=", "$=", "*=", "|=")  # each implies the value is in the attribute
+
+
+def _needed_words(tree, needs: list) -> None:
+    """The (attribute, text) pairs that a node matching the parsed selector must carry in
+    its class or id attribute. Only what every match needs: not inside :not() or :has()."""
+    while tree is not None:
+        if isinstance(tree, css_parser.Class):
+            needs.append(("class", tree.class_name))
+        elif isinstance(tree, css_parser.Hash):
+            needs.append(("id", tree.id))
+        elif (isinstance(tree, css_parser.Attrib) and tree.attrib in ("class", "id") and tree.namespace is None
+              and tree.operator in _POSITIVE_MATCHES and tree.flag is None and tree.value is not None):
+            needs.append((tree.attrib, tree.value.value))
+        elif isinstance(tree, css_parser.CombinedSelector):
+            _needed_words(tree.subselector, needs)
+        tree = getattr(tree, "selector", None)
+        if not isinstance(tree, (css_parser.Class, css_parser.Hash, css_parser.Attrib, css_parser.CombinedSelector,
+                                 css_parser.Element, css_parser.Pseudo, css_parser.Function, css_parser.Negation,
+                                 css_parser.Relation)):
+            return
+
+
+@lru_cache(maxsize=None)
+def _alternatives(css: str) -> tuple[tuple[str, tuple], ...]:
+    """The comma-separated alternatives of a selector group, each with the words it needs
+    (see _needed_words); one alternative needing nothing when the group cannot be split."""
+    parts = [part.strip() for part in css.split(",")]
+    try:
+        parsed = css_parser.parse(css)
+    except css_parser.SelectorError:
+        return ((css, ()),)
+    if len(parsed) != len(parts):
+        return ((css, ()),)
+    alternatives = []
+    for part, selector in zip(parts, parsed):
+        needs: list = []
+        _needed_words(selector.parsed_tree, needs)
+        alternatives.append((part, tuple(needs)))
+    return tuple(alternatives)
+
+
+class Vocabulary:
+    """The class and id values under a node: which selector alternatives can match there."""
+
+    def __init__(self, node):
+        self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
+
+    def live(self, css: str) -> str | None:
+        """The alternatives of `css` that can match here, as one selector group (None: none can)."""
+        words = self.words
+        live = [part for part, needs in _alternatives(css) if all(text in words[kind] for kind, text in needs)]
+        return ", ".join(live) if live else None
+
+    def select(self, node, css: str) -> list:
+        """select(node, css) for a node under the one the vocabulary was read from."""
+        live = self.live(css)
+        return compiled(live)(node) if live else []
+
+    def select_first(self, node, css: str):
+        found = self.select(node, css)
+        return found[0] if found else None
 
 
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
@@ -163,10 +237,11 @@ def not_in_teaser(nodes):
     return [n for n in nodes if not _IN_TEASER(n)]
 
 
-def first_node(node, queries):
+def first_node(node, queries, vocabulary: Vocabulary | None = None):
     # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
     node = element(node)
-    return next((found for query in queries for found in select(node, query) if not _IN_TEASER(found)), None)
+    find = select if vocabulary is None else vocabulary.select
+    return next((found for query in queries for found in find(node, query) if not _IN_TEASER(found)), None)
 
 
 _NON_TEXT = frozenset(NON_TEXT_TAGS)
@@ -233,8 +308,8 @@ def ld_text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-# All of BODY_JUNK in one query, below a copy's holder (the container itself may be junk).
-_BODY_JUNK_XPATH = etree.XPath(" | ".join(_CSS.css_to_xpath(junk, prefix="descendant::") for junk in BODY_JUNK))
+# All of BODY_JUNK as one selector group, run below a copy's holder (the container itself may be junk).
+_BODY_JUNK = ", ".join(BODY_JUNK)
 _BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
 _COUNT_BLOCKS_XPATH = etree.XPath(f"count({BLOCK_KINDS_XPATH})")
 _BLOCKS_XPATH = etree.XPath(BLOCKS_XPATH.format(scan=_BLOCK_SCAN))
@@ -247,7 +322,7 @@ def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
     body = lxml.html.Element("div")  # a holder: dropping a node needs its parent, the container's too
     body.append(deepcopy(element(container)))
     body[0].tail = None
-    for node in _BODY_JUNK_XPATH(body):
+    for node in Vocabulary(body).select(body, _BODY_JUNK):
         node.drop_tree()  # its tail text stays, as parsel's Selector.drop() keeps it
     found = int(_COUNT_BLOCKS_XPATH(body))
     if found > _BLOCK_SCAN:

@@ -36,8 +36,8 @@ from lxml import etree
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text, node_text,
-    not_in_teaser, select, select_first,
+    PageCuts, Vocabulary, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
+    node_text, not_in_teaser, select, select_first,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -92,13 +92,23 @@ class ArticlePage:
     PREMIUM_CONTAINER = "div.post-content"  # its data-premium says whether the post is for subscribers
 
     def __init__(self, response, base_url: str | None = None, other_pages=frozenset(),
-                 cuts: PageCuts | None = None):
+                 cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None):
         self.response = response
         self.sel = response.selector
         self.root = self.sel.root  # the parsed tree's root element: every query runs on lxml elements
+        # The page's class and id values: queries for classes the page lacks are not run.
+        self.vocabulary = Vocabulary(self.root) if vocabulary is None else vocabulary
         self.base_url = base_url
         self.other_pages = other_pages  # URLs of other pages of this crawl (see article_url)
         self.cuts = PageCuts() if cuts is None else cuts
+
+    def find(self, css: str) -> list:
+        """What `css` selects in the page (elements, or strings for ::text and ::attr())."""
+        return self.vocabulary.select(self.root, css)
+
+    def find_first(self, css: str):
+        found = self.vocabulary.select(self.root, css)
+        return found[0] if found else None
 
     # ----------------------------------------------------------------- the item
 
@@ -123,8 +133,8 @@ class ArticlePage:
     @cached_property
     def chosen_url(self) -> tuple[str, tuple[str, str] | None]:
         """(the article's URL, (canonical link, why it was not used) or None): see article_url."""
-        canonical = (select_first(self.root, "link[rel=canonical]::attr(href)")
-                     or select_first(self.root, "meta[property='og:url']::attr(content)"))
+        canonical = (self.find_first("link[rel=canonical]::attr(href)")
+                     or self.find_first("meta[property='og:url']::attr(content)"))
         absolute = absolute_url(self.response.urljoin, canonical) if canonical else None
         url, ignored = article_url(absolute or canonical, self.response.url, self.base_url, self.other_pages)
         return url, (clean_text(canonical), ignored) if ignored else None
@@ -135,15 +145,15 @@ class ArticlePage:
 
     @cached_property
     def byline_node(self):
-        return first_node(self.root, self.BYLINES + self.GENERIC_BYLINES)
+        return first_node(self.root, self.BYLINES + self.GENERIC_BYLINES, self.vocabulary)
 
     @cached_property
     def lead_figure(self):
-        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES)
+        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES, self.vocabulary)
 
     @cached_property
     def image_scope(self):
-        scope = first_node(self.root, self.IMAGE_SCOPES)
+        scope = first_node(self.root, self.IMAGE_SCOPES, self.vocabulary)
         return self.root if scope is None else scope
 
     @cached_property
@@ -155,7 +165,7 @@ class ArticlePage:
         """Every image of the article: the lead figure first, then each figure, caption block
         and gallery item outside teasers (the same image often appears several times)."""
         candidates = [self.lead_candidate]
-        containers = self.cuts.capped(select(self.image_scope, self.IMAGE_CONTAINERS), "images")
+        containers = self.cuts.capped(self.vocabulary.select(self.image_scope, self.IMAGE_CONTAINERS), "images")
         candidates += [self.image_candidate(container) for container in not_in_teaser(containers)]
         return [candidate for candidate in candidates if candidate]
 
@@ -169,8 +179,8 @@ class ArticlePage:
                or attr(img, "data-src") or attr(img, "src")
                or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
         renderings = []
-        for caption_node in select(container, self.CAPTIONS):
-            credit = next((node_text(n) for n in select(caption_node, "span.attribution")), None)
+        for caption_node in self.vocabulary.select(container, self.CAPTIONS):
+            credit = next((node_text(n) for n in self.vocabulary.select(caption_node, "span.attribution")), None)
             renderings.append({"text": node_text(caption_node), "credit": credit})
         renderings += [{"text": alt, "credit": None} for alt in select(container, "img::attr(alt)")]
         try:
@@ -186,27 +196,26 @@ class ArticlePage:
 
     def id(self) -> list[str]:
         """Post id candidates, most specific first (the loader takes the first that is one)."""
-        root = self.root
-        candidates = [select_first(root, query) for query in self.POST_IDS]
+        candidates = [self.find_first(query) for query in self.POST_IDS]
         candidates += [
-            _first_group(select(root, 'link[rel=alternate][type="application/json"]::attr(href)'), _JSON_POST_RE),
-            _first_group(select(root, "link[rel=shortlink]::attr(href)"), _SHORTLINK_POST_RE),
-            _first_group(select(root, "body::attr(class)"), _BODY_CLASS_POST_RE),
+            _first_group(self.find('link[rel=alternate][type="application/json"]::attr(href)'), _JSON_POST_RE),
+            _first_group(self.find("link[rel=shortlink]::attr(href)"), _SHORTLINK_POST_RE),
+            _first_group(self.find("body::attr(class)"), _BODY_CLASS_POST_RE),
         ]
         return [c for c in candidates if c]
 
     def headline(self) -> list[str]:
         candidates = []
         for query in self.HEADLINES + self.GENERIC_HEADLINES:
-            nodes = not_in_teaser(self.cuts.capped(select(self.root, query), "headlines", "candidates"))
+            nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"))
             candidates += [node_text(node) for node in nodes]
-        candidates += select(self.root, "meta[property='og:title']::attr(content)")
+        candidates += self.find("meta[property='og:title']::attr(content)")
         candidates.append(ld_text(self.ld.get("headline")))
-        candidates += select(self.root, "title::text")
+        candidates += self.find("title::text")
         return [c for c in candidates if c is not None]
 
     def dek(self) -> list[str]:
-        deks = select(self.root, ", ".join(self.DEKS + self.GENERIC_DEKS))
+        deks = self.find(", ".join(self.DEKS + self.GENERIC_DEKS))
         return [node_text(node) for node in not_in_teaser(self.cuts.capped(deks, "deks", "candidates"))]
 
     def byline(self) -> list[str]:
@@ -219,12 +228,12 @@ class ArticlePage:
         candidates: list[dict] = []
         # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
         if self.byline_node is not None:
-            for link in cuts.capped(select(self.byline_node, self.AUTHOR_LINKS), "authors"):
+            for link in cuts.capped(self.vocabulary.select(self.byline_node, self.AUTHOR_LINKS), "authors"):
                 candidates.append({"name": node_text(link), "url": absolute_url(urljoin, attr(link, "href"))})
             for name in cuts.capped(byline_names(node_text(self.byline_node)), "authors"):
                 candidates.append({"name": name})
         # 2. Head meta and JSON-LD names.
-        metas = select(self.root, "meta[name=author]::attr(content), meta[property='article:author']::attr(content)")
+        metas = self.find("meta[name=author]::attr(content), meta[property='article:author']::attr(content)")
         parts = [part for name in cuts.capped(metas, "authors") if not name.startswith("http")
                  for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name)]
         candidates += [{"name": part} for part in cuts.capped(parts, "authors")]
@@ -235,7 +244,7 @@ class ArticlePage:
             elif isinstance(author, str):
                 candidates.append({"name": author})
         # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
-        for bio in cuts.capped(select(self.root, self.BIOS), "authors"):
+        for bio in cuts.capped(self.find(self.BIOS), "authors"):
             candidates.append({"name": select_first(bio, "strong::text"), "bio": node_text(bio)})
         # Five sources of at most PAGE_LIMITS["authors"] each: within the schema's authors
         # maxItems, so a page at the per-source limits still gives a valid item.
@@ -243,11 +252,10 @@ class ArticlePage:
 
     def published_at(self) -> list[str]:
         """Date candidates, most precise first; the date in the URL last."""
-        root = self.root
         candidates = [ld_text(self.ld.get("datePublished"))]
-        candidates += select(root, "meta[property='article:published_time']::attr(content)")
-        candidates += select(root, "meta[name=parsely-pub-date]::attr(content)")
-        times = not_in_teaser(self.cuts.capped(select(root, "time[datetime]"), "dates", "candidates"))
+        candidates += self.find("meta[property='article:published_time']::attr(content)")
+        candidates += self.find("meta[name=parsely-pub-date]::attr(content)")
+        times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"))
         candidates += [attr(node, "datetime") for node in times]
         url_date = _URL_DATE_RE.search(self.response.url) or _URL_DATE_RE.search(self.chosen_url[0])
         if url_date:
@@ -256,8 +264,8 @@ class ArticlePage:
 
     def modified_at(self) -> list[str]:
         candidates = [ld_text(self.ld.get("dateModified"))]
-        candidates += select(self.root, "meta[property='article:modified_time']::attr(content)")
-        candidates += select(self.root, "meta[property='og:updated_time']::attr(content)")
+        candidates += self.find("meta[property='article:modified_time']::attr(content)")
+        candidates += self.find("meta[property='og:updated_time']::attr(content)")
         return [c for c in candidates if c is not None]
 
     def lead_image(self) -> list[dict]:
@@ -265,7 +273,7 @@ class ArticlePage:
         (only an image the page shows: og:image alone is often the site's logo)."""
         if self.lead_figure is not None:
             return [self.lead_candidate] if self.lead_candidate else []
-        og_image = select_first(self.root, "meta[property='og:image']::attr(content)")
+        og_image = self.find_first("meta[property='og:image']::attr(content)")
         if og_image:
             for candidate in self.image_candidates:
                 if candidate["url"] and candidate["url"].split("?")[0] == og_image.split("?")[0]:
@@ -278,7 +286,7 @@ class ArticlePage:
     def body(self) -> list[str]:
         """The body container's text blocks; when it has no text, the paragraphs of JSON-LD's
         Articlebody (Insider posts carry the full text only there)."""
-        container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS)
+        container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS, self.vocabulary)
         paragraphs = body_blocks(container, self.cuts) if container is not None else []
         ld_body = ld_text(self.ld.get("Articlebody")) or ld_text(self.ld.get("articleBody"))
         if not [p for p in paragraphs if p] and ld_body:
@@ -286,15 +294,15 @@ class ArticlePage:
         return paragraphs
 
     def tags(self) -> list[str]:
-        tags = [node_text(tag) for tag in self.cuts.capped(select(self.root, self.TAG_LINKS), "tags")]
-        return tags + self.cuts.capped(select(self.root, "meta[property='article:tag']::attr(content)"), "tags")
+        tags = [node_text(tag) for tag in self.cuts.capped(self.find(self.TAG_LINKS), "tags")]
+        return tags + self.cuts.capped(self.find("meta[property='article:tag']::attr(content)"), "tags")
 
     def related(self) -> list[dict]:
         """Teasers {'headline', 'url'} of the related-articles rails, in page order."""
         teasers = []  # (node, is a heading), all rails together: one bound for the page
-        for block in select(self.root, self.RELATED_BLOCKS):
-            teasers += [(link, False) for link in select(block, "a.hed-heading, h3 a, a:has(h3)")]
-            teasers += [(heading, True) for heading in select(block, "h3.hed")]
+        for block in self.find(self.RELATED_BLOCKS):
+            teasers += [(link, False) for link in self.vocabulary.select(block, "a.hed-heading, h3 a, a:has(h3)")]
+            teasers += [(heading, True) for heading in self.vocabulary.select(block, "h3.hed")]
         related = []
         for node, is_heading in self.cuts.capped(teasers, "related"):
             if is_heading:
@@ -312,6 +320,6 @@ class ArticlePage:
         not read: FP sets it to "False" on every metered article, free ones included (the
         real 2021 page: isAccessibleForFree "False" beside data-premium="no")."""
         return [{
-            "premium": select_first(self.root, f"{self.PREMIUM_CONTAINER}::attr(data-premium)"),
-            "body_class": select_first(self.root, "body::attr(class)"),
+            "premium": self.find_first(f"{self.PREMIUM_CONTAINER}::attr(data-premium)"),
+            "body_class": self.find_first("body::attr(class)"),
         }]
