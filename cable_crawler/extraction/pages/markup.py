@@ -75,21 +75,30 @@ def element(node):
 
 
 # In libxml2 a query that tests an attribute costs ~0.15 us per element it looks at: a
-# class selector (.related-articles) scans a whole page in ~150 us, ten times a query by
-# tag name. Most of the classes and ids the layouts ask for (other eras', junk that a page
-# does not carry) are not on a given page: Vocabulary reads the page's class and id values
-# once, and a selector alternative that needs a class or id none of them contains is not
-# run at all. The test is a substring test, so it only ever skips what cannot match: the
-# result is the query's own.
+# class selector without a tag name (.related-articles) scans a page in ~150 us, ten times
+# a query by tag name. Vocabulary reads a page's class and id values once (one cheap
+# query) and plans each selector for that page:
+# - an alternative that needs a class or id that no value contains cannot match: it is
+#   not run (other eras' selectors, junk a page does not carry);
+# - a tagless part (.dek, #art-body) is asked by the tag names of the elements whose
+#   class (id) value holds that word (p.dek): the same elements, found by tag first.
+# Both only ever leave out what cannot match: the result is the selector's own, in
+# document order (tests/test_layouts.py checks it against the plain query on real pages).
 _CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 _ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+_WITH_VALUE = {"class": etree.XPath("descendant-or-self::*[@class]"), "id": etree.XPath("descendant-or-self::*[@id]")}
 _POSITIVE_MATCHES = ("=", "~=", "^=", "$=", "*=", "|=")  # each implies the value is in the attribute
+_COMPOUND_PARTS = (css_parser.Class, css_parser.Hash, css_parser.Attrib, css_parser.Pseudo, css_parser.Function,
+                   css_parser.Negation, css_parser.Relation)
+_MAX_TAGS = 4  # a tagless part asked by more tag names than this is run as it is
 
 
-def _needed_words(tree, needs: list) -> None:
-    """The (attribute, text) pairs that a node matching the parsed selector must carry in
-    its class or id attribute. Only what every match needs: not inside :not() or :has()."""
-    while tree is not None:
+def _compound_needs(tree) -> tuple[list, css_parser.Element | None]:
+    """The (attribute, text) pairs an element matching one compound selector (no combinator)
+    must carry in its class or id value, and the compound's type selector (None: unknown
+    parts). Only what every match needs: nothing inside :not() or :has()."""
+    needs = []
+    while isinstance(tree, _COMPOUND_PARTS):
         if isinstance(tree, css_parser.Class):
             needs.append(("class", tree.class_name))
         elif isinstance(tree, css_parser.Hash):
@@ -97,54 +106,128 @@ def _needed_words(tree, needs: list) -> None:
         elif (isinstance(tree, css_parser.Attrib) and tree.attrib in ("class", "id") and tree.namespace is None
               and tree.operator in _POSITIVE_MATCHES and tree.flag is None and tree.value is not None):
             needs.append((tree.attrib, tree.value.value))
-        elif isinstance(tree, css_parser.CombinedSelector):
-            _needed_words(tree.subselector, needs)
-        tree = getattr(tree, "selector", None)
-        if not isinstance(tree, (css_parser.Class, css_parser.Hash, css_parser.Attrib, css_parser.CombinedSelector,
-                                 css_parser.Element, css_parser.Pseudo, css_parser.Function, css_parser.Negation,
-                                 css_parser.Relation)):
-            return
+        tree = tree.selector
+    return needs, tree if isinstance(tree, css_parser.Element) else None
+
+
+def _compounds(tree) -> list:
+    """The compound selectors of a parsed selector, left to right."""
+    if isinstance(tree, css_parser.CombinedSelector):
+        return _compounds(tree.selector) + _compounds(tree.subselector)
+    return [tree]
 
 
 @lru_cache(maxsize=None)
-def _alternatives(css: str) -> tuple[tuple[str, tuple], ...]:
-    """The comma-separated alternatives of a selector group, each with the words it needs
-    (see _needed_words); one alternative needing nothing when the group cannot be split."""
-    parts = [part.strip() for part in css.split(",")]
+def _alternatives(css: str) -> tuple:
+    """Each alternative of a selector group: (its parsed selector, the needs of each of its
+    compounds, whether that compound has no tag name), or None when the group is not
+    parsed here (then it is run as it is)."""
     try:
         parsed = css_parser.parse(css)
     except css_parser.SelectorError:
-        return ((css, ()),)
-    if len(parsed) != len(parts):
-        return ((css, ()),)
+        return None
     alternatives = []
-    for part, selector in zip(parts, parsed):
-        needs: list = []
-        _needed_words(selector.parsed_tree, needs)
-        alternatives.append((part, tuple(needs)))
+    for selector in parsed:
+        compounds = []
+        for compound in _compounds(selector.parsed_tree):
+            needs, element_selector = _compound_needs(compound)
+            tagless = element_selector is not None and element_selector.element is None and bool(needs)
+            compounds.append((tuple(needs), tagless))
+        alternatives.append((selector, tuple(compounds)))
     return tuple(alternatives)
 
 
+def _with_tags(css: str, index: int, tags: list):
+    """The index-th alternative of `css`, parsed afresh, with its i-th compound's type
+    selector set to tags[i] (None: as it is)."""
+    tree = css_parser.parse(css)[index].parsed_tree
+    for compound, tag in zip(_compounds(tree), tags):
+        if tag is not None:
+            while not isinstance(compound, css_parser.Element):
+                compound = compound.selector
+            compound.element = tag
+    return tree
+
+
+@lru_cache(maxsize=4096)
+def _planned_xpath(css: str, plan: tuple) -> etree.XPath | None:
+    """The compiled query of `css` for a plan: per alternative, per compound, the tag names
+    to ask it by (None: as written); an alternative with an empty tag list is left out."""
+    paths = []
+    for index, ((selector, _), compound_tags) in enumerate(zip(_alternatives(css), plan)):
+        if compound_tags is None:
+            continue
+        choices = [[None] if tags is None else list(tags) for tags in compound_tags]
+        combos = [[]]
+        for choice in choices:
+            combos = [combo + [tag] for combo in combos for tag in choice]
+        for combo in combos:
+            tree = selector.parsed_tree if all(tag is None for tag in combo) else _with_tags(css, index, combo)
+            paths.append(_CSS.selector_to_xpath(css_parser.Selector(tree, selector.pseudo_element),
+                                                translate_pseudo_elements=True))
+    return etree.XPath(" | ".join(paths), smart_strings=False) if paths else None
+
+
 class Vocabulary:
-    """The class and id values under a node: which selector alternatives can match there."""
+    """The class and id values under a node, and what they say of a selector there."""
 
     def __init__(self, node):
+        self.node = node
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
+        self._tags: dict = {}
+        self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
 
-    def live(self, css: str) -> str | None:
-        """The alternatives of `css` that can match here, as one selector group (None: none can)."""
-        words = self.words
-        live = [part for part, needs in _alternatives(css) if all(text in words[kind] for kind, text in needs)]
-        return ", ".join(live) if live else None
+    def tags_with(self, kind: str, word: str) -> tuple:
+        """Tag names of the elements whose class (kind "class") or id value contains `word`."""
+        key = (kind, word)
+        if key not in self._tags:
+            if word not in self.words[kind]:
+                self._tags[key] = ()
+            else:
+                if kind not in self._owners:
+                    self._owners[kind] = [(el.tag, el.get(kind)) for el in _WITH_VALUE[kind](self.node)]
+                self._tags[key] = tuple(sorted({tag for tag, value in self._owners[kind]
+                                                if word in value and isinstance(tag, str)}))
+        return self._tags[key]
+
+    def _plan(self, css: str):
+        alternatives = _alternatives(css)
+        if alternatives is None:
+            return None
+        plan = []
+        for _, compounds in alternatives:
+            compound_tags = []
+            for needs, tagless in compounds:
+                if any(word not in self.words[kind] for kind, word in needs):
+                    compound_tags = None  # this alternative cannot match here
+                    break
+                tags = self.tags_with(*needs[0]) if tagless else None
+                compound_tags.append(tags if tags is None or len(tags) <= _MAX_TAGS else None)
+            plan.append(None if compound_tags is None else tuple(compound_tags))
+        return tuple(plan)
 
     def select(self, node, css: str) -> list:
-        """select(node, css) for a node under the one the vocabulary was read from."""
-        live = self.live(css)
-        return compiled(live)(node) if live else []
+        """select(node, css), for a node at or under the one the vocabulary was read from."""
+        plan = self._plan(css)
+        if plan is None:
+            return compiled(css)(node)
+        query = _planned_xpath(css, plan)
+        return query(node) if query is not None else []
 
     def select_first(self, node, css: str):
         found = self.select(node, css)
         return found[0] if found else None
+
+    def live(self, css: str) -> str | None:
+        """The alternatives of `css` that can match here, as one selector group (None: none can)."""
+        plan = self._plan(css)
+        if plan is None:
+            return css
+        parts = [part.strip() for part in css.split(",")]
+        if len(parts) != len(plan):
+            return css
+        live = [part for part, compound_tags in zip(parts, plan) if compound_tags is not None]
+        return ", ".join(live) if live else None
 
 
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
