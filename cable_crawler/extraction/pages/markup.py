@@ -86,7 +86,16 @@ def element(node):
 # document order (tests/test_layouts.py checks it against the plain query on real pages).
 _CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 _ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
-_WITH_VALUE = {"class": etree.XPath("descendant-or-self::*[@class]"), "id": etree.XPath("descendant-or-self::*[@id]")}
+# The words that tagless parts of the selectors planned so far need, by attribute: a page's
+# owners of all of them are read in one query (few elements, not every one with a class).
+_TAGLESS_WORDS: dict[str, set] = {"class": set(), "id": set()}
+
+
+@lru_cache(maxsize=None)
+def _owners_query(kind: str, count: int) -> etree.XPath:
+    """The elements whose `kind` attribute contains one of $w0..$w{count-1}."""
+    tests = " or ".join(f"contains(., $w{i})" for i in range(count))
+    return etree.XPath(f"descendant-or-self::*/@{kind}[{tests}]/..")
 _POSITIVE_MATCHES = ("=", "~=", "^=", "$=", "*=", "|=")  # each implies the value is in the attribute
 _COMPOUND_PARTS = (css_parser.Class, css_parser.Hash, css_parser.Attrib, css_parser.Pseudo, css_parser.Function,
                    css_parser.Negation, css_parser.Relation)
@@ -132,6 +141,8 @@ def _alternatives(css: str) -> tuple:
         for compound in _compounds(selector.parsed_tree):
             needs, element_selector = _compound_needs(compound)
             tagless = element_selector is not None and element_selector.element is None and bool(needs)
+            if tagless:
+                _TAGLESS_WORDS[needs[0][0]].add(needs[0][1])
             compounds.append((tuple(needs), tagless))
         alternatives.append((selector, tuple(compounds)))
     return tuple(alternatives)
@@ -175,7 +186,15 @@ class Vocabulary:
         self.node = node
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
         self._tags: dict = {}
-        self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
+        self._owners: dict = {"class": [], "id": []}  # kind -> [(tag, value)] of elements read so far
+        self._read: dict = {"class": set(), "id": set()}  # kind -> the words whose owners those are
+
+    def _read_owners(self, kind: str, words: list) -> None:
+        words = [word for word in words if word in self.words[kind] and word not in self._read[kind]]
+        if words:
+            owners = _owners_query(kind, len(words))(self.node, **{f"w{i}": word for i, word in enumerate(words)})
+            self._owners[kind] += [(el.tag, el.get(kind)) for el in owners]
+            self._read[kind].update(words)
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -184,8 +203,8 @@ class Vocabulary:
             if word not in self.words[kind]:
                 self._tags[key] = ()
             else:
-                if kind not in self._owners:
-                    self._owners[kind] = [(el.tag, el.get(kind)) for el in _WITH_VALUE[kind](self.node)]
+                if word not in self._read[kind]:  # the first time: every tagless word known so far
+                    self._read_owners(kind, [word, *sorted(_TAGLESS_WORDS[kind])])
                 self._tags[key] = tuple(sorted({tag for tag, value in self._owners[kind]
                                                 if word in value and isinstance(tag, str)}))
         return self._tags[key]

@@ -29,9 +29,12 @@ differently. This class alone reads a page of no known layout (UnknownLayoutPage
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, partial
+from urllib.parse import urljoin
 
 from lxml import etree
+from scrapy.http import TextResponse
+from scrapy.utils.response import get_base_url
 
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
@@ -126,6 +129,12 @@ class ArticlePage:
     # ----------------------------------------------------------------- what several fields read
 
     @cached_property
+    def urljoin(self):
+        """response.urljoin with the page's base URL read once (Scrapy looks it up per call)."""
+        base = get_base_url(self.response) if isinstance(self.response, TextResponse) else self.response.url
+        return partial(urljoin, base)
+
+    @cached_property
     def ld(self) -> dict:
         """The page's JSON-LD article object ({} if none)."""
         return jsonld_article(self.root, self.cuts)
@@ -135,7 +144,7 @@ class ArticlePage:
         """(the article's URL, (canonical link, why it was not used) or None): see article_url."""
         canonical = (self.find_first("link[rel=canonical]::attr(href)")
                      or self.find_first("meta[property='og:url']::attr(content)"))
-        absolute = absolute_url(self.response.urljoin, canonical) if canonical else None
+        absolute = absolute_url(self.urljoin, canonical) if canonical else None
         url, ignored = article_url(absolute or canonical, self.response.url, self.base_url, self.other_pages)
         return url, (clean_text(canonical), ignored) if ignored else None
 
@@ -184,7 +193,7 @@ class ArticlePage:
             renderings.append({"text": node_text(caption_node), "credit": credit})
         renderings += [{"text": alt, "credit": None} for alt in select(container, "img::attr(alt)")]
         try:
-            absolute = self.response.urljoin(url.strip()) if url and url.strip() else None
+            absolute = self.urljoin(url.strip()) if url and url.strip() else None
         except ValueError:
             absolute = None
         return {"url": absolute, "renderings": renderings}
@@ -224,7 +233,7 @@ class ArticlePage:
     def authors(self) -> list[dict]:
         """Author candidates {'name', 'url'?, 'bio'?} from five sources: byline links, the
         names in the byline text, head meta, JSON-LD, bio paragraphs."""
-        cuts, urljoin = self.cuts, self.response.urljoin
+        cuts, urljoin = self.cuts, self.urljoin
         candidates: list[dict] = []
         # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
         if self.byline_node is not None:
@@ -309,7 +318,7 @@ class ArticlePage:
                 href = _link_above(node) or select_first(node, "a::attr(href)")
             else:
                 href = attr(node, "href")
-            url = absolute_url(self.response.urljoin, href)
+            url = absolute_url(self.urljoin, href)
             if url:
                 related.append({"headline": node_text(node), "url": url})
         return related
