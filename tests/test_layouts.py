@@ -285,3 +285,25 @@ def test_planned_queries_select_what_the_plain_queries_select(css):
         vocabulary = Vocabulary(root)
         for node in [root] + select(root, "div, article, figure, section")[:40]:
             assert vocabulary.select(node, css) == select(node, css), (css, node)
+
+
+def test_teaser_lookup_agrees_with_the_teaser_ancestor_query():
+    """Vocabulary.in_teaser (the page's teaser blocks found once) says what TEASER_ANCESTOR
+    says of every element of every saved page and of tricky markup."""
+    from lxml import etree
+
+    from cable_crawler.extraction.pages.markup import TEASER_ANCESTOR, Vocabulary
+    from saved_pages import saved_pages
+
+    teaser_markup = TRICKY_MARKUP.replace("<b ", "<header><b ").replace("</b>", "</b></header>").replace("</body>", (
+        '<div class="x related_postsy"><p>In</p></div><div class="related-articles2"><p>Out</p></div>'
+        '<nav><span>In</span></nav><div class="excerpt-content--list"><a>In</a></div></body>'))
+    in_teaser = etree.XPath(f"boolean({TEASER_ANCESTOR})")
+    roots = [page.response().selector.root for page in saved_pages()] + [response(teaser_markup).selector.root]
+    seen = 0
+    for root in roots:
+        vocabulary = Vocabulary(root)
+        for node in root.iter(etree.Element):
+            assert vocabulary.in_teaser(node) == in_teaser(node), etree.tostring(node)[:80]
+            seen += in_teaser(node)
+    assert seen > 100  # teaser blocks were there to find

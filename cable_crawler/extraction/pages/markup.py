@@ -86,16 +86,9 @@ def element(node):
 # document order (tests/test_layouts.py checks it against the plain query on real pages).
 _CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 _ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
-# The words that tagless parts of the selectors planned so far need, by attribute: a page's
-# owners of all of them are read in one query (few elements, not every one with a class).
-_TAGLESS_WORDS: dict[str, set] = {"class": set(), "id": set()}
-
-
-@lru_cache(maxsize=None)
-def _owners_query(kind: str, count: int) -> etree.XPath:
-    """The elements whose `kind` attribute contains one of $w0..$w{count-1}."""
-    tests = " or ".join(f"contains(., $w{i})" for i in range(count))
-    return etree.XPath(f"descendant-or-self::*/@{kind}[{tests}]/..")
+# The elements with a class (id): read once, when a tagless part needs its tag names. One
+# query for all (a predicate per element and word would cost more than the proxies).
+_OWNERS = {"class": etree.XPath("descendant-or-self::*[@class]"), "id": etree.XPath("descendant-or-self::*[@id]")}
 _POSITIVE_MATCHES = ("=", "~=", "^=", "$=", "*=", "|=")  # each implies the value is in the attribute
 _COMPOUND_PARTS = (css_parser.Class, css_parser.Hash, css_parser.Attrib, css_parser.Pseudo, css_parser.Function,
                    css_parser.Negation, css_parser.Relation)
@@ -141,8 +134,6 @@ def _alternatives(css: str) -> tuple:
         for compound in _compounds(selector.parsed_tree):
             needs, element_selector = _compound_needs(compound)
             tagless = element_selector is not None and element_selector.element is None and bool(needs)
-            if tagless:
-                _TAGLESS_WORDS[needs[0][0]].add(needs[0][1])
             compounds.append((tuple(needs), tagless))
         alternatives.append((selector, tuple(compounds)))
     return tuple(alternatives)
@@ -163,8 +154,11 @@ def _with_tags(css: str, index: int, tags: list):
 @lru_cache(maxsize=4096)
 def _planned_xpath(css: str, plan: tuple) -> etree.XPath | None:
     """The compiled query of `css` for a plan: per alternative, per compound, the tag names
-    to ask it by (None: as written); an alternative with an empty tag list is left out."""
+    to ask it by (None: as written); an alternative with an empty tag list is left out.
+    Single compounds with the same tag name share one scan: div.a, div.b is asked as
+    descendant-or-self::div[(a) or (b)] (a union keeps document order either way)."""
     paths = []
+    conditions: dict[str, list] = {}  # tag name -> conditions of single compounds
     for index, ((selector, _), compound_tags) in enumerate(zip(_alternatives(css), plan)):
         if compound_tags is None:
             continue
@@ -174,8 +168,18 @@ def _planned_xpath(css: str, plan: tuple) -> etree.XPath | None:
             combos = [combo + [tag] for combo in combos for tag in choice]
         for combo in combos:
             tree = selector.parsed_tree if all(tag is None for tag in combo) else _with_tags(css, index, combo)
+            if selector.pseudo_element is None and not isinstance(tree, css_parser.CombinedSelector):
+                expr = _CSS.xpath(tree)
+                if not expr.path:
+                    conditions.setdefault(expr.element, []).append(expr.condition)
+                    continue
             paths.append(_CSS.selector_to_xpath(css_parser.Selector(tree, selector.pseudo_element),
                                                 translate_pseudo_elements=True))
+    for tag, tests in conditions.items():
+        if all(tests):
+            paths.append(f"descendant-or-self::{tag}[{' or '.join(f'({test})' for test in tests)}]")
+        else:
+            paths.append(f"descendant-or-self::{tag}")  # one alternative is the bare tag name
     return etree.XPath(" | ".join(paths), smart_strings=False) if paths else None
 
 
@@ -186,15 +190,8 @@ class Vocabulary:
         self.node = node
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
         self._tags: dict = {}
-        self._owners: dict = {"class": [], "id": []}  # kind -> [(tag, value)] of elements read so far
-        self._read: dict = {"class": set(), "id": set()}  # kind -> the words whose owners those are
-
-    def _read_owners(self, kind: str, words: list) -> None:
-        words = [word for word in words if word in self.words[kind] and word not in self._read[kind]]
-        if words:
-            owners = _owners_query(kind, len(words))(self.node, **{f"w{i}": word for i, word in enumerate(words)})
-            self._owners[kind] += [(el.tag, el.get(kind)) for el in owners]
-            self._read[kind].update(words)
+        self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
+        self._teasers: set | None = None
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -203,8 +200,8 @@ class Vocabulary:
             if word not in self.words[kind]:
                 self._tags[key] = ()
             else:
-                if word not in self._read[kind]:  # the first time: every tagless word known so far
-                    self._read_owners(kind, [word, *sorted(_TAGLESS_WORDS[kind])])
+                if kind not in self._owners:
+                    self._owners[kind] = [(el.tag, el.get(kind)) for el in _OWNERS[kind](self.node)]
                 self._tags[key] = tuple(sorted({tag for tag, value in self._owners[kind]
                                                 if word in value and isinstance(tag, str)}))
         return self._tags[key]
@@ -237,6 +234,13 @@ class Vocabulary:
         found = self.select(node, css)
         return found[0] if found else None
 
+    def in_teaser(self, node) -> bool:
+        """Whether the node lies in a teaser block (TEASER_ANCESTOR): the page's teaser
+        blocks are found once, then a node's ancestors are looked up among them."""
+        if self._teasers is None:
+            self._teasers = set(self.select(self.node, TEASER_CONTAINERS))
+        return bool(self._teasers) and any(ancestor in self._teasers for ancestor in node.iterancestors())
+
     def live(self, css: str) -> str | None:
         """The alternatives of `css` that can match here, as one selector group (None: none can)."""
         plan = self._plan(css)
@@ -266,6 +270,13 @@ TEASER_ANCESTOR = (
     " or contains(@class, 'excerpt-content') or contains(@class, 'post-content--after')"
     " or contains(@class, 'related_posts') or self::nav or self::footer or self::header]"
 )
+
+# The elements TEASER_ANCESTOR looks for, as a selector (.x is the class-word test, [class*=x]
+# the substring test): Vocabulary.in_teaser finds them once per page instead of an XPath
+# call per candidate node (tests/test_layouts.py checks the two agree).
+TEASER_CONTAINERS = (".related-articles, [class*=related-articles-carousel],"
+                     " [class*=fp_choose_placement_related_posts], [class*=excerpt-content],"
+                     " [class*=post-content--after], [class*=related_posts], nav, footer, header")
 
 # What a real FP article page has, with ample room: beyond these a page is broken or
 # hostile, and reading all of it would hold the crawl for minutes (every page is read
@@ -335,15 +346,16 @@ def jsonld_article(sel, cuts: PageCuts | None = None) -> dict:
 _IN_TEASER = etree.XPath(f"boolean({TEASER_ANCESTOR})")
 
 
-def not_in_teaser(nodes):
-    return [n for n in nodes if not _IN_TEASER(n)]
+def not_in_teaser(nodes, vocabulary: Vocabulary | None = None):
+    in_teaser = _IN_TEASER if vocabulary is None else vocabulary.in_teaser
+    return [n for n in nodes if not in_teaser(n)]
 
 
 def first_node(node, queries, vocabulary: Vocabulary | None = None):
     # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
     node = element(node)
-    find = select if vocabulary is None else vocabulary.select
-    return next((found for query in queries for found in find(node, query) if not _IN_TEASER(found)), None)
+    find, in_teaser = (select, _IN_TEASER) if vocabulary is None else (vocabulary.select, vocabulary.in_teaser)
+    return next((found for query in queries for found in find(node, query) if not in_teaser(found)), None)
 
 
 _NON_TEXT = frozenset(NON_TEXT_TAGS)

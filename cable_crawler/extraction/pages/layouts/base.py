@@ -175,7 +175,7 @@ class ArticlePage:
         and gallery item outside teasers (the same image often appears several times)."""
         candidates = [self.lead_candidate]
         containers = self.cuts.capped(self.vocabulary.select(self.image_scope, self.IMAGE_CONTAINERS), "images")
-        candidates += [self.image_candidate(container) for container in not_in_teaser(containers)]
+        candidates += [self.image_candidate(container) for container in not_in_teaser(containers, self.vocabulary)]
         return [candidate for candidate in candidates if candidate]
 
     def image_candidate(self, container) -> dict | None:
@@ -216,7 +216,7 @@ class ArticlePage:
     def headline(self) -> list[str]:
         candidates = []
         for query in self.HEADLINES + self.GENERIC_HEADLINES:
-            nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"))
+            nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"), self.vocabulary)
             candidates += [node_text(node) for node in nodes]
         candidates += self.find("meta[property='og:title']::attr(content)")
         candidates.append(ld_text(self.ld.get("headline")))
@@ -225,7 +225,8 @@ class ArticlePage:
 
     def dek(self) -> list[str]:
         deks = self.find(", ".join(self.DEKS + self.GENERIC_DEKS))
-        return [node_text(node) for node in not_in_teaser(self.cuts.capped(deks, "deks", "candidates"))]
+        deks = not_in_teaser(self.cuts.capped(deks, "deks", "candidates"), self.vocabulary)
+        return [node_text(node) for node in deks]
 
     def byline(self) -> list[str]:
         return [node_text(self.byline_node)] if self.byline_node is not None else []
@@ -264,7 +265,7 @@ class ArticlePage:
         candidates = [ld_text(self.ld.get("datePublished"))]
         candidates += self.find("meta[property='article:published_time']::attr(content)")
         candidates += self.find("meta[name=parsely-pub-date]::attr(content)")
-        times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"))
+        times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"), self.vocabulary)
         candidates += [attr(node, "datetime") for node in times]
         url_date = _URL_DATE_RE.search(self.response.url) or _URL_DATE_RE.search(self.chosen_url[0])
         if url_date:
