@@ -93,9 +93,16 @@ def clean_text(value: str | None) -> str:
     if value is None:
         return ""
     text = str(value)
-    if is_clean(text):
-        return text
-    return fixed_point(_clean_once, text)
+    # fixed_point(_clean_once, text), stopping as soon as a pass leaves a clean text: the
+    # pass after it would change nothing.
+    for _ in range(4):
+        if is_clean(text):
+            return text
+        cleaned = _clean_once(text)
+        if cleaned == text:
+            return text
+        text = cleaned
+    return text
 
 
 def fixed_point(step, value: str, limit: int = 4) -> str:
