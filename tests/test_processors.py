@@ -727,3 +727,17 @@ def test_iso_datetime_offsets(raw, expected):
 @pytest.mark.parametrize("post_id", ["\u00b2", "9" * 40, "-5", "1e3"])
 def test_article_id_ignores_ids_that_are_not_post_ids(post_id):
     assert p.article_id(post_id, "https://foreignpolicy.com/x/").startswith("url-")
+
+
+_PARAGRAPHS = st.sampled_from([NATO_PARAGRAPH, NATO_QUOTE, NATO_KYIV, NATO_NEXT, NATO_QUOTE.replace("\u201c", '"'),
+                               "Read more", "***", "", "  Yes.  ", "yes.", "It\u2019s done.", "It's  done.",
+                               "Subscribe now", "\u2014", "A &amp; B", "A & B", SEED_CAPTION_TEXT])
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(_PARAGRAPHS, max_size=12))
+def test_body_paragraphs_is_unique_then_drop_repeated_quotes(paragraphs):
+    """body_paragraphs computes each comparison key once: the same as the rule's two steps."""
+    cleaned = [p.clean_text(text) for text in paragraphs]
+    kept = [text for text in cleaned if any(c.isalnum() for c in text) and not p.is_boilerplate(text)]
+    assert p.body_paragraphs(paragraphs) == p.drop_repeated_quotes(p.unique(kept))

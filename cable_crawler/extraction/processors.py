@@ -828,11 +828,12 @@ PULL_QUOTE_MAX_CANDIDATES = 300
 _QUOTE_EDGES = " \"'.,;:!?-\u2026"
 
 
-def drop_repeated_quotes(paragraphs: list[str]) -> list[str]:
+def drop_repeated_quotes(paragraphs: list[str], keys: list[str] | None = None) -> list[str]:
     """Paragraphs without pull quotes: a block of PULL_QUOTE_MIN_WORDS..MAX_WORDS words whose
     text (quotes, case and the marks around it aside) stands inside another, longer block.
-    Only the repeat goes: the words stay in the paragraph they were taken from."""
-    keys = [comparison_key(p) for p in paragraphs]
+    Only the repeat goes: the words stay in the paragraph they were taken from. `keys`:
+    the paragraphs' comparison keys when the caller has them."""
+    keys = [comparison_key(p) for p in paragraphs] if keys is None else keys
     text = "\n".join(keys)  # one string: a C-level search per candidate, not one per pair
     starts, offset = [], 0
     for key in keys:
@@ -871,7 +872,17 @@ def body_paragraphs(paragraphs: list[str]) -> list[str]:
     quotes that repeat words of another paragraph (drop_repeated_quotes)."""
     cleaned = [clean_text(p) for p in paragraphs]
     # A paragraph without a letter or digit ("***", "—") separates text; it is none.
-    return drop_repeated_quotes(unique([p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)]))
+    kept = [p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)]
+    # unique(kept) with each comparison key computed once, for drop_repeated_quotes too.
+    seen: set = set()
+    texts, keys = [], []
+    for text in kept:
+        key = comparison_key(text)
+        if key not in seen:
+            seen.add(key)
+            texts.append(text)
+            keys.append(key)
+    return drop_repeated_quotes(texts, keys)
 
 
 _SHORTCODE_BLOCK_RE = re.compile(r"\[(caption|gallery|fp_related|embed|video|audio)\b[^\]]*\].*?\[/\1\]",

@@ -192,6 +192,7 @@ class Vocabulary:
         self._tags: dict = {}
         self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
         self._teasers: set | None = None
+        self._queries: dict = {}  # css -> its planned query here (None: nothing can match)
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -224,10 +225,10 @@ class Vocabulary:
 
     def select(self, node, css: str) -> list:
         """select(node, css), for a node at or under the one the vocabulary was read from."""
-        plan = self._plan(css)
-        if plan is None:
-            return compiled(css)(node)
-        query = _planned_xpath(css, plan)
+        if css not in self._queries:
+            plan = self._plan(css)
+            self._queries[css] = compiled(css) if plan is None else _planned_xpath(css, plan)
+        query = self._queries[css]
         return query(node) if query is not None else []
 
     def select_first(self, node, css: str):
