@@ -159,14 +159,15 @@ def unique(values, key=comparison_key) -> list:
     return out
 
 
-# A whitespace-separated token without a letter or digit ([^\W_] is str.isalnum()).
-_NO_WORD_TOKEN_RE = re.compile(r"(?<!\S)(?:[^\w\s]|_)+(?!\S)")
+# A whitespace-separated token without a letter or digit ([^\W_] is str.isalnum()), in a
+# text padded with a space at each end (a leading \s lets the regex engine skip ahead).
+_NO_WORD_TOKEN_RE = re.compile(r"\s(?:[^\w\s]|_)+(?=\s)")
 
 
 def word_count(paragraphs: list[str]) -> int:
     """Words: whitespace-separated tokens with a letter or digit (a dash is no word).
     Counted as all tokens less those without one: no Python loop over the words."""
-    return sum(len(p.split()) - len(_NO_WORD_TOKEN_RE.findall(p)) for p in paragraphs)
+    return sum(len(p.split()) - len(_NO_WORD_TOKEN_RE.findall(f" {p} ")) for p in paragraphs)
 
 
 # --------------------------------------------------------------------------- places
