@@ -741,3 +741,26 @@ def test_body_paragraphs_is_unique_then_drop_repeated_quotes(paragraphs):
     cleaned = [p.clean_text(text) for text in paragraphs]
     kept = [text for text in cleaned if any(c.isalnum() for c in text) and not p.is_boilerplate(text)]
     assert p.body_paragraphs(paragraphs) == p.drop_repeated_quotes(p.unique(kept))
+
+
+def _is_ip_address_by_parsing(host: str) -> bool:
+    """is_ip_address as first written: every host through ipaddress.ip_address."""
+    import ipaddress
+    import re
+
+    host = host.lower().strip("[]").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", host.rsplit(".", 1)[-1]))
+
+
+_HOST_PARTS = st.sampled_from(["1", "127", "0", "255", "256", "01", "0x7f", "0X1", "::", ":", "1:2", "fe80", "%eth0",
+                               ".", "www", "foreignpolicy", "com", "[", "]", "a", "f", "x", "::ffff:1.2.3.4"])
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_HOST_PARTS, max_size=8).map("".join) | st.text(alphabet="0123456789abcdefx.:[]%", max_size=20))
+def test_is_ip_address_agrees_with_parsing_every_host(host):
+    assert p.is_ip_address(host) == _is_ip_address_by_parsing(host)

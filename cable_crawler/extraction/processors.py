@@ -359,11 +359,16 @@ def is_ip_address(host: str) -> bool:
     reads as one because its last label is a number ('127.1', '0x7f.1'): no
     top-level domain is numeric. An address has no 'www.' variant and no subdomains."""
     host = host.lower().strip("[]").rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", host.rsplit(".", 1)[-1]))
+    if ":" in host:  # only an IPv6 address has one; an IPv4 address ends in a number anyway
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            pass
+    return bool(_NUMERIC_LABEL_RE.fullmatch(host.rsplit(".", 1)[-1]))
+
+
+_NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def without_www(host: str) -> str:
