@@ -242,16 +242,14 @@ class Vocabulary:
             self._teasers = set(self.select(self.node, TEASER_CONTAINERS))
         return bool(self._teasers) and any(ancestor in self._teasers for ancestor in node.iterancestors())
 
-    def live(self, css: str) -> str | None:
-        """The alternatives of `css` that can match here, as one selector group (None: none can)."""
+    def live(self, css: str) -> list[str]:
+        """The alternatives of `css` that can match here, each a selector (all of them when
+        the group is not parsed or not split here)."""
         plan = self._plan(css)
-        if plan is None:
-            return css
         parts = [part.strip() for part in css.split(",")]
-        if len(parts) != len(plan):
-            return css
-        live = [part for part, compound_tags in zip(parts, plan) if compound_tags is not None]
-        return ", ".join(live) if live else None
+        if plan is None or len(parts) != len(plan):
+            return [css]
+        return [part for part, compound_tags in zip(parts, plan) if compound_tags is not None]
 
 
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the

@@ -43,7 +43,7 @@ LAYOUT_MARKERS = (
     ("fp2017", "link[href*='/foreign-policy-2017/'], script[src*='/foreign-policy-2017/'],"
                " div.post-content-main, span.hed-heading h1.hed, article.article[data-post-id]"),
 )
-# One XPath boolean per layout (of the markers a page's classes and ids allow: see
+# One XPath boolean per marker (of those a page's classes and ids allow: see
 # markup.Vocabulary): a single C call however often a marker repeats.
 @lru_cache(maxsize=None)
 def _has_markers(css: str) -> etree.XPath:
@@ -56,8 +56,8 @@ def detect_layout(sel, vocabulary: Vocabulary | None = None) -> str:
     root = element(sel)
     vocabulary = Vocabulary(root) if vocabulary is None else vocabulary
     for layout, css in LAYOUT_MARKERS:
-        live = vocabulary.live(css)
-        if live and _has_markers(live)(root):
+        # One marker at a time: the first one found decides, the others need not be looked for.
+        if any(_has_markers(marker)(root) for marker in vocabulary.live(css)):
             return layout
     return "unknown"
 
