@@ -4,6 +4,7 @@ field lists, and the layout counts of a real crawl (tests/site/FIXTURES.md, MARK
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -243,9 +244,14 @@ def _layout_selectors() -> list[str]:
     """Every selector (group) the page objects run: their class attributes, the unions they
     build, the layout markers, the body junk, the teaser and caption queries."""
     from cable_crawler.extraction.pages.layouts import LAYOUT_MARKERS
-    from cable_crawler.extraction.pages.markup import _BODY_JUNK, BODY_JUNK
+    from cable_crawler.extraction.pages.markup import _BODY_JUNK, BODY_JUNK, TEASER_CONTAINERS
 
-    found = {css for _, css in LAYOUT_MARKERS} | {_BODY_JUNK, *BODY_JUNK}
+    found = {css for _, css in LAYOUT_MARKERS} | {_BODY_JUNK, *BODY_JUNK, TEASER_CONTAINERS}
+    # The literal queries of the page methods: self.find("..."), select(node, "...") and the like.
+    source = (TESTS.parent / "cable_crawler" / "extraction" / "pages" / "layouts" / "base.py").read_text("utf-8")
+    literals = re.findall(r"""(?:find|find_first|select|select_first)\((?:[\w.]+, )?(?:f?)("[^"]+"|'[^']+')""", source)
+    found |= {literal[1:-1] for literal in literals if "{" not in literal and re.search("[a-z]", literal)}
+    assert len(literals) > 20
     found |= {"a.hed-heading, h3 a, a:has(h3)", "h3.hed", "span.attribution", "noscript img::attr(src)",
               "img::attr(alt)", "strong::text", "a:not(.hed) span", "p.dek:has(a)", "div.a.b#c", "#share-box, .caption"}
     for page in LAYOUTS.values():
@@ -269,6 +275,10 @@ TRICKY_MARKUP = """<html><body class="postid-1 is-fp-insider-not">
 <noscript><img src="/n.jpg"></noscript><figure class="caption"><img src="/f.jpg" alt="J"></figure>
 <div class="post-author-bio"><p>K</p></div><ul class="wp-caption-dd"><li class="caption">L</li></ul>
 <x-tag class="byline">M</x-tag><div id="share-box" class="sidebar-big-box-ad-1"><p>N</p></div>
+<div STYLE="height:0;opacity:0;" Class="caption&#12;x"><p id="div-gpt-ad-9">O</p></div><div id="div-gpt-a">P</div><i id="x-div-gpt-ad">P2</i>
+<meta property="og:title"><meta property="og:title" content=""><link rel="canonical" href=""><link rel="canonical">
+<div class="post-content" data-post-id="" data-premium="yes"></div><time datetime="">Q</time><body class="x">
+<div class="related_posts"><a class="hed-heading" href="/a">R</a><h3 class="hed"><a href="/b">S</a></h3></div>
 </body></html>"""
 
 
@@ -284,7 +294,12 @@ def test_planned_queries_select_what_the_plain_queries_select(css):
     for root in roots:
         vocabulary = Vocabulary(root)
         for node in [root] + select(root, "div, article, figure, section")[:40]:
-            assert vocabulary.select(node, css) == select(node, css), (css, node)
+            plain = select(node, css)
+            assert vocabulary.select(node, css) == plain, (css, node)
+            unordered = vocabulary.select(node, css, ordered=False)
+            assert Counter(unordered) == Counter(plain), (css, node)  # the same nodes, each once
+            if node is not root:  # a part of the page, planned with its own words and the page's tag names
+                assert Vocabulary(node, within=vocabulary).select(node, css) == plain, (css, node)
 
 
 def test_teaser_lookup_agrees_with_the_teaser_ancestor_query():

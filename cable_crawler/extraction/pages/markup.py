@@ -11,6 +11,7 @@ what was left out; article_url() decides whether the canonical link can be trust
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, deque
 from copy import deepcopy
 from functools import lru_cache
@@ -151,14 +152,70 @@ def _with_tags(css: str, index: int, tags: list):
     return tree
 
 
-@lru_cache(maxsize=4096)
-def _planned_xpath(css: str, plan: tuple) -> etree.XPath | None:
-    """The compiled query of `css` for a plan: per alternative, per compound, the tag names
-    to ask it by (None: as written); an alternative with an empty tag list is left out.
-    Single compounds with the same tag name share one scan: div.a, div.b is asked as
-    descendant-or-self::div[(a) or (b)] (a union keeps document order either way)."""
+def _xpath_of(selectors: list) -> etree.XPath | None:
+    """One compiled query for (parsed tree, pseudo-element) pairs. Single compounds with the
+    same tag name share one scan: div.a, div.b is asked as descendant-or-self::div[(a) or (b)]
+    (a union keeps document order either way)."""
     paths = []
     conditions: dict[str, list] = {}  # tag name -> conditions of single compounds
+    for tree, pseudo_element in selectors:
+        if pseudo_element is None and not isinstance(tree, css_parser.CombinedSelector):
+            expr = _CSS.xpath(tree)
+            if not expr.path:
+                conditions.setdefault(expr.element, []).append(expr.condition)
+                continue
+        paths.append(_CSS.selector_to_xpath(css_parser.Selector(tree, pseudo_element), translate_pseudo_elements=True))
+    for tag, tests in conditions.items():
+        if all(tests):
+            paths.append(f"descendant-or-self::{tag}[{' or '.join(f'({test})' for test in tests)}]")
+        else:
+            paths.append(f"descendant-or-self::{tag}")  # one alternative is the bare tag name
+    return etree.XPath(" | ".join(paths), smart_strings=False) if paths else None
+
+
+# Bare tag names (script, style, figure) are found fastest by lxml's own iteration:
+# node.iter(*tags) walks the tree in C and makes Python objects of those elements only.
+# (Not a tag name with a class test: a Python test of every <div> costs more than the XPath
+# predicate, because lxml.html makes each element's Python object through a Python lookup.)
+_TAG_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.-]*")
+
+
+def _bare_tag(tree) -> str | None:
+    """The tag name of a selector that is only a tag name, else None."""
+    if isinstance(tree, css_parser.Element) and tree.namespace is None and tree.element \
+            and _TAG_NAME_RE.fullmatch(tree.element):
+        return tree.element.lower()
+    return None
+
+
+class _TagMatch:
+    """The elements with any of some tag names under a node (itself included), in document order."""
+
+    def __init__(self, tags: list[str]):
+        self.tags = tuple(dict.fromkeys(tags))
+
+    def __call__(self, node) -> list:
+        return list(node.iter(*self.tags))
+
+
+class _Unordered:
+    """A tag match and a query together, each element once, in no particular order."""
+
+    def __init__(self, match: _TagMatch, query: etree.XPath | None):
+        self.match, self.query = match, query
+
+    def __call__(self, node) -> list:
+        found = self.match(node)
+        return list(dict.fromkeys(found + self.query(node))) if self.query is not None else found
+
+
+@lru_cache(maxsize=4096)
+def _planned_query(css: str, plan: tuple, ordered: bool = True):
+    """The query of `css` for a plan (per alternative, per compound, the tag names to ask
+    it by, None: as written; an alternative with an empty tag list is left out): a tag
+    match when every alternative is a bare tag name, else an XPath; `ordered=False` (the
+    caller needs no document order) lets the bare tag names be a tag match beside the XPath."""
+    selectors = []  # (parsed tree, pseudo-element) of every alternative, tags set
     for index, ((selector, _), compound_tags) in enumerate(zip(_alternatives(css), plan)):
         if compound_tags is None:
             continue
@@ -168,31 +225,31 @@ def _planned_xpath(css: str, plan: tuple) -> etree.XPath | None:
             combos = [combo + [tag] for combo in combos for tag in choice]
         for combo in combos:
             tree = selector.parsed_tree if all(tag is None for tag in combo) else _with_tags(css, index, combo)
-            if selector.pseudo_element is None and not isinstance(tree, css_parser.CombinedSelector):
-                expr = _CSS.xpath(tree)
-                if not expr.path:
-                    conditions.setdefault(expr.element, []).append(expr.condition)
-                    continue
-            paths.append(_CSS.selector_to_xpath(css_parser.Selector(tree, selector.pseudo_element),
-                                                translate_pseudo_elements=True))
-    for tag, tests in conditions.items():
-        if all(tests):
-            paths.append(f"descendant-or-self::{tag}[{' or '.join(f'({test})' for test in tests)}]")
-        else:
-            paths.append(f"descendant-or-self::{tag}")  # one alternative is the bare tag name
-    return etree.XPath(" | ".join(paths), smart_strings=False) if paths else None
+            selectors.append((tree, selector.pseudo_element))
+    if not selectors:
+        return None
+    tags = [_bare_tag(tree) if pseudo_element is None else None for tree, pseudo_element in selectors]
+    if all(tags):
+        return _TagMatch(tags)
+    if not ordered and any(tags):
+        return _Unordered(_TagMatch([tag for tag in tags if tag]),
+                          _xpath_of([pair for pair, tag in zip(selectors, tags) if tag is None]))
+    return _xpath_of(selectors)
 
 
 class Vocabulary:
     """The class and id values under a node, and what they say of a selector there."""
 
-    def __init__(self, node):
+    def __init__(self, node, within: Vocabulary | None = None):
+        """`within`: the vocabulary of a tree this node's elements are copies of (a body
+        container's copy): its tag names for a word serve here too (a superset)."""
         self.node = node
+        self.within = within
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
         self._tags: dict = {}
         self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
         self._teasers: set | None = None
-        self._queries: dict = {}  # css -> its planned query here (None: nothing can match)
+        self._queries: dict = {}  # (css, ordered) -> its planned query here (None: nothing can match)
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -200,6 +257,8 @@ class Vocabulary:
         if key not in self._tags:
             if word not in self.words[kind]:
                 self._tags[key] = ()
+            elif self.within is not None:
+                self._tags[key] = self.within.tags_with(kind, word)
             else:
                 if kind not in self._owners:
                     self._owners[kind] = [(el.tag, el.get(kind)) for el in _OWNERS[kind](self.node)]
@@ -223,12 +282,14 @@ class Vocabulary:
             plan.append(None if compound_tags is None else tuple(compound_tags))
         return tuple(plan)
 
-    def select(self, node, css: str) -> list:
-        """select(node, css), for a node at or under the one the vocabulary was read from."""
-        if css not in self._queries:
+    def select(self, node, css: str, ordered: bool = True) -> list:
+        """select(node, css), for a node at or under the one the vocabulary was read from;
+        `ordered=False`: the same nodes, not necessarily in document order."""
+        key = (css, ordered)
+        if key not in self._queries:
             plan = self._plan(css)
-            self._queries[css] = compiled(css) if plan is None else _planned_xpath(css, plan)
-        query = self._queries[css]
+            self._queries[key] = compiled(css) if plan is None else _planned_query(css, plan, ordered)
+        query = self._queries[key]
         return query(node) if query is not None else []
 
     def select_first(self, node, css: str):
@@ -428,14 +489,15 @@ _COUNT_BLOCKS_XPATH = etree.XPath(f"count({BLOCK_KINDS_XPATH})")
 _BLOCKS_XPATH = etree.XPath(BLOCKS_XPATH.format(scan=_BLOCK_SCAN))
 
 
-def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
+def body_blocks(container, cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None) -> list[str]:
     """Paragraph texts of the body container, junk blocks removed first (from a copy of
-    the container: the page's own tree stays whole for the other fields)."""
+    the container: the page's own tree stays whole for the other fields). `vocabulary`:
+    the page's, whose tag names for a class serve the copy too."""
     cuts = PageCuts() if cuts is None else cuts
     body = lxml.html.Element("div")  # a holder: dropping a node needs its parent, the container's too
     body.append(deepcopy(element(container)))
     body[0].tail = None
-    for node in Vocabulary(body).select(body, _BODY_JUNK):
+    for node in Vocabulary(body, within=vocabulary).select(body, _BODY_JUNK, ordered=False):  # dropped in any order: the same tree
         node.drop_tree()  # its tail text stays, as parsel's Selector.drop() keeps it
     found = int(_COUNT_BLOCKS_XPATH(body))
     if found > _BLOCK_SCAN:
