@@ -77,8 +77,8 @@ def element(node):
 
 # In libxml2 a query that tests an attribute costs ~0.15 us per element it looks at: a
 # class selector without a tag name (.related-articles) scans a page in ~150 us, ten times
-# a query by tag name. Vocabulary reads a page's class and id values once (one cheap
-# query) and plans each selector for that page:
+# a query by tag name. Vocabulary reads a page's class and id values once (two cheap
+# queries) and plans each selector for that page:
 # - an alternative that needs a class or id that no value contains cannot match: it is
 #   not run (other eras' selectors, junk a page does not carry);
 # - a tagless part (.dek, #art-body) is asked by the tag names of the elements whose
