@@ -270,15 +270,18 @@ class Vocabulary:
         alternatives = _alternatives(css)
         if alternatives is None:
             return None
-        plan = []
+        words, plan = self.words, []
         for _, compounds in alternatives:
             compound_tags = []
             for needs, tagless in compounds:
-                if any(word not in self.words[kind] for kind, word in needs):
+                if needs and not all(word in words[kind] for kind, word in needs):
                     compound_tags = None  # this alternative cannot match here
                     break
-                tags = self.tags_with(*needs[0]) if tagless else None
-                compound_tags.append(tags if tags is None or len(tags) <= _MAX_TAGS else None)
+                if tagless:
+                    tags = self.tags_with(*needs[0])
+                    compound_tags.append(tags if len(tags) <= _MAX_TAGS else None)
+                else:
+                    compound_tags.append(None)
             plan.append(None if compound_tags is None else tuple(compound_tags))
         return tuple(plan)
 
