@@ -328,6 +328,30 @@ def test_corrected_encoding(body, declared, expected):
     assert corrected_encoding(body, declared) == expected
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_readable_drops_control_bytes_and_corrects_as_the_byte_by_byte_rules(seed):
+    """readable() deletes C0 controls (not tab, LF, CR) and DEL with bytes.translate, and
+    skips the UTF-8 check of an ASCII body: the same as the regex and the full check."""
+    import re
+
+    rng = random.Random(seed)
+    alphabet = [bytes([b]) for b in range(0x80)] + ["é’".encode("utf-8"), b"\x93", b"\xe9", b"<p>", b" "]
+    text = b"".join(rng.choice(alphabet if seed % 2 else alphabet[:0x80]) for _ in range(300))  # odd: not ASCII
+    body = b"<html><body>" + text + b"</body></html>"
+    for declared in ("utf-8", "cp1252", "latin-1"):
+        fixed = readable(HtmlResponse("https://foreignpolicy.com/x/", body=body, encoding=declared))
+        assert fixed.body == re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", b"", body)
+        try:
+            body.decode("utf-8")
+            valid = True
+        except UnicodeDecodeError:
+            valid = False
+        high = any(byte > 0x7F for byte in body)
+        expected = ("utf-8" if valid and high and declared != "utf-8" else
+                    "cp1252" if not valid and declared == "utf-8" else declared)
+        assert fixed.encoding == expected
+
+
 def test_readable_decodes_a_utf8_page_declared_utf16():
     fixed = readable(response(META_UTF8, "text/html; charset=utf-16"))
     assert fixed.encoding == "utf-8"

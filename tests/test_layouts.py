@@ -4,6 +4,7 @@ field lists, and the layout counts of a real crawl (tests/site/FIXTURES.md, MARK
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,90 @@ def test_a_page_of_no_known_layout_is_written_counted_and_warned_about(tmp_path)
     assert by_path["/2023/03/01/new-theme/"]["body"] == ["The text of a page in a theme nobody has seen yet."]
     assert by_path["/2023/03/01/new-theme/"]["access"] == "free"
     assert by_path["/2023/03/02/insider/"]["access"] == "subscriber"
+
+
+# ----------------------------------------------------------------------------- planned queries
+
+
+def _layout_selectors() -> list[str]:
+    """Every selector (group) the page objects run: their class attributes, the unions they
+    build, the layout markers, the body junk, the teaser and caption queries."""
+    from cable_crawler.extraction.pages.layouts import LAYOUT_MARKERS
+    from cable_crawler.extraction.pages.markup import _BODY_JUNK, BODY_JUNK, TEASER_CONTAINERS
+
+    found = {css for _, css in LAYOUT_MARKERS} | {_BODY_JUNK, *BODY_JUNK, TEASER_CONTAINERS}
+    # The literal queries of the page methods: self.find("..."), select(node, "...") and the like.
+    source = (TESTS.parent / "cable_crawler" / "extraction" / "pages" / "layouts" / "base.py").read_text("utf-8")
+    literals = re.findall(r"""(?:find|find_first|select|select_first)\((?:[\w.]+, )?(?:f?)("[^"]+"|'[^']+')""", source)
+    found |= {literal[1:-1] for literal in literals if "{" not in literal and re.search("[a-z]", literal)}
+    assert len(literals) > 20
+    found |= {"a.hed-heading, h3 a, a:has(h3)", "h3.hed", "span.attribution", "noscript img::attr(src)",
+              "img::attr(alt)", "strong::text", "a:not(.hed) span", "p.dek:has(a)", "div.a.b#c", "#share-box, .caption"}
+    for page in LAYOUTS.values():
+        for name in dir(page):
+            value = getattr(page, name)
+            if name.isupper() and isinstance(value, str):
+                found.add(value)
+            elif name.isupper() and isinstance(value, tuple):
+                found |= set(value)
+        found.add(", ".join(page.DEKS + page.GENERIC_DEKS))
+        found.add(f"{page.PREMIUM_CONTAINER}::attr(data-premium)")
+    return sorted(found)
+
+
+# Class and id values that a substring test or a tag-name rewrite could get wrong.
+TRICKY_MARKUP = """<html><body class="postid-1 is-fp-insider-not">
+<div class="dek-heading"><p class="dek">A</p><p class="dekko">B</p></div><span class=" dek	">C</span>
+<h2 class="dek-heading
+">D</h2><section class="x&#10;dek">E</section><a name="art-mast">F</a><div id="art-body-x">G</div>
+<p id="art-body">H</p><b class="related-articles-carousel"><i class="related-articles">I</i></b>
+<noscript><img src="/n.jpg"></noscript><figure class="caption"><img src="/f.jpg" alt="J"></figure>
+<div class="post-author-bio"><p>K</p></div><ul class="wp-caption-dd"><li class="caption">L</li></ul>
+<x-tag class="byline">M</x-tag><div id="share-box" class="sidebar-big-box-ad-1"><p>N</p></div>
+<div STYLE="height:0;opacity:0;" Class="caption&#12;x"><p id="div-gpt-ad-9">O</p></div><div id="div-gpt-a">P</div><i id="x-div-gpt-ad">P2</i>
+<meta property="og:title"><meta property="og:title" content=""><link rel="canonical" href=""><link rel="canonical">
+<div class="post-content" data-post-id="" data-premium="yes"></div><time datetime="">Q</time><body class="x">
+<div class="related_posts"><a class="hed-heading" href="/a">R</a><h3 class="hed"><a href="/b">S</a></h3></div>
+</body></html>"""
+
+
+@pytest.mark.parametrize("css", _layout_selectors())
+def test_planned_queries_select_what_the_plain_queries_select(css):
+    """markup.Vocabulary skips alternatives a page's class/id values rule out and asks tagless
+    parts by tag name: on every saved page, on tricky markup and under inner nodes, the
+    result is the plain query's, in the same order."""
+    from cable_crawler.extraction.pages.markup import Vocabulary, select
+    from saved_pages import saved_pages
+
+    roots = [page.response().selector.root for page in saved_pages()] + [response(TRICKY_MARKUP).selector.root]
+    for root in roots:
+        vocabulary = Vocabulary(root)
+        for node in [root] + select(root, "div, article, figure, section")[:40]:
+            plain = select(node, css)
+            assert vocabulary.select(node, css) == plain, (css, node)
+            unordered = vocabulary.select(node, css, ordered=False)
+            assert Counter(unordered) == Counter(plain), (css, node)  # the same nodes, each once
+            if node is not root:  # a part of the page, planned with its own words and the page's tag names
+                assert Vocabulary(node, within=vocabulary).select(node, css) == plain, (css, node)
+
+
+def test_teaser_lookup_agrees_with_the_teaser_ancestor_query():
+    """Vocabulary.in_teaser (the page's teaser blocks found once) says what TEASER_ANCESTOR
+    says of every element of every saved page and of tricky markup."""
+    from lxml import etree
+
+    from cable_crawler.extraction.pages.markup import TEASER_ANCESTOR, Vocabulary
+    from saved_pages import saved_pages
+
+    teaser_markup = TRICKY_MARKUP.replace("<b ", "<header><b ").replace("</b>", "</b></header>").replace("</body>", (
+        '<div class="x related_postsy"><p>In</p></div><div class="related-articles2"><p>Out</p></div>'
+        '<nav><span>In</span></nav><div class="excerpt-content--list"><a>In</a></div></body>'))
+    in_teaser = etree.XPath(f"boolean({TEASER_ANCESTOR})")
+    roots = [page.response().selector.root for page in saved_pages()] + [response(teaser_markup).selector.root]
+    seen = 0
+    for root in roots:
+        vocabulary = Vocabulary(root)
+        for node in root.iter(etree.Element):
+            assert vocabulary.in_teaser(node) == in_teaser(node), etree.tostring(node)[:80]
+            seen += in_teaser(node)
+    assert seen > 100  # teaser blocks were there to find

@@ -42,3 +42,27 @@ def test_loader_fills_every_field_and_derives_the_rest():
     assert item["modified_at"] is None and item["images"] == [] and item["lead_image"] is None
     assert item["schema_version"] == "1.3.0" and len(item["fingerprint"]) == 64
     assert (item["revision"], item["previous_fingerprint"]) == (1, None)
+
+
+def test_captions_parsed_once_per_item_give_the_same_images_and_no_shared_parts():
+    """with_captions parses each rendering once per item (loader context "parsed_captions"):
+    the images are those of parsing every rendering, and no two share a dateline dict."""
+    from cable_crawler.extraction.loaders import article_images
+
+    caption = {"text": "ALEPPO, SYRIA - AUGUST 4: Smoke rises. (Photo by X/AFP/Getty Images)", "credit": None}
+    candidates = [
+        {"url": "https://foreignpolicy.com/a.jpg", "renderings": [caption, {"text": "Smoke rises.", "credit": None}]},
+        {"url": "https://foreignpolicy.com/b.jpg", "renderings": [{"text": "b.jpg", "credit": None},
+                                                                   {"text": "KABUL - SEPT. 1: Other.", "credit": None}]},
+        {"url": "https://foreignpolicy.com/a.jpg?w=300", "renderings": [caption]},
+    ]
+    shared: dict = {}
+    once = article_images(candidates, {"article_year": 2016, "parsed_captions": shared})
+    every = article_images(candidates, {"article_year": 2016})
+    assert once == every and len(once) == 2 and len(shared) == 4
+    assert once[0]["dateline"] == {"place": "Aleppo, Syria", "date": "2016-08-04"}
+    assert once[1]["dateline"] == {"place": "Kabul", "date": "2016-09-01"}
+    again = article_images(candidates, {"article_year": 2016, "parsed_captions": shared})
+    again[0]["dateline"]["place"] = "changed"
+    assert once[0]["dateline"]["place"] == "Aleppo, Syria"
+    assert shared[(caption["text"], None, 2016)]["dateline"]["place"] == "Aleppo, Syria"

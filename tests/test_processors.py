@@ -7,6 +7,8 @@ a naive scraper took from the real page of 2016-08-04.
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cable_crawler.extraction import processors as p
 SEED_CAPTION = (
@@ -654,6 +656,51 @@ def test_clean_text_reaches_a_fixed_point(raw, expected):
     assert p.clean_text(raw) == expected == p.clean_text(expected)
 
 
+# Characters each cleaning rule acts on, plain text around them: the fast path of clean_text
+# (a text that needs no work is returned as it is) must agree with the full cleaning.
+_CLEANING_ALPHABET = st.sampled_from(
+    list("ab .,&;#x9") + ["amp;", "nbsp;", "&#8217;", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\xa0",
+                          "\u2003", "\u3000", "\u200b", "\u00ad", "\ufeff", "\u202e", "\u2066", "\u200f", "\u0301",
+                          "\u00e9", "e\u0301", "\u00c3", "\u00a9", "\u00e2\u20ac\u2122", "\u00c2", "\u2019", "\U0001f600"])
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_CLEANING_ALPHABET, max_size=12).map("".join) | st.text(max_size=30))
+def test_clean_text_fast_path_agrees_with_full_cleaning(raw):
+    full = p.fixed_point(p._clean_once, raw)
+    assert p.clean_text(raw) == full
+    if p.is_clean(raw):
+        assert p._clean_once(raw) == raw
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("Plain words, one space.", True), ("caf\u00e9", True), ("It\u2019s", True),
+    ("two  spaces", False), (" lead", False), ("trail ", False), ("tab\there", False), ("nb\u00a0sp", False),
+    ("&amp;", False), ("zero\u200bwidth", False), ("\u202eRLO", False), ("cafe\u0301", False),
+    ("It\u00e2\u20ac\u2122s", False), ("", True),
+])
+def test_is_clean(raw, clean):
+    assert p.is_clean(raw) is clean
+
+
+_TOKEN_ALPHABET = st.sampled_from(list("a1 _-.&") + ["\u2014", "\u2019", "\u00e9", "\u0661", "\u00bd", "\u2160", "\u00a0",
+                                                   "\n", "\u3000", "\u0301", "\U0001f600", "__", " _ "])
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.lists(_TOKEN_ALPHABET, max_size=10).map("".join) | st.text(max_size=20), max_size=4))
+def test_word_count_agrees_with_counting_token_by_token(paragraphs):
+    by_token = sum(1 for text in paragraphs for token in text.split() if any(c.isalnum() for c in token))
+    assert p.word_count(paragraphs) == by_token
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_CLEANING_ALPHABET | st.sampled_from(list(p._QUOTES) + ["\u2026\u2026", "A\u201cB"]), max_size=10).map("".join)
+       | st.text(max_size=20))
+def test_comparison_key_agrees_with_one_translation(raw):
+    assert p.comparison_key(raw) == p.clean_text(raw).translate(str.maketrans(p._QUOTES)).casefold()
+
+
 @pytest.mark.parametrize("url, expected", [
     ("https://foreignpolicy.com/2021/06/02/a b/", "https://foreignpolicy.com/2021/06/02/a%20b/"),
     ("http://www.www.foreignpolicy.com/x", "http://foreignpolicy.com/x/"),
@@ -680,3 +727,40 @@ def test_iso_datetime_offsets(raw, expected):
 @pytest.mark.parametrize("post_id", ["\u00b2", "9" * 40, "-5", "1e3"])
 def test_article_id_ignores_ids_that_are_not_post_ids(post_id):
     assert p.article_id(post_id, "https://foreignpolicy.com/x/").startswith("url-")
+
+
+_PARAGRAPHS = st.sampled_from([NATO_PARAGRAPH, NATO_QUOTE, NATO_KYIV, NATO_NEXT, NATO_QUOTE.replace("\u201c", '"'),
+                               "Read more", "***", "", "  Yes.  ", "yes.", "It\u2019s done.", "It's  done.",
+                               "Subscribe now", "\u2014", "A &amp; B", "A & B", SEED_CAPTION_TEXT])
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(_PARAGRAPHS, max_size=12))
+def test_body_paragraphs_is_unique_then_drop_repeated_quotes(paragraphs):
+    """body_paragraphs computes each comparison key once: the same as the rule's two steps."""
+    cleaned = [p.clean_text(text) for text in paragraphs]
+    kept = [text for text in cleaned if any(c.isalnum() for c in text) and not p.is_boilerplate(text)]
+    assert p.body_paragraphs(paragraphs) == p.drop_repeated_quotes(p.unique(kept))
+
+
+def _is_ip_address_by_parsing(host: str) -> bool:
+    """is_ip_address as first written: every host through ipaddress.ip_address."""
+    import ipaddress
+    import re
+
+    host = host.lower().strip("[]").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", host.rsplit(".", 1)[-1]))
+
+
+_HOST_PARTS = st.sampled_from(["1", "127", "0", "255", "256", "01", "0x7f", "0X1", "::", ":", "1:2", "fe80", "%eth0",
+                               ".", "www", "foreignpolicy", "com", "[", "]", "a", "f", "x", "::ffff:1.2.3.4"])
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_HOST_PARTS, max_size=8).map("".join) | st.text(alphabet="0123456789abcdefx.:[]%", max_size=20))
+def test_is_ip_address_agrees_with_parsing_every_host(host):
+    assert p.is_ip_address(host) == _is_ip_address_by_parsing(host)

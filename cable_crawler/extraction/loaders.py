@@ -39,18 +39,27 @@ def unique_related(links: list[dict]) -> list[dict]:
     return unique(out, key=lambda link: link["url"])
 
 
-def with_captions(candidate: dict, year: int | None) -> dict:
+def with_captions(candidate: dict, year: int | None, parsed: dict | None = None) -> dict:
     """An image candidate as found ({'url', 'renderings': [{'text', 'credit'}]}) with each
-    caption rendering parsed (parse_caption); `year` completes caption datelines."""
-    renderings = [parse_caption(r.get("text"), credit=r.get("credit"), fallback_year=year)
-                  for r in candidate.get("renderings") or []]
+    caption rendering parsed (parse_caption); `year` completes caption datelines. `parsed`:
+    the captions of this article parsed so far (a page renders one caption several times,
+    and the lead image is among the images too): each is parsed once, a copy given out."""
+    parsed = {} if parsed is None else parsed
+    renderings = []
+    for rendering in candidate.get("renderings") or []:
+        key = (rendering.get("text"), rendering.get("credit"), year)
+        if key not in parsed:
+            parsed[key] = parse_caption(key[0], credit=key[1], fallback_year=year)
+        caption = parsed[key]
+        renderings.append({**caption, "dateline": dict(caption["dateline"]) if caption["dateline"] else None})
     return {"url": candidate.get("url"), "renderings": renderings}
 
 
 def article_images(candidates: list[dict], loader_context: dict | None = None) -> list[dict]:
     """One entry per image (merge_images), captions parsed in the article's year."""
-    year = (loader_context or {}).get("article_year")
-    return merge_images([with_captions(candidate, year) for candidate in candidates])
+    context = loader_context or {}
+    year, parsed = context.get("article_year"), context.get("parsed_captions")
+    return merge_images([with_captions(candidate, year, parsed) for candidate in candidates])
 
 
 def first_image(candidates: list[dict], loader_context: dict | None = None):
@@ -91,6 +100,7 @@ class ArticleLoader(ItemLoader):
         # Caption datelines without a year ("ALEPPO - AUGUST 4:") take the article's.
         published = parse_datetime(self.get_output_value("published_at"))
         self.context["article_year"] = published.year if published else None
+        self.context["parsed_captions"] = {}  # each caption rendering parsed once per item (with_captions)
         item = super().load_item()
         for field in ARTICLE_FIELDS:
             item.setdefault(field, [] if field in LIST_FIELDS else None)

@@ -70,6 +70,21 @@ def _clean_once(text: str) -> str:
     return _SPACE_RE.sub(" ", text).strip()
 
 
+# What _clean_once changes: an entity's "&", whitespace other than single inner spaces,
+# invisible and bidi characters, mojibake's lead characters. A text without any of them
+# (and in NFC) is clean already: most texts are, and one character-class search is all
+# they cost. (Every character str.isspace() knows is below U+3001.)
+_NEEDS_CLEANING_RE = re.compile(
+    "[&" + re.escape("".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != " "))
+    + _INVISIBLE_RE.pattern[1:-1] + _BIDI_CONTROL_RE.pattern[1:-1] + _MOJIBAKE_HINT_RE.pattern[1:4] + "]")
+
+
+def is_clean(text: str) -> bool:
+    """Whether clean_text would return `text` unchanged (a fast check, no cleaning)."""
+    return (not _NEEDS_CLEANING_RE.search(text) and "  " not in text and not text.startswith(" ")
+            and not text.endswith(" ") and (text.isascii() or unicodedata.is_normalized("NFC", text)))
+
+
 def clean_text(value: str | None) -> str:
     """Entities decoded, mojibake repaired, invisible characters and bidi
     embedding/override/isolate controls dropped, NFC-normalized, whitespace (including non-breaking spaces) collapsed, ends
@@ -77,7 +92,17 @@ def clean_text(value: str | None) -> str:
     mis-decoded text), so clean_text(clean_text(x)) == clean_text(x)."""
     if value is None:
         return ""
-    return fixed_point(_clean_once, str(value))
+    text = str(value)
+    # fixed_point(_clean_once, text), stopping as soon as a pass leaves a clean text: the
+    # pass after it would change nothing.
+    for _ in range(4):
+        if is_clean(text):
+            return text
+        cleaned = _clean_once(text)
+        if cleaned == text:
+            return text
+        text = cleaned
+    return text
 
 
 def fixed_point(step, value: str, limit: int = 4) -> str:
@@ -103,14 +128,20 @@ def html_to_text(value: str | None) -> str:
     return clean_text(remove_tags(remove_tags_with_content(value, NON_TEXT_TAGS)))
 
 
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
-                         "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+_QUOTES = {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
+           "\u2013": "-", "\u2014": "-", "\u2026": "..."}
 
 
 def comparison_key(text: str) -> str:
     """Key under which two renderings of the same text compare equal: the same
     paragraph may appear with straight or curly quotes and different spacing."""
-    return clean_text(text).translate(_QUOTES).casefold()
+    key = clean_text(text)
+    if not key.isascii():
+        # str.replace, not str.translate: translate with a dict costs a dict look-up per
+        # character of non-ASCII text. The replacements hold no character that is replaced.
+        for curly, plain in _QUOTES.items():
+            key = key.replace(curly, plain)
+    return key.casefold()
 
 
 def unique(values, key=comparison_key) -> list:
@@ -128,9 +159,15 @@ def unique(values, key=comparison_key) -> list:
     return out
 
 
+# A whitespace-separated token without a letter or digit ([^\W_] is str.isalnum()), in a
+# text padded with a space at each end (a leading \s lets the regex engine skip ahead).
+_NO_WORD_TOKEN_RE = re.compile(r"\s(?:[^\w\s]|_)+(?=\s)")
+
+
 def word_count(paragraphs: list[str]) -> int:
-    """Words: whitespace-separated tokens with a letter or digit (a dash is no word)."""
-    return sum(1 for p in paragraphs for token in p.split() if any(c.isalnum() for c in token))
+    """Words: whitespace-separated tokens with a letter or digit (a dash is no word).
+    Counted as all tokens less those without one: no Python loop over the words."""
+    return sum(len(p.split()) - len(_NO_WORD_TOKEN_RE.findall(f" {p} ")) for p in paragraphs)
 
 
 # --------------------------------------------------------------------------- places
@@ -322,11 +359,16 @@ def is_ip_address(host: str) -> bool:
     reads as one because its last label is a number ('127.1', '0x7f.1'): no
     top-level domain is numeric. An address has no 'www.' variant and no subdomains."""
     host = host.lower().strip("[]").rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", host.rsplit(".", 1)[-1]))
+    if ":" in host:  # only an IPv6 address has one; an IPv4 address ends in a number anyway
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            pass
+    return bool(_NUMERIC_LABEL_RE.fullmatch(host.rsplit(".", 1)[-1]))
+
+
+_NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
 def without_www(host: str) -> str:
@@ -792,11 +834,12 @@ PULL_QUOTE_MAX_CANDIDATES = 300
 _QUOTE_EDGES = " \"'.,;:!?-\u2026"
 
 
-def drop_repeated_quotes(paragraphs: list[str]) -> list[str]:
+def drop_repeated_quotes(paragraphs: list[str], keys: list[str] | None = None) -> list[str]:
     """Paragraphs without pull quotes: a block of PULL_QUOTE_MIN_WORDS..MAX_WORDS words whose
     text (quotes, case and the marks around it aside) stands inside another, longer block.
-    Only the repeat goes: the words stay in the paragraph they were taken from."""
-    keys = [comparison_key(p) for p in paragraphs]
+    Only the repeat goes: the words stay in the paragraph they were taken from. `keys`:
+    the paragraphs' comparison keys when the caller has them."""
+    keys = [comparison_key(p) for p in paragraphs] if keys is None else keys
     text = "\n".join(keys)  # one string: a C-level search per candidate, not one per pair
     starts, offset = [], 0
     for key in keys:
@@ -835,7 +878,17 @@ def body_paragraphs(paragraphs: list[str]) -> list[str]:
     quotes that repeat words of another paragraph (drop_repeated_quotes)."""
     cleaned = [clean_text(p) for p in paragraphs]
     # A paragraph without a letter or digit ("***", "—") separates text; it is none.
-    return drop_repeated_quotes(unique([p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)]))
+    kept = [p for p in cleaned if any(c.isalnum() for c in p) and not is_boilerplate(p)]
+    # unique(kept) with each comparison key computed once, for drop_repeated_quotes too.
+    seen: set = set()
+    texts, keys = [], []
+    for text in kept:
+        key = comparison_key(text)
+        if key not in seen:
+            seen.add(key)
+            texts.append(text)
+            keys.append(key)
+    return drop_repeated_quotes(texts, keys)
 
 
 _SHORTCODE_BLOCK_RE = re.compile(r"\[(caption|gallery|fp_related|embed|video|audio)\b[^\]]*\].*?\[/\1\]",

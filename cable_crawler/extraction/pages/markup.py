@@ -11,10 +11,17 @@ what was left out; article_url() decides whether the canonical link can be trust
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, deque
+from copy import deepcopy
+from functools import lru_cache
 from urllib.parse import urlsplit
 
+import lxml.html
+from cssselect import parser as css_parser
+from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.processors import NON_TEXT_TAGS, canonical_url, clean_text, http_url, is_article_url
@@ -38,6 +45,277 @@ BODY_JUNK = (
     ".pull-quote", ".pull-quote-sidebar",
 )
 
+# Page readers work on the parsed tree's lxml elements with the queries below compiled
+# once (lxml.etree.XPath): parsel's Selector.css()/xpath() translate, compile and wrap
+# every result in a Selector on each call, which was most of the time an article took.
+# CSS is translated by parsel's own translator, so a query selects the same nodes.
+_CSS = HTMLTranslator()
+
+
+@lru_cache(maxsize=None)
+def compiled(css: str, prefix: str = "descendant-or-self::") -> etree.XPath:
+    """The CSS query (parsel's dialect: ::text, ::attr(name)) as a compiled XPath; called
+    on an element, it returns what Selector.css() would, as elements and plain strings."""
+    return etree.XPath(_CSS.css_to_xpath(css, prefix=prefix), smart_strings=False)
+
+
+def select(node, css: str) -> list:
+    """The nodes (or strings, for ::text and ::attr()) that `css` selects under `node`."""
+    return compiled(css)(node)
+
+
+def select_first(node, css: str):
+    """The first result of `css` under `node`, or None (Selector.css(...).get() for strings)."""
+    found = compiled(css)(node)
+    return found[0] if found else None
+
+
+def element(node):
+    """The lxml element of a parsel Selector (or the element itself)."""
+    return node.root if isinstance(node, Selector) else node
+
+
+# In libxml2 a query that tests an attribute costs ~0.15 us per element it looks at: a
+# class selector without a tag name (.related-articles) scans a page in ~150 us, ten times
+# a query by tag name. Vocabulary reads a page's class and id values once (two cheap
+# queries) and plans each selector for that page:
+# - an alternative that needs a class or id that no value contains cannot match: it is
+#   not run (other eras' selectors, junk a page does not carry);
+# - a tagless part (.dek, #art-body) is asked by the tag names of the elements whose
+#   class (id) value holds that word (p.dek): the same elements, found by tag first.
+# Both only ever leave out what cannot match: the result is the selector's own, in
+# document order (tests/test_layouts.py checks it against the plain query on real pages).
+_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+_ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+# The elements with a class (id): read once, when a tagless part needs its tag names. One
+# query for all (a predicate per element and word would cost more than the proxies).
+_OWNERS = {"class": etree.XPath("descendant-or-self::*[@class]"), "id": etree.XPath("descendant-or-self::*[@id]")}
+_POSITIVE_MATCHES = ("=", "~=", "^=", "$=", "*=", "|=")  # each implies the value is in the attribute
+_COMPOUND_PARTS = (css_parser.Class, css_parser.Hash, css_parser.Attrib, css_parser.Pseudo, css_parser.Function,
+                   css_parser.Negation, css_parser.Relation)
+_MAX_TAGS = 4  # a tagless part asked by more tag names than this is run as it is
+
+
+def _compound_needs(tree) -> tuple[list, css_parser.Element | None]:
+    """The (attribute, text) pairs an element matching one compound selector (no combinator)
+    must carry in its class or id value, and the compound's type selector (None: unknown
+    parts). Only what every match needs: nothing inside :not() or :has()."""
+    needs = []
+    while isinstance(tree, _COMPOUND_PARTS):
+        if isinstance(tree, css_parser.Class):
+            needs.append(("class", tree.class_name))
+        elif isinstance(tree, css_parser.Hash):
+            needs.append(("id", tree.id))
+        elif (isinstance(tree, css_parser.Attrib) and tree.attrib in ("class", "id") and tree.namespace is None
+              and tree.operator in _POSITIVE_MATCHES and tree.flag is None and tree.value is not None):
+            needs.append((tree.attrib, tree.value.value))
+        tree = tree.selector
+    return needs, tree if isinstance(tree, css_parser.Element) else None
+
+
+def _compounds(tree) -> list:
+    """The compound selectors of a parsed selector, left to right."""
+    if isinstance(tree, css_parser.CombinedSelector):
+        return _compounds(tree.selector) + _compounds(tree.subselector)
+    return [tree]
+
+
+@lru_cache(maxsize=None)
+def _alternatives(css: str) -> tuple:
+    """Each alternative of a selector group: (its parsed selector, the needs of each of its
+    compounds, whether that compound has no tag name), or None when the group is not
+    parsed here (then it is run as it is)."""
+    try:
+        parsed = css_parser.parse(css)
+    except css_parser.SelectorError:
+        return None
+    alternatives = []
+    for selector in parsed:
+        compounds = []
+        for compound in _compounds(selector.parsed_tree):
+            needs, element_selector = _compound_needs(compound)
+            tagless = element_selector is not None and element_selector.element is None and bool(needs)
+            compounds.append((tuple(needs), tagless))
+        alternatives.append((selector, tuple(compounds)))
+    return tuple(alternatives)
+
+
+def _with_tags(css: str, index: int, tags: list):
+    """The index-th alternative of `css`, parsed afresh, with its i-th compound's type
+    selector set to tags[i] (None: as it is)."""
+    tree = css_parser.parse(css)[index].parsed_tree
+    for compound, tag in zip(_compounds(tree), tags):
+        if tag is not None:
+            while not isinstance(compound, css_parser.Element):
+                compound = compound.selector
+            compound.element = tag
+    return tree
+
+
+def _xpath_of(selectors: list) -> etree.XPath | None:
+    """One compiled query for (parsed tree, pseudo-element) pairs. Single compounds with the
+    same tag name share one scan: div.a, div.b is asked as descendant-or-self::div[(a) or (b)]
+    (a union keeps document order either way)."""
+    paths = []
+    conditions: dict[str, list] = {}  # tag name -> conditions of single compounds
+    for tree, pseudo_element in selectors:
+        if pseudo_element is None and not isinstance(tree, css_parser.CombinedSelector):
+            expr = _CSS.xpath(tree)
+            if not expr.path:
+                conditions.setdefault(expr.element, []).append(expr.condition)
+                continue
+        paths.append(_CSS.selector_to_xpath(css_parser.Selector(tree, pseudo_element), translate_pseudo_elements=True))
+    for tag, tests in conditions.items():
+        if all(tests):
+            paths.append(f"descendant-or-self::{tag}[{' or '.join(f'({test})' for test in tests)}]")
+        else:
+            paths.append(f"descendant-or-self::{tag}")  # one alternative is the bare tag name
+    return etree.XPath(" | ".join(paths), smart_strings=False) if paths else None
+
+
+# Bare tag names (script, style, figure) are found fastest by lxml's own iteration:
+# node.iter(*tags) walks the tree in C and makes Python objects of those elements only.
+# (Not a tag name with a class test: a Python test of every <div> costs more than the XPath
+# predicate, because lxml.html makes each element's Python object through a Python lookup.)
+_TAG_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.-]*")
+
+
+def _bare_tag(tree) -> str | None:
+    """The tag name of a selector that is only a tag name, else None."""
+    if isinstance(tree, css_parser.Element) and tree.namespace is None and tree.element \
+            and _TAG_NAME_RE.fullmatch(tree.element):
+        return tree.element.lower()
+    return None
+
+
+class _TagMatch:
+    """The elements with any of some tag names under a node (itself included), in document order."""
+
+    def __init__(self, tags: list[str]):
+        self.tags = tuple(dict.fromkeys(tags))
+
+    def __call__(self, node) -> list:
+        return list(node.iter(*self.tags))
+
+
+class _Unordered:
+    """A tag match and a query together, each element once, in no particular order."""
+
+    def __init__(self, match: _TagMatch, query: etree.XPath | None):
+        self.match, self.query = match, query
+
+    def __call__(self, node) -> list:
+        found = self.match(node)
+        return list(dict.fromkeys(found + self.query(node))) if self.query is not None else found
+
+
+@lru_cache(maxsize=4096)
+def _planned_query(css: str, plan: tuple, ordered: bool = True):
+    """The query of `css` for a plan (per alternative, per compound, the tag names to ask
+    it by, None: as written; an alternative with an empty tag list is left out): a tag
+    match when every alternative is a bare tag name, else an XPath; `ordered=False` (the
+    caller needs no document order) lets the bare tag names be a tag match beside the XPath."""
+    selectors = []  # (parsed tree, pseudo-element) of every alternative, tags set
+    for index, ((selector, _), compound_tags) in enumerate(zip(_alternatives(css), plan)):
+        if compound_tags is None:
+            continue
+        choices = [[None] if tags is None else list(tags) for tags in compound_tags]
+        combos = [[]]
+        for choice in choices:
+            combos = [combo + [tag] for combo in combos for tag in choice]
+        for combo in combos:
+            tree = selector.parsed_tree if all(tag is None for tag in combo) else _with_tags(css, index, combo)
+            selectors.append((tree, selector.pseudo_element))
+    if not selectors:
+        return None
+    tags = [_bare_tag(tree) if pseudo_element is None else None for tree, pseudo_element in selectors]
+    if all(tags):
+        return _TagMatch(tags)
+    if not ordered and any(tags):
+        return _Unordered(_TagMatch([tag for tag in tags if tag]),
+                          _xpath_of([pair for pair, tag in zip(selectors, tags) if tag is None]))
+    return _xpath_of(selectors)
+
+
+class Vocabulary:
+    """The class and id values under a node, and what they say of a selector there."""
+
+    def __init__(self, node, within: Vocabulary | None = None):
+        """`within`: the vocabulary of a tree this node's elements are copies of (a body
+        container's copy): its tag names for a word serve here too (a superset)."""
+        self.node = node
+        self.within = within
+        self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
+        self._tags: dict = {}
+        self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
+        self._teasers: set | None = None
+        self._queries: dict = {}  # (css, ordered) -> its planned query here (None: nothing can match)
+
+    def tags_with(self, kind: str, word: str) -> tuple:
+        """Tag names of the elements whose class (kind "class") or id value contains `word`."""
+        key = (kind, word)
+        if key not in self._tags:
+            if word not in self.words[kind]:
+                self._tags[key] = ()
+            elif self.within is not None:
+                self._tags[key] = self.within.tags_with(kind, word)
+            else:
+                if kind not in self._owners:
+                    self._owners[kind] = [(el.tag, el.get(kind)) for el in _OWNERS[kind](self.node)]
+                self._tags[key] = tuple(sorted({tag for tag, value in self._owners[kind]
+                                                if word in value and isinstance(tag, str)}))
+        return self._tags[key]
+
+    def _plan(self, css: str):
+        alternatives = _alternatives(css)
+        if alternatives is None:
+            return None
+        words, plan = self.words, []
+        for _, compounds in alternatives:
+            compound_tags = []
+            for needs, tagless in compounds:
+                if needs and not all(word in words[kind] for kind, word in needs):
+                    compound_tags = None  # this alternative cannot match here
+                    break
+                if tagless:
+                    tags = self.tags_with(*needs[0])
+                    compound_tags.append(tags if len(tags) <= _MAX_TAGS else None)
+                else:
+                    compound_tags.append(None)
+            plan.append(None if compound_tags is None else tuple(compound_tags))
+        return tuple(plan)
+
+    def select(self, node, css: str, ordered: bool = True) -> list:
+        """select(node, css), for a node at or under the one the vocabulary was read from;
+        `ordered=False`: the same nodes, not necessarily in document order."""
+        key = (css, ordered)
+        if key not in self._queries:
+            plan = self._plan(css)
+            self._queries[key] = compiled(css) if plan is None else _planned_query(css, plan, ordered)
+        query = self._queries[key]
+        return query(node) if query is not None else []
+
+    def select_first(self, node, css: str):
+        found = self.select(node, css)
+        return found[0] if found else None
+
+    def in_teaser(self, node) -> bool:
+        """Whether the node lies in a teaser block (TEASER_ANCESTOR): the page's teaser
+        blocks are found once, then a node's ancestors are looked up among them."""
+        if self._teasers is None:
+            self._teasers = set(self.select(self.node, TEASER_CONTAINERS))
+        return bool(self._teasers) and any(ancestor in self._teasers for ancestor in node.iterancestors())
+
+    def live(self, css: str) -> list[str]:
+        """The alternatives of `css` that can match here, each a selector (all of them when
+        the group is not parsed or not split here)."""
+        plan = self._plan(css)
+        parts = [part.strip() for part in css.split(",")]
+        if plan is None or len(parts) != len(plan):
+            return [css]
+        return [part for part, compound_tags in zip(parts, plan) if compound_tags is not None]
+
+
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
 # checks that walk the tree (ancestors, descendants). One XPath call is one C call that
 # no time limit can interrupt: on 50,000 paragraphs 2,000 <div>s deep, checking them all
@@ -55,6 +333,13 @@ TEASER_ANCESTOR = (
     " or contains(@class, 'excerpt-content') or contains(@class, 'post-content--after')"
     " or contains(@class, 'related_posts') or self::nav or self::footer or self::header]"
 )
+
+# The elements TEASER_ANCESTOR looks for, as a selector (.x is the class-word test, [class*=x]
+# the substring test): Vocabulary.in_teaser finds them once per page instead of an XPath
+# call per candidate node (tests/test_layouts.py checks the two agree).
+TEASER_CONTAINERS = (".related-articles, [class*=related-articles-carousel],"
+                     " [class*=fp_choose_placement_related_posts], [class*=excerpt-content],"
+                     " [class*=post-content--after], [class*=related_posts], nav, footer, header")
 
 # What a real FP article page has, with ample room: beyond these a page is broken or
 # hostile, and reading all of it would hold the crawl for minutes (every page is read
@@ -88,13 +373,13 @@ class PageCuts(Counter):
 ARTICLE_TYPES = ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle")
 
 
-def jsonld_article(sel: Selector, cuts: PageCuts | None = None) -> dict:
+def jsonld_article(sel, cuts: PageCuts | None = None) -> dict:
     """The NewsArticle object from the page's JSON-LD blocks ({} if none parses).
     A block that does not parse, or nests too deep for the parser (RecursionError),
     is skipped: the article is still read from the markup."""
     cuts = PageCuts() if cuts is None else cuts
     budget = PAGE_LIMITS["jsonld_nodes"]
-    for raw in cuts.capped(sel.css('script[type="application/ld+json"]::text').getall(), "jsonld_blocks"):
+    for raw in cuts.capped(select(element(sel), 'script[type="application/ld+json"]::text'), "jsonld_blocks"):
         try:
             data = json.loads(raw, strict=False)
         except ValueError:
@@ -121,38 +406,68 @@ def jsonld_article(sel: Selector, cuts: PageCuts | None = None) -> dict:
     return {}
 
 
-def not_in_teaser(nodes):
-    return [n for n in nodes if not n.xpath(TEASER_ANCESTOR)]
+_IN_TEASER = etree.XPath(f"boolean({TEASER_ANCESTOR})")
 
 
-def first_node(sel: Selector, queries) -> Selector | None:
+def not_in_teaser(nodes, vocabulary: Vocabulary | None = None):
+    in_teaser = _IN_TEASER if vocabulary is None else vocabulary.in_teaser
+    return [n for n in nodes if not in_teaser(n)]
+
+
+def first_node(node, queries, vocabulary: Vocabulary | None = None):
     # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
-    return next((node for query in queries for node in sel.css(query) if not node.xpath(TEASER_ANCESTOR)), None)
+    node = element(node)
+    find, in_teaser = (select, _IN_TEASER) if vocabulary is None else (vocabulary.select, vocabulary.in_teaser)
+    return next((found for query in queries for found in find(node, query) if not in_teaser(found)), None)
 
 
-# Text nodes not inside a script/style/noscript/template element that lies within the node
-# itself ($depth: the node's own depth, so a node that *is* inside <noscript> keeps its text).
-_VISIBLE_TEXT_XPATH = (
-    ".//text()[not(ancestor::*[" + " or ".join(f"self::{tag}" for tag in NON_TEXT_TAGS)
-    + "][count(ancestor::*) >= $depth])] | .//br"
-)
+_NON_TEXT = frozenset(NON_TEXT_TAGS)
+_SPACING_OR_NON_TEXT = ("br", *NON_TEXT_TAGS)
 
 
-def node_text(node: Selector) -> str:
+def visible_text(node) -> str:
+    """The text nodes of an element (itself and its descendants, not its tail) that are not
+    inside a script/style/noscript/template element lying within it (the element itself
+    included: a node that is *inside* <noscript> keeps its text), in document order, with a
+    space for each <br> below it. Comments and processing instructions have no text."""
+    if next(node.iter(*_SPACING_OR_NON_TEXT), None) is None:
+        return "".join(node.itertext())  # the common case: every text node, in C
+    parts = []
+    stack = [(node, False)]  # (node, or a tail string; whether it lies in a non-text element)
+    while stack:  # iterative: a hostile page nests elements thousands deep
+        item, hidden = stack.pop()
+        if isinstance(item, str):
+            if not hidden:
+                parts.append(item)
+            continue
+        tag = item.tag
+        if not isinstance(tag, str):
+            continue  # a comment or processing instruction: its tail was stacked by its parent
+        if tag == "br" and item is not node:
+            parts.append(" ")
+        hidden = hidden or tag in _NON_TEXT
+        if item.text and not hidden:
+            parts.append(item.text)
+        for child in reversed(item):
+            if child.tail:
+                stack.append((child.tail, hidden))
+            stack.append((child, hidden))
+    return "".join(parts)
+
+
+def node_text(node) -> str:
     """Visible text of an element, as a reader sees it: <br> counts as a space, inline tags
     do not split words, script/style/noscript/template content is no text (a byline's
     tracking snippet), whitespace runs are one space. Which text nodes are visible is a
     question of the markup, so it is read here; clean_text() is idempotent, so the
     loader's processors, which clean every value again, see the same text."""
-    depth = int(float(node.xpath("count(ancestor::*)").get()))
-    parts = node.xpath(_VISIBLE_TEXT_XPATH, depth=depth)  # in document order; a <br> stands for a space
-    return clean_text("".join(part.root if isinstance(part.root, str) else " " for part in parts))
+    return clean_text(visible_text(element(node)))
 
 
-def attr(node: Selector, name: str) -> str | None:
-    # xpath, not .attrib: .attrib builds a dict of *all* attributes and fails on a
+def attr(node, name: str) -> str | None:
+    # .get(name), not .attrib: .attrib builds a dict of *all* attributes and fails on a
     # control character in any attribute name of a broken page.
-    return node.xpath(f"@{name}").get()
+    return element(node).get(name)
 
 
 def absolute_url(urljoin, href) -> str | None:
@@ -170,19 +485,27 @@ def ld_text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def body_blocks(container: Selector, cuts: PageCuts | None = None) -> list[str]:
-    """Paragraph texts of the body container, junk blocks removed first."""
+# All of BODY_JUNK as one selector group, run below a copy's holder (the container itself may be junk).
+_BODY_JUNK = ", ".join(BODY_JUNK)
+_BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
+_COUNT_BLOCKS_XPATH = etree.XPath(f"count({BLOCK_KINDS_XPATH})")
+_BLOCKS_XPATH = etree.XPath(BLOCKS_XPATH.format(scan=_BLOCK_SCAN))
+
+
+def body_blocks(container, cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None) -> list[str]:
+    """Paragraph texts of the body container, junk blocks removed first (from a copy of
+    the container: the page's own tree stays whole for the other fields). `vocabulary`:
+    the page's, whose tag names for a class serve the copy too."""
     cuts = PageCuts() if cuts is None else cuts
-    body = Selector(text=container.get() or "<div></div>")
-    for junk in BODY_JUNK:
-        for node in body.css(junk):
-            node.drop()
-    limit = PAGE_LIMITS["body_blocks"]
-    scan = 10 * limit  # nested blocks (a <p> in an <li>) are found, then dropped
-    found = int(float(body.xpath(f"count({BLOCK_KINDS_XPATH})").get()))
-    if found > scan:
-        cuts["body_blocks"] += found - scan
-    return [node_text(block) for block in cuts.capped(body.xpath(BLOCKS_XPATH.format(scan=scan)), "body_blocks")]
+    body = lxml.html.Element("div")  # a holder: dropping a node needs its parent, the container's too
+    body.append(deepcopy(element(container)))
+    body[0].tail = None
+    for node in Vocabulary(body, within=vocabulary).select(body, _BODY_JUNK, ordered=False):  # dropped in any order: the same tree
+        node.drop_tree()  # its tail text stays, as parsel's Selector.drop() keeps it
+    found = int(_COUNT_BLOCKS_XPATH(body))
+    if found > _BLOCK_SCAN:
+        cuts["body_blocks"] += found - _BLOCK_SCAN
+    return [node_text(block) for block in cuts.capped(_BLOCKS_XPATH(body), "body_blocks")]
 
 
 def article_url(canonical: str | None, fetched_url: str, base_url: str | None = None,

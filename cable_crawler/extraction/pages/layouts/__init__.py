@@ -13,10 +13,13 @@ in whatever theme was current when the page was saved or rendered.
 
 from __future__ import annotations
 
-from parsel import Selector
+from functools import lru_cache
+
+from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from cable_crawler.extraction.pages.layouts.base import PAGE_FIELDS, ArticlePage
+from cable_crawler.extraction.pages.markup import Vocabulary, element
 from cable_crawler.extraction.pages.layouts.current import CurrentPage
 from cable_crawler.extraction.pages.layouts.fp2017 import Fp2017Page
 from cable_crawler.extraction.pages.layouts.legacy_blog import LegacyBlogPage
@@ -40,20 +43,30 @@ LAYOUT_MARKERS = (
     ("fp2017", "link[href*='/foreign-policy-2017/'], script[src*='/foreign-policy-2017/'],"
                " div.post-content-main, span.hed-heading h1.hed, article.article[data-post-id]"),
 )
-# One XPath boolean per layout: a single C call however often a marker repeats.
-_MARKER_XPATHS = tuple((layout, f"boolean({HTMLTranslator().css_to_xpath(css)})") for layout, css in LAYOUT_MARKERS)
+# One XPath boolean per marker (of those a page's classes and ids allow: see
+# markup.Vocabulary): a single C call however often a marker repeats.
+@lru_cache(maxsize=None)
+def _has_markers(css: str) -> etree.XPath:
+    return etree.XPath(f"boolean({HTMLTranslator().css_to_xpath(css)})")
 
 
-def detect_layout(sel: Selector) -> str:
+def detect_layout(sel, vocabulary: Vocabulary | None = None) -> str:
     """The page's layout name (a key of LAYOUTS): the first in LAYOUT_MARKERS whose
-    markers the page has, else "unknown"."""
-    return next((layout for layout, xpath in _MARKER_XPATHS if sel.xpath(xpath).get() == "1"), "unknown")
+    markers the page has, else "unknown". `sel`: the page's Selector or root element."""
+    root = element(sel)
+    vocabulary = Vocabulary(root) if vocabulary is None else vocabulary
+    for layout, css in LAYOUT_MARKERS:
+        # One marker at a time: the first one found decides, the others need not be looked for.
+        if any(_has_markers(marker)(root) for marker in vocabulary.live(css)):
+            return layout
+    return "unknown"
 
 
 def article_page(response, base_url: str | None = None, other_pages=frozenset(), cuts=None) -> ArticlePage:
     """The page object of the response's layout."""
-    return LAYOUTS[detect_layout(response.selector)](response, base_url=base_url, other_pages=other_pages,
-                                                      cuts=cuts)
+    vocabulary = Vocabulary(response.selector.root)
+    return LAYOUTS[detect_layout(response.selector, vocabulary)](response, base_url=base_url, other_pages=other_pages,
+                                                                 cuts=cuts, vocabulary=vocabulary)
 
 
 __all__ = ["LAYOUTS", "LAYOUT_MARKERS", "PAGE_FIELDS", "ArticlePage", "article_page", "detect_layout"]

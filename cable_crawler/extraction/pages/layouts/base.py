@@ -29,13 +29,18 @@ differently. This class alone reads a page of no known layout (UnknownLayoutPage
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, partial
+from urllib.parse import urljoin
+
+from lxml import etree
+from scrapy.http import TextResponse
+from scrapy.utils.response import get_base_url
 
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text, node_text,
-    not_in_teaser,
+    PageCuts, Vocabulary, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
+    node_text, not_in_teaser, select, select_first,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -45,6 +50,21 @@ PAGE_FIELDS = ("url", "id", "headline", "dek", "authors", "byline", "published_a
 
 # The date in an article URL's path (/2016/08/04/slug/), as text: the loader parses it.
 _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})/([01]\d)/([0-3]\d)/")
+# The post id in the JSON API link, the shortlink and the body class.
+_JSON_POST_RE = re.compile(r"/posts/(\d+)")
+_SHORTLINK_POST_RE = re.compile(r"[?&]p=(\d+)")
+_BODY_CLASS_POST_RE = re.compile(r"\bpostid-(\d+)")
+_LINK_ABOVE_XPATH = etree.XPath("ancestor::a[1]/@href", smart_strings=False)
+
+
+def _link_above(node) -> str | None:
+    found = _LINK_ABOVE_XPATH(node)
+    return found[0] if found else None
+
+
+def _first_group(values: list[str], regex: re.Pattern) -> str | None:
+    """The first value's match of `regex` (its one group), as parsel's re_first reads it."""
+    return next((match.group(1) for value in values if (match := regex.search(value))), None)
 
 
 class ArticlePage:
@@ -75,12 +95,23 @@ class ArticlePage:
     PREMIUM_CONTAINER = "div.post-content"  # its data-premium says whether the post is for subscribers
 
     def __init__(self, response, base_url: str | None = None, other_pages=frozenset(),
-                 cuts: PageCuts | None = None):
+                 cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None):
         self.response = response
         self.sel = response.selector
+        self.root = self.sel.root  # the parsed tree's root element: every query runs on lxml elements
+        # The page's class and id values: queries for classes the page lacks are not run.
+        self.vocabulary = Vocabulary(self.root) if vocabulary is None else vocabulary
         self.base_url = base_url
         self.other_pages = other_pages  # URLs of other pages of this crawl (see article_url)
         self.cuts = PageCuts() if cuts is None else cuts
+
+    def find(self, css: str) -> list:
+        """What `css` selects in the page (elements, or strings for ::text and ::attr())."""
+        return self.vocabulary.select(self.root, css)
+
+    def find_first(self, css: str):
+        found = self.vocabulary.select(self.root, css)
+        return found[0] if found else None
 
     # ----------------------------------------------------------------- the item
 
@@ -98,16 +129,22 @@ class ArticlePage:
     # ----------------------------------------------------------------- what several fields read
 
     @cached_property
+    def urljoin(self):
+        """response.urljoin with the page's base URL read once (Scrapy looks it up per call)."""
+        base = get_base_url(self.response) if isinstance(self.response, TextResponse) else self.response.url
+        return partial(urljoin, base)
+
+    @cached_property
     def ld(self) -> dict:
         """The page's JSON-LD article object ({} if none)."""
-        return jsonld_article(self.sel, self.cuts)
+        return jsonld_article(self.root, self.cuts)
 
     @cached_property
     def chosen_url(self) -> tuple[str, tuple[str, str] | None]:
         """(the article's URL, (canonical link, why it was not used) or None): see article_url."""
-        canonical = (self.sel.css("link[rel=canonical]::attr(href)").get()
-                     or self.sel.css("meta[property='og:url']::attr(content)").get())
-        absolute = absolute_url(self.response.urljoin, canonical) if canonical else None
+        canonical = (self.find_first("link[rel=canonical]::attr(href)")
+                     or self.find_first("meta[property='og:url']::attr(content)"))
+        absolute = absolute_url(self.urljoin, canonical) if canonical else None
         url, ignored = article_url(absolute or canonical, self.response.url, self.base_url, self.other_pages)
         return url, (clean_text(canonical), ignored) if ignored else None
 
@@ -117,15 +154,16 @@ class ArticlePage:
 
     @cached_property
     def byline_node(self):
-        return first_node(self.sel, self.BYLINES + self.GENERIC_BYLINES)
+        return first_node(self.root, self.BYLINES + self.GENERIC_BYLINES, self.vocabulary)
 
     @cached_property
     def lead_figure(self):
-        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES)
+        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES, self.vocabulary)
 
     @cached_property
     def image_scope(self):
-        return first_node(self.sel, self.IMAGE_SCOPES) or self.sel
+        scope = first_node(self.root, self.IMAGE_SCOPES, self.vocabulary)
+        return self.root if scope is None else scope
 
     @cached_property
     def lead_candidate(self) -> dict | None:
@@ -136,27 +174,26 @@ class ArticlePage:
         """Every image of the article: the lead figure first, then each figure, caption block
         and gallery item outside teasers (the same image often appears several times)."""
         candidates = [self.lead_candidate]
-        containers = self.cuts.capped(self.image_scope.css(self.IMAGE_CONTAINERS), "images")
-        candidates += [self.image_candidate(container) for container in not_in_teaser(containers)]
+        containers = self.cuts.capped(self.vocabulary.select(self.image_scope, self.IMAGE_CONTAINERS), "images")
+        candidates += [self.image_candidate(container) for container in not_in_teaser(containers, self.vocabulary)]
         return [candidate for candidate in candidates if candidate]
 
     def image_candidate(self, container) -> dict | None:
         """{'url', 'renderings': [{'text', 'credit'?}]}: the image's address and every
         rendering of its caption (caption blocks, then img alt), raw."""
-        img = container.css("img")
-        if not img:
+        img = select_first(container, "img")
+        if img is None:
             return None
-        img = img[0]
-        url = (container.css("noscript img::attr(src)").get()
+        url = (select_first(container, "noscript img::attr(src)")
                or attr(img, "data-src") or attr(img, "src")
                or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
         renderings = []
-        for caption_node in container.css(self.CAPTIONS):
-            credit = next((node_text(n) for n in caption_node.css("span.attribution")), None)
+        for caption_node in self.vocabulary.select(container, self.CAPTIONS):
+            credit = next((node_text(n) for n in self.vocabulary.select(caption_node, "span.attribution")), None)
             renderings.append({"text": node_text(caption_node), "credit": credit})
-        renderings += [{"text": alt, "credit": None} for alt in container.css("img::attr(alt)").getall()]
+        renderings += [{"text": alt, "credit": None} for alt in select(container, "img::attr(alt)")]
         try:
-            absolute = self.response.urljoin(url.strip()) if url and url.strip() else None
+            absolute = self.urljoin(url.strip()) if url and url.strip() else None
         except ValueError:
             absolute = None
         return {"url": absolute, "renderings": renderings}
@@ -168,28 +205,28 @@ class ArticlePage:
 
     def id(self) -> list[str]:
         """Post id candidates, most specific first (the loader takes the first that is one)."""
-        sel = self.sel
-        candidates = [sel.css(query).get() for query in self.POST_IDS]
+        candidates = [self.find_first(query) for query in self.POST_IDS]
         candidates += [
-            sel.css('link[rel=alternate][type="application/json"]::attr(href)').re_first(r"/posts/(\d+)"),
-            sel.css("link[rel=shortlink]::attr(href)").re_first(r"[?&]p=(\d+)"),
-            sel.css("body::attr(class)").re_first(r"\bpostid-(\d+)"),
+            _first_group(self.find('link[rel=alternate][type="application/json"]::attr(href)'), _JSON_POST_RE),
+            _first_group(self.find("link[rel=shortlink]::attr(href)"), _SHORTLINK_POST_RE),
+            _first_group(self.find("body::attr(class)"), _BODY_CLASS_POST_RE),
         ]
         return [c for c in candidates if c]
 
     def headline(self) -> list[str]:
         candidates = []
         for query in self.HEADLINES + self.GENERIC_HEADLINES:
-            nodes = not_in_teaser(self.cuts.capped(self.sel.css(query), "headlines", "candidates"))
+            nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"), self.vocabulary)
             candidates += [node_text(node) for node in nodes]
-        candidates += self.sel.css("meta[property='og:title']::attr(content)").getall()
+        candidates += self.find("meta[property='og:title']::attr(content)")
         candidates.append(ld_text(self.ld.get("headline")))
-        candidates += self.sel.css("title::text").getall()
+        candidates += self.find("title::text")
         return [c for c in candidates if c is not None]
 
     def dek(self) -> list[str]:
-        deks = self.sel.css(", ".join(self.DEKS + self.GENERIC_DEKS))
-        return [node_text(node) for node in not_in_teaser(self.cuts.capped(deks, "deks", "candidates"))]
+        deks = self.find(", ".join(self.DEKS + self.GENERIC_DEKS))
+        deks = not_in_teaser(self.cuts.capped(deks, "deks", "candidates"), self.vocabulary)
+        return [node_text(node) for node in deks]
 
     def byline(self) -> list[str]:
         return [node_text(self.byline_node)] if self.byline_node is not None else []
@@ -197,16 +234,16 @@ class ArticlePage:
     def authors(self) -> list[dict]:
         """Author candidates {'name', 'url'?, 'bio'?} from five sources: byline links, the
         names in the byline text, head meta, JSON-LD, bio paragraphs."""
-        cuts, urljoin = self.cuts, self.response.urljoin
+        cuts, urljoin = self.cuts, self.urljoin
         candidates: list[dict] = []
         # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
         if self.byline_node is not None:
-            for link in cuts.capped(self.byline_node.css(self.AUTHOR_LINKS), "authors"):
+            for link in cuts.capped(self.vocabulary.select(self.byline_node, self.AUTHOR_LINKS), "authors"):
                 candidates.append({"name": node_text(link), "url": absolute_url(urljoin, attr(link, "href"))})
             for name in cuts.capped(byline_names(node_text(self.byline_node)), "authors"):
                 candidates.append({"name": name})
         # 2. Head meta and JSON-LD names.
-        metas = self.sel.css("meta[name=author]::attr(content), meta[property='article:author']::attr(content)").getall()
+        metas = self.find("meta[name=author]::attr(content), meta[property='article:author']::attr(content)")
         parts = [part for name in cuts.capped(metas, "authors") if not name.startswith("http")
                  for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name)]
         candidates += [{"name": part} for part in cuts.capped(parts, "authors")]
@@ -217,19 +254,18 @@ class ArticlePage:
             elif isinstance(author, str):
                 candidates.append({"name": author})
         # 3. Bios: "<strong>Name</strong> is ..." or "Name was a staff writer ...".
-        for bio in cuts.capped(self.sel.css(self.BIOS), "authors"):
-            candidates.append({"name": bio.css("strong::text").get(), "bio": node_text(bio)})
+        for bio in cuts.capped(self.find(self.BIOS), "authors"):
+            candidates.append({"name": select_first(bio, "strong::text"), "bio": node_text(bio)})
         # Five sources of at most PAGE_LIMITS["authors"] each: within the schema's authors
         # maxItems, so a page at the per-source limits still gives a valid item.
         return cuts.capped(candidates, "authors", "author_candidates")
 
     def published_at(self) -> list[str]:
         """Date candidates, most precise first; the date in the URL last."""
-        sel = self.sel
         candidates = [ld_text(self.ld.get("datePublished"))]
-        candidates += sel.css("meta[property='article:published_time']::attr(content)").getall()
-        candidates += sel.css("meta[name=parsely-pub-date]::attr(content)").getall()
-        times = not_in_teaser(self.cuts.capped(sel.css("time[datetime]"), "dates", "candidates"))
+        candidates += self.find("meta[property='article:published_time']::attr(content)")
+        candidates += self.find("meta[name=parsely-pub-date]::attr(content)")
+        times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"), self.vocabulary)
         candidates += [attr(node, "datetime") for node in times]
         url_date = _URL_DATE_RE.search(self.response.url) or _URL_DATE_RE.search(self.chosen_url[0])
         if url_date:
@@ -238,8 +274,8 @@ class ArticlePage:
 
     def modified_at(self) -> list[str]:
         candidates = [ld_text(self.ld.get("dateModified"))]
-        candidates += self.sel.css("meta[property='article:modified_time']::attr(content)").getall()
-        candidates += self.sel.css("meta[property='og:updated_time']::attr(content)").getall()
+        candidates += self.find("meta[property='article:modified_time']::attr(content)")
+        candidates += self.find("meta[property='og:updated_time']::attr(content)")
         return [c for c in candidates if c is not None]
 
     def lead_image(self) -> list[dict]:
@@ -247,7 +283,7 @@ class ArticlePage:
         (only an image the page shows: og:image alone is often the site's logo)."""
         if self.lead_figure is not None:
             return [self.lead_candidate] if self.lead_candidate else []
-        og_image = self.sel.css("meta[property='og:image']::attr(content)").get()
+        og_image = self.find_first("meta[property='og:image']::attr(content)")
         if og_image:
             for candidate in self.image_candidates:
                 if candidate["url"] and candidate["url"].split("?")[0] == og_image.split("?")[0]:
@@ -260,30 +296,30 @@ class ArticlePage:
     def body(self) -> list[str]:
         """The body container's text blocks; when it has no text, the paragraphs of JSON-LD's
         Articlebody (Insider posts carry the full text only there)."""
-        container = first_node(self.sel, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS)
-        paragraphs = body_blocks(container, self.cuts) if container is not None else []
+        container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS, self.vocabulary)
+        paragraphs = body_blocks(container, self.cuts, self.vocabulary) if container is not None else []
         ld_body = ld_text(self.ld.get("Articlebody")) or ld_text(self.ld.get("articleBody"))
         if not [p for p in paragraphs if p] and ld_body:
             paragraphs = self.cuts.capped(articlebody_paragraphs(ld_body), "body_blocks")
         return paragraphs
 
     def tags(self) -> list[str]:
-        tags = [node_text(tag) for tag in self.cuts.capped(self.sel.css(self.TAG_LINKS), "tags")]
-        return tags + self.cuts.capped(self.sel.css("meta[property='article:tag']::attr(content)").getall(), "tags")
+        tags = [node_text(tag) for tag in self.cuts.capped(self.find(self.TAG_LINKS), "tags")]
+        return tags + self.cuts.capped(self.find("meta[property='article:tag']::attr(content)"), "tags")
 
     def related(self) -> list[dict]:
         """Teasers {'headline', 'url'} of the related-articles rails, in page order."""
         teasers = []  # (node, is a heading), all rails together: one bound for the page
-        for block in self.sel.css(self.RELATED_BLOCKS):
-            teasers += [(link, False) for link in block.css("a.hed-heading, h3 a, a:has(h3)")]
-            teasers += [(heading, True) for heading in block.css("h3.hed")]
+        for block in self.find(self.RELATED_BLOCKS):
+            teasers += [(link, False) for link in self.vocabulary.select(block, "a.hed-heading, h3 a, a:has(h3)")]
+            teasers += [(heading, True) for heading in self.vocabulary.select(block, "h3.hed")]
         related = []
         for node, is_heading in self.cuts.capped(teasers, "related"):
             if is_heading:
-                href = node.xpath("ancestor::a[1]/@href").get() or node.css("a::attr(href)").get()
+                href = _link_above(node) or select_first(node, "a::attr(href)")
             else:
                 href = attr(node, "href")
-            url = absolute_url(self.response.urljoin, href)
+            url = absolute_url(self.urljoin, href)
             if url:
                 related.append({"headline": node_text(node), "url": url})
         return related
@@ -294,6 +330,6 @@ class ArticlePage:
         not read: FP sets it to "False" on every metered article, free ones included (the
         real 2021 page: isAccessibleForFree "False" beside data-premium="no")."""
         return [{
-            "premium": self.sel.css(f"{self.PREMIUM_CONTAINER}::attr(data-premium)").get(),
-            "body_class": self.sel.css("body::attr(class)").get(),
+            "premium": self.find_first(f"{self.PREMIUM_CONTAINER}::attr(data-premium)"),
+            "body_class": self.find_first("body::attr(class)"),
         }]
