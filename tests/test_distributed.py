@@ -1,0 +1,241 @@
+"""Distributed crawling: several real `scrapy crawl cable` workers through a real Redis
+(Debian's redis-server, installed and started on 127.0.0.1 by scripts/redis.sh; skipped, with
+the reason, only where the Debian package cannot be installed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
+from fpsite import FPSite, copy_slug, grow_site
+
+pytestmark = pytest.mark.distributed
+
+REDIS_SH = REPO / "scripts" / "redis.sh"
+ARTICLES = 90
+# Short timeouts, so that the tests end in seconds (defaults: settings.py).
+FAST = {"CABLE_REDIS_IDLE_TIMEOUT": 1.5, "CABLE_REDIS_WORKER_TIMEOUT": 2, "CONCURRENT_REQUESTS": 4}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, run_dir: Path):
+        self.env = {**os.environ, "REDIS_RUN_DIR": str(run_dir)}
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        started = subprocess.run(["bash", str(REDIS_SH), "start", str(self.port)], capture_output=True, text=True,
+                                 env=self.env, timeout=60)
+        assert started.returncode == 0, started.stdout + started.stderr
+        return self
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(REDIS_SH), "stop"], env=self.env, timeout=60)
+
+    def cli(self, *args: str) -> str:
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True,
+                              timeout=30).stdout
+
+
+@pytest.fixture(scope="session")
+def redis_installed():
+    install = subprocess.run(["bash", str(REDIS_SH), "install"], capture_output=True, text=True, timeout=1200)
+    if install.returncode == 3:
+        pytest.skip(install.stderr.strip().splitlines()[-1])
+    assert install.returncode == 0, install.stdout + install.stderr
+
+
+@pytest.fixture
+def redis_server(redis_installed, tmp_path):
+    """A real redis-server on a free port of 127.0.0.1, its own directory, stopped after the test."""
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grown-site")
+    grow_site(root, ARTICLES)
+    return root
+
+
+def worker(tmp_path: Path, name: str, site, redis_url: str, output: Path, *args: str, **settings):
+    """A worker process: `scrapy crawl cable` with CABLE_REDIS_URL, its own crawl state (one per machine)."""
+    command = crawl_command(output, f"base_url={site.url}", "mode=full", "source=html", *args,
+                            settings={**FAST, "CABLE_REDIS_URL": redis_url, "CABLE_WORKER_ID": name,
+                                      "CABLE_STATE_DIR": tmp_path / f"state-{name}", **settings})
+    log = (tmp_path / f"{name}.log").open("w")
+    return subprocess.Popen(command, cwd=REPO, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_all(processes, timeout: float = 240) -> list[int]:
+    deadline = time.monotonic() + timeout
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.wait(timeout=max(deadline - time.monotonic(), 1)))
+        except subprocess.TimeoutExpired:
+            for p in processes:
+                p.kill()
+            raise
+    return codes
+
+
+def lines_of(paths) -> list[dict]:
+    out = []
+    for path in paths:
+        text = path.read_text("utf-8")
+        out += [json.loads(line) for line in text.split("\n")[:-1]]  # whole lines only
+    return out
+
+
+def copies(articles) -> Counter:
+    return Counter(a["url"].rsplit("/", 2)[-2] for a in articles if "/bench-copy-" in a["url"])
+
+
+def expected_copies() -> Counter:
+    return Counter(copy_slug(n).rsplit("/", 1)[-1] for n in range(ARTICLES))
+
+
+def test_without_redis_url_nothing_changes(tmp_path):
+    """Distributed mode is off by default: Scrapy's own scheduler, our dupefilter, no Redis component."""
+    from scrapy.utils.test import get_crawler
+
+    from cable_crawler import settings as project
+    from cable_crawler.distributed.addon import DistributedAddon
+
+    base = {**{k: getattr(project, k) for k in dir(project) if k.isupper()}, "CABLE_STATE_DIR": str(tmp_path)}
+    crawler = get_crawler(settings_dict=base)
+    crawler._apply_settings()
+    assert crawler.settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
+    assert crawler.settings.get("DUPEFILTER_CLASS") == "cable_crawler.crawl.dupefilter.RedirectLoopAwareDupeFilter"
+    assert crawler.settings.get("CABLE_JSONL_FILE") == "{channel}-{stamp}.jsonl"
+    with_redis = get_crawler(settings_dict={**base, "CABLE_REDIS_URL": "redis://127.0.0.1:1/0",
+                                            "CABLE_WORKER_ID": "w1"})
+    with_redis._apply_settings()
+    assert with_redis.settings.get("SCHEDULER") == "cable_crawler.distributed.scheduler.Scheduler"
+    assert with_redis.settings.get("CABLE_JSONL_FILE") == "{channel}-{stamp}-ww1.jsonl"
+    assert DistributedAddon in [type(a) for a in with_redis.addons.addons]
+
+
+def test_unreachable_redis_at_start_is_one_line_error(tmp_path, site, redis_installed):
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"  # nothing listens there
+    result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", settings={"CABLE_REDIS_URL": url})
+    assert result.returncode == 2, result.log[-2000:]
+    errors = [line for line in result.log.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "Redis does not answer" in errors[0] and "Traceback" not in result.log
+    assert "secret" not in result.log
+    assert not list((tmp_path / "output").glob("*.jsonl*"))
+
+
+def test_three_workers_write_every_article_once(tmp_path, grown, redis_server):
+    output = tmp_path / "output"
+    with FPSite(site_dir=grown, article_delay=0.02) as site:
+        processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output) for i in range(3)]
+        codes = wait_all(processes)
+    logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(3)}
+    assert codes == [0, 0, 0], {name: log[-3000:] for name, log in logs.items()}
+    files = {name: sorted(output.glob(f"the-cable-*-w{name}.jsonl")) for name in logs}
+    assert all(len(found) == 1 for found in files.values()), files
+    assert not list(output.glob("*.part"))
+    written = {name: lines_of(found) for name, found in files.items()}
+    every = [a for lines in written.values() for a in lines]
+    # Every article exactly once across the workers' files (ids, URLs and contents all unique)...
+    assert copies(every) == expected_copies()
+    for key in ("id", "url", "fingerprint"):
+        assert len({a[key] for a in every}) == len(every), key
+    # ...and each worker did part of the work.
+    assert all(len(lines) > 0 for lines in written.values()), {n: len(v) for n, v in written.items()}
+    # A clear end: each worker says why it ended, the last one deleted the crawl's keys.
+    assert all("the queue is empty and no worker holds work" in log for log in logs.values())
+    assert sum("was the last one: the crawl's keys are deleted" in log for log in logs.values()) == 1
+    assert redis_server.cli("keys", "cable_crawler:*").strip() == ""
+    # One file per crawl, schema-valid, each article once.
+    merged = subprocess.run([sys.executable, "-m", "cable_crawler.distributed.merge", str(output)],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert merged.returncode == 0, merged.stderr
+    [merged_file] = output.glob("the-cable-*-merged.jsonl")
+    merged_lines = lines_of([merged_file])
+    assert len(merged_lines) == len(every) and copies(merged_lines) == expected_copies()
+    assert f"{len(every)} articles" in merged.stdout
+
+
+def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
+    """One of three workers is SIGKILLed mid-crawl: the requests it had taken go back to the queue
+    (its heartbeat stops), the others finish; its .part file and theirs hold every article once."""
+    output = tmp_path / "output"
+    with FPSite(site_dir=grown, article_delay=0.05) as site:
+        processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output) for i in range(3)]
+        victim = processes[0]
+        deadline = time.monotonic() + 120
+        part = None
+        while time.monotonic() < deadline:  # until the victim has written a few articles
+            found = list(output.glob("the-cable-*-ww0.jsonl.part"))
+            if found and found[0].read_text("utf-8").count("\n") >= 5:
+                part = found[0]
+                break
+            time.sleep(0.05)
+        assert part is not None, (tmp_path / "w0.log").read_text()[-3000:]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        codes = wait_all(processes[1:])
+    logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(3)}
+    assert codes == [0, 0], {name: log[-3000:] for name, log in logs.items()}
+    assert any("worker w0 stopped beating" in logs[name] for name in ("w1", "w2")), logs["w1"][-3000:]
+    files = sorted(output.glob("the-cable-*-ww[12].jsonl")) + [part]
+    every = lines_of(files)
+    assert copies(every) == expected_copies()
+    for key in ("id", "url", "fingerprint"):
+        assert len({a[key] for a in every}) == len(every), key
+    assert len(lines_of([part])) >= 5
+    merged = subprocess.run([sys.executable, "-m", "cable_crawler.distributed.merge", str(output)],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert merged.returncode == 0, merged.stderr
+    assert "1 unpublished .part file(s) of stopped workers" in merged.stdout
+    [merged_file] = output.glob("the-cable-*-merged.jsonl")
+    assert copies(lines_of([merged_file])) == expected_copies()
+
+
+def test_redis_lost_mid_crawl(tmp_path, grown, redis_server):
+    """Redis goes away while two workers crawl: each says so in one error line and exits 1; what they
+    published holds whole, schema-valid lines, no article twice."""
+    output = tmp_path / "output"
+    with FPSite(site_dir=grown, article_delay=0.05) as site:
+        processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output) for i in range(2)]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if sum(p.read_text("utf-8").count("\n") for p in output.glob("*.jsonl.part")) >= 10:
+                break
+            time.sleep(0.05)
+        redis_server.stop()
+        codes = wait_all(processes, timeout=120)
+    logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(2)}
+    assert codes == [1, 1], {name: log[-3000:] for name, log in logs.items()}
+    for log in logs.values():
+        lost = [line for line in log.splitlines() if "cannot be reached" in line]
+        assert len(lost) == 1 and "ERROR" in lost[0], log[-3000:]
+        assert "Traceback" not in log.split("[Spidermon]")[0]  # no crash (the monitors' report follows)
+        assert "finish_reason': 'redis_lost'" in log
+    every = lines_of(sorted(output.glob("the-cable-*.jsonl")))
+    assert 0 < len(every) < ARTICLES
+    from cable_crawler.extraction.validation import problems
+    assert not [a["url"] for a in every if problems(a)]
+    for key in ("id", "url", "fingerprint"):
+        assert len({a[key] for a in every}) == len(every), key
