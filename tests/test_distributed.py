@@ -76,12 +76,13 @@ def grown(tmp_path_factory):
     return root
 
 
-def worker(tmp_path: Path, name: str, site, redis_url: str, output: Path, *args: str, **settings):
+def worker(tmp_path: Path, name: str, site, redis_url: str, output: Path, *args: str, mode: str = "full",
+           **settings):
     """A worker process: `scrapy crawl cable` with CABLE_REDIS_URL, its own crawl state (one per machine)."""
-    command = crawl_command(output, f"base_url={site.url}", "mode=full", "source=html", *args,
+    command = crawl_command(output, f"base_url={site.url}", f"mode={mode}", "source=html", *args,
                             settings={**FAST, "CABLE_REDIS_URL": redis_url, "CABLE_WORKER_ID": name,
                                       "CABLE_STATE_DIR": tmp_path / f"state-{name}", **settings})
-    log = (tmp_path / f"{name}.log").open("w")
+    log = (tmp_path / f"{name}.log").open("a")
     return subprocess.Popen(command, cwd=REPO, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
@@ -196,8 +197,17 @@ def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
         codes = wait_all(processes[1:])
-    logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(3)}
-    assert codes == [0, 0], {name: log[-3000:] for name, log in logs.items()}
+        logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(3)}
+        assert codes == [0, 0], {name: log[-3000:] for name, log in logs.items()}
+        # Then an incremental distributed run (two workers, new ones) fetches no article page: every
+        # article is in the crawl state the workers share, the killed worker's too.
+        fetched_before = len(site.requests)
+        again = [worker(tmp_path, f"v{i}", site, redis_server.url, tmp_path / "again", mode="incremental")
+                 for i in range(2)]
+        assert wait_all(again) == [0, 0], (tmp_path / "v0.log").read_text()[-3000:]
+        fetched_again = site.requests[fetched_before:]
+    assert fetched_again and not [path for path in fetched_again if "/bench-copy-" in path], fetched_again
+    assert not list((tmp_path / "again").glob("the-cable-*.jsonl"))
     assert any("worker w0 stopped beating" in logs[name] for name in ("w1", "w2")), logs["w1"][-3000:]
     files = sorted(output.glob("the-cable-*-ww[12].jsonl")) + [part]
     every = lines_of(files)

@@ -32,6 +32,8 @@ from twisted.internet import task
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.distributed.keys import CrawlKeys, worker_id
 from cable_crawler.distributed.scheduler import INFLIGHT_META, Scheduler
+from cable_crawler.distributed.state import SharedState
+from cable_crawler.incremental.component import IncrementalCrawl
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ class DistributedCrawl:
         self.worker_timeout = settings.getfloat("CABLE_REDIS_WORKER_TIMEOUT", defaults.CABLE_REDIS_WORKER_TIMEOUT)
         self.idle_timeout = settings.getfloat("CABLE_REDIS_IDLE_TIMEOUT", defaults.CABLE_REDIS_IDLE_TIMEOUT)
         self.scheduler: Scheduler | None = None
+        self.shared_state: SharedState | None = None
         self.server = None
         self.keys: CrawlKeys | None = None
         self.lost: str | None = None
@@ -145,6 +148,8 @@ class DistributedCrawl:
         self.scheduler = scheduler
         self.server = scheduler.server
         self.keys = CrawlKeys.of(self.spider)
+        self.shared_state = SharedState(self.server, self.keys, on_error=self.redis_lost)
+        IncrementalCrawl.of(self.crawler).shared = self.shared_state  # known() asks it first
         self.stats.set_value("cable/distributed/worker", self.worker)
         self.stats.set_value("cable/distributed/crawl", self.keys.crawl)
         try:

@@ -4,7 +4,8 @@ ClaimPipeline (before the writer) claims the article's id, canonical URL and con
 fingerprint in one Lua script (atomic, like SET NX on three keys at once): the first worker
 gets it, every other one drops its copy (stat cable/distributed/claimed_elsewhere). The claim is
 `pending:<worker>` until the writer has written the line; WrittenPipeline (after the writer)
-then makes it `<worker>`. A worker that dies between the two leaves a pending claim, which the
+then makes it `<worker>` and records the article in the crawl state every worker reads
+(distributed/state.py). A worker that dies between the two leaves a pending claim, which the
 worker that recovers it drops, with its in-flight requests: the article is written by another.
 A claim that cannot be made (Redis lost) is not written either.
 """
@@ -15,6 +16,7 @@ from redis.exceptions import RedisError
 from scrapy.exceptions import DropItem
 
 from cable_crawler.distributed.coordinator import DistributedCrawl
+from cable_crawler.incremental.component import IncrementalCrawl
 
 
 def claim_fields(item) -> list[str]:
@@ -54,6 +56,7 @@ class WrittenPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.coordinator = DistributedCrawl.of(crawler)
+        self.incremental = IncrementalCrawl.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -62,6 +65,8 @@ class WrittenPipeline:
     def process_item(self, item, spider=None):
         try:
             self.coordinator.claimed_written(claim_fields(item))
+            # The crawl state every worker reads (distributed/state.py): known to the next runs.
+            self.coordinator.shared_state.record(item, self.incremental.listings.get(item["id"]))
         except RedisError as error:
             self.coordinator.redis_lost(error)
         return item
