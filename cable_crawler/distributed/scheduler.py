@@ -85,6 +85,9 @@ class Scheduler(RedisScheduler):
     def from_crawler(cls, crawler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
+        # scrapy-redis 0.9 counts with stats.inc_value(..., spider=), deprecated in Scrapy 2.13 (a
+        # warning on every crawl): the same two stats are counted here instead.
+        scheduler.crawl_stats, scheduler.stats = crawler.stats, None
         return scheduler
 
     def open(self, spider):
@@ -115,6 +118,8 @@ class Scheduler(RedisScheduler):
             self.coordinator.redis_lost(error)
             self.coordinator.not_queued(request)
             return False
+        if queued:
+            self.crawl_stats.inc_value("scheduler/enqueued/redis")
         if token:
             self.coordinator.done(token)
         if parent:
@@ -125,10 +130,13 @@ class Scheduler(RedisScheduler):
         if self.coordinator.lost:
             return None
         try:
-            return super().next_request()
+            request = super().next_request()
         except RedisError as error:
             self.coordinator.redis_lost(error)
             return None
+        if request is not None:
+            self.crawl_stats.inc_value("scheduler/dequeued/redis")
+        return request
 
     def has_pending_requests(self):
         if self.coordinator.lost:
