@@ -251,3 +251,52 @@ def test_redis_lost_mid_crawl(tmp_path, grown, redis_server):
     assert not [a["url"] for a in every if problems(a)]
     for key in ("id", "url", "fingerprint"):
         assert len({a[key] for a in every}) == len(every), key
+
+
+def test_claims_are_atomic_and_a_dead_workers_work_goes_back(redis_server):
+    """Against the real Redis: of many workers claiming one article at once exactly one gets it;
+    a claim not yet written by a worker that stopped beating is dropped and its requests in flight
+    go back to the queue, while what it wrote stays claimed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import redis
+    from scrapy.utils.test import get_crawler
+
+    from cable_crawler.distributed.coordinator import DistributedCrawl
+    from cable_crawler.distributed.keys import CrawlKeys
+
+    server = redis.Redis.from_url(redis_server.url)
+    keys = CrawlKeys("claims-test")
+
+    def coordinator(name: str) -> DistributedCrawl:
+        node = DistributedCrawl(get_crawler(settings_dict={"CABLE_REDIS_URL": redis_server.url,
+                                                           "CABLE_WORKER_ID": name}))
+        node.server, node.keys = redis.Redis.from_url(redis_server.url), keys
+        return node
+
+    article = ["id:fp-1", "url:http://127.0.0.1/a/", "fingerprint:f1"]
+    nodes = [coordinator(f"n{i}") for i in range(12)]
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda node: node.claim(article), nodes))
+    assert results.count(None) == 1
+    winner = nodes[results.index(None)].worker
+    assert {owner for owner in results if owner} == {("id:fp-1", f"pending:{winner}")}
+    # Same URL, another id and content: still that worker's article (the URL is claimed).
+    assert nodes[0].claim(["id:fp-9", "url:http://127.0.0.1/a/", "fingerprint:f9"])[1] == f"pending:{winner}"
+
+    a, b = coordinator("a"), coordinator("b")
+    written = ["id:fp-2", "url:http://127.0.0.1/b/", "fingerprint:f2"]
+    pending = ["id:fp-3", "url:http://127.0.0.1/c/", "fingerprint:f3"]
+    assert a.claim(written) is None
+    a.claimed_written(written)
+    assert a.claim(pending) is None
+    server.sadd(keys.workers, "a", "b")
+    server.hset(keys.inflight("a"), mapping={"t1": "-1 REQUEST-ONE", "t2": "0 REQUEST-TWO"})
+    server.set(keys.alive("a"), "busy", px=200)
+    assert b.recover() == 0  # still beating
+    time.sleep(0.3)
+    assert b.recover() == 2 and b.recover() == 0  # once
+    assert server.zrange(keys.requests, 0, -1, withscores=True) == [(b"REQUEST-ONE", -1.0), (b"REQUEST-TWO", 0.0)]
+    assert not server.exists(keys.inflight("a")) and not server.sismember(keys.workers, "a")
+    assert b.claim(pending) is None          # the dead worker's unwritten claim was dropped
+    assert b.claim(written) == ("id:fp-2", "a")  # what it wrote stays its own
