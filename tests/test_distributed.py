@@ -167,6 +167,8 @@ def test_three_workers_write_every_article_once(tmp_path, grown, redis_server):
     # A clear end: each worker says why it ended, the last one deleted the crawl's keys.
     assert all("the queue is empty and no worker holds work" in log for log in logs.values())
     assert sum("was the last one: the crawl's keys are deleted" in log for log in logs.values()) == 1
+    # Each worker's summary says its part.
+    assert all(f"distributed crawl the-cable: worker {name}," in log for name, log in logs.items())
     # (the crawl state the workers share stays, for the next incremental run)
     assert sorted(redis_server.cli("keys", "cable_crawler:*").split()) == [
         "cable_crawler:the-cable:state:articles", "cable_crawler:the-cable:state:urls"]
