@@ -302,3 +302,9 @@ def test_claims_are_atomic_and_a_dead_workers_work_goes_back(redis_server):
     assert not server.exists(keys.inflight("a")) and not server.sismember(keys.workers, "a")
     assert b.claim(pending) is None          # the dead worker's unwritten claim was dropped
     assert b.claim(written) == ("id:fp-2", "a")  # what it wrote stays its own
+    # A worker taken for dead that writes after all never takes over the claim another worker made since.
+    c = coordinator("c")
+    assert c.claim(pending) == ("id:fp-3", "pending:b")
+    a.claimed_written(pending)
+    assert c.claim(pending) == ("id:fp-3", "pending:b")
+    assert a.crawler.stats.get_value("cable/distributed/claims_lost") == 1

@@ -81,13 +81,21 @@ end
 return false
 """
 
-# KEYS: articles, pending:w; ARGV: w, fields.
+# KEYS: articles, pending:w; ARGV: w, fields. Only this worker's own pending claims become written ones:
+# a worker taken for dead (no heartbeat for CABLE_REDIS_WORKER_TIMEOUT) that writes after all never takes
+# over a claim another worker made meanwhile (then returns 0: the merge keeps one copy).
 WRITTEN = """
+local own = 1
 for i = 2, #ARGV do
-    redis.call('hset', KEYS[1], ARGV[i], ARGV[1])
+    local owner = redis.call('hget', KEYS[1], ARGV[i])
+    if owner == false or owner == 'pending:' .. ARGV[1] then
+        redis.call('hset', KEYS[1], ARGV[i], ARGV[1])
+    elseif owner ~= ARGV[1] then
+        own = 0
+    end
     redis.call('srem', KEYS[2], ARGV[i])
 end
-return 1
+return own
 """
 
 
@@ -331,7 +339,12 @@ class DistributedCrawl:
         return tuple(v.decode() if isinstance(v, bytes) else v for v in owner)
 
     def claimed_written(self, fields: list[str]) -> None:
-        self.server.eval(WRITTEN, 2, self.keys.articles, self.keys.pending(self.worker), self.worker, *fields)
+        own = self.server.eval(WRITTEN, 2, self.keys.articles, self.keys.pending(self.worker), self.worker, *fields)
+        if not own:
+            self.stats.inc_value("cable/distributed/claims_lost")
+            logger.warning("distributed crawl %s: worker %s wrote %s after its claim was dropped (it was taken for"
+                           " dead: no heartbeat for %.0f s); another worker claimed it meanwhile: the merge keeps"
+                           " one copy", self.keys.crawl, self.worker, fields[1][4:], self.worker_timeout)
 
     # ---------------------------------------------------------------- Redis lost
 
