@@ -79,7 +79,7 @@ def grown(tmp_path_factory):
 def worker(tmp_path: Path, name: str, site, redis_url: str, output: Path, *args: str, mode: str = "full",
            **settings):
     """A worker process: `scrapy crawl cable` with CABLE_REDIS_URL, its own crawl state (one per machine)."""
-    command = crawl_command(output, f"base_url={site.url}", f"mode={mode}", "source=html", *args,
+    command = crawl_command(output, f"base_url={site.url}", f"mode={mode}", *(args or ["source=html"]),
                             settings={**FAST, "CABLE_REDIS_URL": redis_url, "CABLE_WORKER_ID": name,
                                       "CABLE_STATE_DIR": tmp_path / f"state-{name}", **settings})
     log = (tmp_path / f"{name}.log").open("a")
@@ -308,3 +308,24 @@ def test_claims_are_atomic_and_a_dead_workers_work_goes_back(redis_server):
     a.claimed_written(pending)
     assert c.claim(pending) == ("id:fp-3", "pending:b")
     assert a.crawler.stats.get_value("cable/distributed/claims_lost") == 1
+
+
+def test_workers_write_what_one_process_writes(tmp_path, redis_server):
+    """The fixture site with the WordPress API (source=both): two workers write the same articles,
+    field for field, as one process, though only one of them reads the API's list (its posts are
+    shared through Redis for the cross-check: true UTC dates on every worker's articles)."""
+    output = tmp_path / "output"
+    with FPSite(article_delay=0.4) as site:  # slow pages: both workers take some
+        single = scrapy_crawl(tmp_path / "single", f"base_url={site.url}", "mode=full")
+        assert single.returncode == 0, single.log[-3000:]
+        processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output, "source=both",
+                            CONCURRENT_REQUESTS=2) for i in range(2)]
+        codes = wait_all(processes)
+    assert codes == [0, 0], (tmp_path / "w0.log").read_text()[-3000:]
+    assert all(lines_of(output.glob(f"the-cable-*-ww{i}.jsonl")) for i in range(2))
+
+    def records(articles):
+        return sorted(({k: v for k, v in a.items() if k != "crawled_at"} for a in articles), key=lambda a: a["id"])
+
+    assert len(single.articles) > 5
+    assert records(lines_of(sorted(output.glob("the-cable-*.jsonl")))) == records(single.articles)

@@ -20,8 +20,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from dataclasses import asdict
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.exceptions import RedisError
@@ -30,6 +32,8 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from twisted.internet import task
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+from cable_crawler.crawl.wp_api import ApiPost
+from cable_crawler.extraction.processors import canonical_url
 from cable_crawler.distributed.keys import CrawlKeys, worker_id
 from cable_crawler.distributed.scheduler import INFLIGHT_META, Scheduler
 from cable_crawler.distributed.state import SharedState
@@ -345,6 +349,38 @@ class DistributedCrawl:
             logger.warning("distributed crawl %s: worker %s wrote %s after its claim was dropped (it was taken for"
                            " dead: no heartbeat for %.0f s); another worker claimed it meanwhile: the merge keeps"
                            " one copy", self.keys.crawl, self.worker, fields[1][4:], self.worker_timeout)
+
+    # ---------------------------------------------------------------- the WordPress API's posts
+
+    def share_api_posts(self, posts) -> None:
+        """Posts of the API's list read by this worker (source=api|both), for the workers that read
+        no API page: the spider's cross-check (true UTC dates) then gives every worker's articles
+        the same values as a single-process crawl would. Kept with the crawl's keys."""
+        try:
+            pipe = self.server.pipeline(transaction=False)
+            for post in posts:
+                pipe.hset(self.keys.key("api:posts"), canonical_url(post.link), json.dumps(asdict(post)))
+                pipe.hset(self.keys.key("api:ids"), str(post.id), canonical_url(post.link))
+            pipe.execute()
+        except RedisError as error:
+            self.redis_lost(error)
+
+    def api_post(self, urls, post_id: int | None = None) -> ApiPost | None:
+        try:
+            for url in [canonical_url(u) for u in urls if u]:
+                data = self.server.hget(self.keys.key("api:posts"), url)
+                if data:
+                    break
+            else:
+                link = self.server.hget(self.keys.key("api:ids"), str(post_id)) if post_id is not None else None
+                data = self.server.hget(self.keys.key("api:posts"), link) if link else None
+        except RedisError as error:
+            self.redis_lost(error)
+            return None
+        if not data:
+            return None
+        fields = json.loads(data)
+        return ApiPost(**{**fields, "authors": tuple(fields.get("authors") or ())})
 
     # ---------------------------------------------------------------- Redis lost
 

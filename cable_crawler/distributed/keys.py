@@ -61,4 +61,6 @@ class CrawlKeys:
         return self.key(f"pending:{worker}")
 
     def all_fixed(self) -> list[str]:
-        return [self.requests, self.dupefilter, self.articles, self.workers]
+        """Deleted by the last worker (the crawl state, state:*, stays for the next runs)."""
+        return [self.requests, self.dupefilter, self.articles, self.workers, self.key("api:posts"),
+                self.key("api:ids")]

@@ -142,6 +142,13 @@ class CableSpider(scrapy.Spider):
         Found on first use: Scrapy builds the spider before the extensions (Crawler.crawl)."""
         return IncrementalCrawl.of(self.crawler)
 
+    @cached_property
+    def distributed(self):
+        """The worker's part in a distributed crawl (cable_crawler/distributed/), or None."""
+        from cable_crawler.distributed.coordinator import DistributedCrawl
+
+        return self.crawler.get_extension(DistributedCrawl)
+
     @property
     def index_url(self) -> str:
         return self.args.base_url + channel_path(self.args.channel)
@@ -277,6 +284,8 @@ class CableSpider(scrapy.Spider):
         for post in new:
             self.api_posts[canonical_url(post.link)] = post
             self.api_ids[post.id] = post
+        if new and self.distributed is not None:
+            self.distributed.share_api_posts(new)  # the workers that read no API page cross-check with them
             if self.args.source == "api":
                 yield from self.api_article_request(post)
         total_pages = response.headers.get("X-WP-TotalPages")
@@ -414,14 +423,17 @@ class CableSpider(scrapy.Spider):
             if url and canonical_url(url) in self.api_posts:
                 return self.api_posts[canonical_url(url)]
         item_id = str(item.get("id") or "")
-        if item_id.startswith("fp-"):
-            return self.api_ids.get(int(item_id[3:]))
+        if item_id.startswith("fp-") and int(item_id[3:]) in self.api_ids:
+            return self.api_ids[int(item_id[3:])]
+        if self.distributed is not None:  # read by another worker of a distributed crawl
+            return self.distributed.api_post([item.get("fetched_url"), item.get("url")],
+                                             int(item_id[3:]) if item_id.startswith("fp-") else None)
         return None
 
     def api_cross_check(self, item) -> None:
         """published_at/modified_at take the API's true UTC (a documented rule, counted and
         logged); a post id or author names that differ are counted and logged, never changed."""
-        if self.args.source == "html" or not self.api_posts:
+        if self.args.source == "html" or (not self.api_posts and self.distributed is None):
             return
         post = self.api_post_for(item)
         if post is None:
