@@ -115,28 +115,34 @@ def expected_copies() -> Counter:
     return Counter(copy_slug(n).rsplit("/", 1)[-1] for n in range(ARTICLES))
 
 
-def test_without_redis_url_nothing_changes(tmp_path):
-    """Distributed mode is off by default: Scrapy's own scheduler, our dupefilter, no Redis component."""
-    from scrapy.utils.test import get_crawler
+def test_without_redis_url_nothing_changes():
+    """Distributed mode is off by default: the add-on (in ADDONS) changes no setting while
+    CABLE_REDIS_URL is empty; with it, scrapy-redis's scheduler and our Redis dupefilter."""
+    from scrapy.settings import Settings
 
     from cable_crawler import settings as project
     from cable_crawler.distributed.addon import DistributedAddon
 
-    base = {**{k: getattr(project, k) for k in dir(project) if k.isupper()}, "CABLE_STATE_DIR": str(tmp_path)}
-    crawler = get_crawler(settings_dict=base)
-    crawler._apply_settings()
-    assert crawler.settings.get("SCHEDULER") == "scrapy.core.scheduler.Scheduler"
-    assert crawler.settings.get("DUPEFILTER_CLASS") == "cable_crawler.crawl.dupefilter.RedirectLoopAwareDupeFilter"
-    assert crawler.settings.get("CABLE_JSONL_FILE") == "{channel}-{stamp}.jsonl"
-    with_redis = get_crawler(settings_dict={**base, "CABLE_REDIS_URL": "redis://127.0.0.1:1/0",
-                                            "CABLE_WORKER_ID": "w1"})
-    with_redis._apply_settings()
-    assert with_redis.settings.get("SCHEDULER") == "cable_crawler.distributed.scheduler.Scheduler"
-    assert with_redis.settings.get("CABLE_JSONL_FILE") == "{channel}-{stamp}-ww1.jsonl"
-    assert DistributedAddon in [type(a) for a in with_redis.addons.addons]
+    assert "cable_crawler.distributed.addon.DistributedAddon" in project.ADDONS
+    settings = Settings()
+    settings.setmodule(project, priority="project")
+    before = settings.copy_to_dict()
+    DistributedAddon().update_settings(settings)
+    assert settings.copy_to_dict() == before
+    assert settings["SCHEDULER"] == "scrapy.core.scheduler.Scheduler"
+
+    settings.set("CABLE_REDIS_URL", "redis://127.0.0.1:1/0", priority="cmdline")
+    settings.set("CABLE_WORKER_ID", "w1", priority="cmdline")
+    DistributedAddon().update_settings(settings)
+    assert settings["SCHEDULER"] == "cable_crawler.distributed.scheduler.Scheduler"
+    assert settings["DUPEFILTER_CLASS"] == "cable_crawler.distributed.scheduler.RedirectLoopAwareRedisDupeFilter"
+    assert settings.getbool("SCHEDULER_PERSIST")
+    assert settings["CABLE_JSONL_FILE"] == "{channel}-{stamp}-ww1.jsonl"
+    assert settings["CABLE_REJECTS_FILE"] == "rejects-{stamp}-ww1.jsonl"
+    assert any("ClaimPipeline" in str(path) for path in settings.getdict("ITEM_PIPELINES"))
 
 
-def test_unreachable_redis_at_start_is_one_line_error(tmp_path, site, redis_installed):
+def test_unreachable_redis_at_start_is_one_line_error(tmp_path, site):
     url = f"redis://:secret@127.0.0.1:{free_port()}/0"  # nothing listens there
     result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", settings={"CABLE_REDIS_URL": url})
     assert result.returncode == 2, result.log[-2000:]
