@@ -154,7 +154,7 @@ def test_unreachable_redis_at_start_is_one_line_error(tmp_path, site):
 
 def test_three_workers_write_every_article_once(tmp_path, grown, redis_server):
     output = tmp_path / "output"
-    with FPSite(site_dir=grown, article_delay=0.02) as site:
+    with FPSite(site_dir=grown, article_delay=0.1) as site:  # slow enough for all three to join in
         processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output) for i in range(3)]
         codes = wait_all(processes)
     logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(3)}
@@ -192,18 +192,24 @@ def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
     """One of three workers is SIGKILLed mid-crawl: the requests it had taken go back to the queue
     (its heartbeat stops), the others finish; its .part file and theirs hold every article once."""
     output = tmp_path / "output"
-    with FPSite(site_dir=grown, article_delay=0.05) as site:
-        processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output) for i in range(3)]
-        victim = processes[0]
+    with FPSite(site_dir=grown, article_delay=0.3) as site:
+        # The victim first, until it has written a few articles; then the two others, until both
+        # have joined; then the SIGKILL, mid-crawl (the victim alone would need ~7 s more).
+        victim = worker(tmp_path, "w0", site, redis_server.url, output)
         deadline = time.monotonic() + 120
         part = None
-        while time.monotonic() < deadline:  # until the victim has written a few articles
+        while time.monotonic() < deadline:
             found = list(output.glob("the-cable-*-ww0.jsonl.part"))
             if found and found[0].read_text("utf-8").count("\n") >= 5:
                 part = found[0]
                 break
             time.sleep(0.05)
         assert part is not None, (tmp_path / "w0.log").read_text()[-3000:]
+        processes = [victim] + [worker(tmp_path, f"w{i}", site, redis_server.url, output) for i in (1, 2)]
+        while time.monotonic() < deadline and not all(
+                "joins" in (tmp_path / f"w{i}.log").read_text() for i in (1, 2)):
+            time.sleep(0.05)
+        assert victim.poll() is None, "the victim finished before the others joined"
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
         codes = wait_all(processes[1:])
