@@ -8,7 +8,8 @@
 - RedirectLoopAwareRedisDupeFilter: scrapy-redis's RFPDupeFilter under the crawl's key, with
   Scrapy's request fingerprints (REQUEST_FINGERPRINTER_CLASS: Splash-aware) instead of its own,
   and our rule for redirect loops (crawl/dupefilter.py).
-- Scheduler: scrapy-redis's, keyed per crawl (keys.CrawlKeys); a Redis error is reported
+- Scheduler: scrapy-redis's, keyed per crawl (keys.CrawlKeys), the dupefilter's check and the
+  push into the queue in one Lua script (InflightPriorityQueue.push_unseen); a Redis error is reported
   once to the coordinator, which stops this worker (reason redis_lost), instead of raising
   into Scrapy's engine on every call.
 """
@@ -39,10 +40,25 @@ return {token, r[1]}
 """
 
 
+# KEYS: dupefilter, queue; ARGV: fingerprint ('' : not filtered), score, data. 1 queued, 0 seen before.
+PUSH = """
+if ARGV[1] ~= '' and redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+
 class InflightPriorityQueue(PriorityQueue):
     inflight_key: str | None = None
     alive_key: str | None = None
     alive_ttl_ms: int = 30000
+
+    def push_unseen(self, request, dupefilter_key: str, fingerprint: str | None) -> bool:
+        """Records the fingerprint in the dupefilter and queues the request in one Lua script:
+        scrapy-redis does it in two calls, and a worker killed between them would leave a request
+        marked as seen that no queue holds (lost: nobody would request it again)."""
+        data = self._encode_request(request)  # scrapy-redis's own encoder: the format pop() decodes
+        return bool(self.server.eval(PUSH, 2, dupefilter_key, self.key, fingerprint or "", -request.priority, data))
 
     def pop(self, timeout=0):
         if self.inflight_key is None:
@@ -113,7 +129,7 @@ class Scheduler(RedisScheduler):
         token = request.meta.pop(INFLIGHT_META, None)
         parent = request.meta.pop(PARENT_META, None)
         try:
-            queued = super().enqueue_request(request)
+            queued = self.push(request)
         except RedisError as error:
             self.coordinator.redis_lost(error)
             self.coordinator.not_queued(request)
@@ -125,6 +141,17 @@ class Scheduler(RedisScheduler):
         if parent:
             self.coordinator.output_handled(parent)  # in Redis now (or filtered there as seen)
         return queued
+
+    def push(self, request) -> bool:
+        """scrapy-redis's enqueue_request (dupefilter, then queue), as one atomic step."""
+        if not isinstance(self.queue, InflightPriorityQueue):
+            return super().enqueue_request(request)
+        filtered = not request.dont_filter and not is_redirect_loop(request)
+        fingerprint = self.df.request_fingerprint(request) if filtered else None
+        if not self.queue.push_unseen(request, self.df.key, fingerprint):
+            self.df.log(request, self.spider)
+            return False
+        return True
 
     def next_request(self):
         if self.coordinator.lost:
