@@ -188,9 +188,12 @@ def test_three_workers_write_every_article_once(tmp_path, grown, redis_server):
     assert f"{len(every)} articles" in merged.stdout
 
 
-def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server, stop):
     """One of three workers is SIGKILLed mid-crawl: the requests it had taken go back to the queue
-    (its heartbeat stops), the others finish; its .part file and theirs hold every article once."""
+    (its heartbeat stops), the others finish; its .part file and theirs hold every article once.
+    SIGTERM: the worker leaves the crawl (its output published, exit 1: it did not finish), the
+    others finish it."""
     output = tmp_path / "output"
     with FPSite(site_dir=grown, article_delay=0.3) as site:
         # The victim first, until it has written a few articles; then the two others, until both
@@ -210,8 +213,8 @@ def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
                 "joins" in (tmp_path / f"w{i}.log").read_text() for i in (1, 2)):
             time.sleep(0.05)
         assert victim.poll() is None, "the victim finished before the others joined"
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=30)
+        victim.send_signal(stop)
+        assert victim.wait(timeout=60) == (-9 if stop == signal.SIGKILL else 1)
         codes = wait_all(processes[1:])
         logs = {f"w{i}": (tmp_path / f"w{i}.log").read_text() for i in range(3)}
         assert codes == [0, 0], {name: log[-3000:] for name, log in logs.items()}
@@ -225,6 +228,9 @@ def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
     assert fetched_again and not [path for path in fetched_again if "/bench-copy-" in path], fetched_again
     assert not list((tmp_path / "again").glob("the-cable-*.jsonl"))
     assert any("worker w0 stopped beating" in logs[name] for name in ("w1", "w2")), logs["w1"][-3000:]
+    if stop == signal.SIGTERM:
+        assert "stopped (shutdown): the queue, the dupefilter and its requests in flight stay" in logs["w0"]
+        part = next(output.glob("the-cable-*-ww0.jsonl"))  # published by the worker as it left
     files = sorted(output.glob("the-cable-*-ww[12].jsonl")) + [part]
     every = lines_of(files)
     assert copies(every) == expected_copies()
@@ -234,7 +240,7 @@ def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server):
     merged = subprocess.run([sys.executable, "-m", "cable_crawler.distributed.merge", str(output)],
                             capture_output=True, text=True, cwd=REPO, timeout=60)
     assert merged.returncode == 0, merged.stderr
-    assert "1 unpublished .part file(s) of stopped workers" in merged.stdout
+    assert ("1 unpublished .part file(s) of stopped workers" in merged.stdout) == (stop == signal.SIGKILL)
     [merged_file] = output.glob("the-cable-*-merged.jsonl")
     assert copies(lines_of([merged_file])) == expected_copies()
 
