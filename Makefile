@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: crawl canary demo test expected fixture bench bench-render splash chromium clean
+.PHONY: crawl canary demo test expected fixture bench bench-render splash chromium redis clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ chromium:
 splash:
 	bash scripts/splash.sh start 8050
 
+## redis: install Debian's redis-server (needs root) and start it on 127.0.0.1:6379, for distributed crawls
+redis:
+	bash scripts/redis.sh start 6379
+
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info build .hypothesis
 	-bash scripts/splash.sh stop
+	-bash scripts/redis.sh stop

@@ -186,6 +186,17 @@ CABLE_MIN_FOUND_RATIO = 0.5
 # Crawl state (SQLite): what earlier runs wrote, for incremental runs and revisions.
 CABLE_STATE_DIR = "state"
 
+# Distributed crawling (cable_crawler/distributed/, docs/operations.md "Several workers"): off while
+# CABLE_REDIS_URL is empty; redis://host:port/db makes every `scrapy crawl cable` with it a worker of one
+# crawl (scrapy-redis's scheduler and dupefilter, article claims in Redis), through this add-on.
+ADDONS = {"cable_crawler.distributed.addon.DistributedAddon": 0}
+CABLE_REDIS_URL = ""
+CABLE_REDIS_CRAWL = ""              # the crawl's name in Redis keys ('' : the -a channel slug)
+CABLE_WORKER_ID = ""                # '' : host name and process id
+CABLE_REDIS_WORKER_TIMEOUT = 30.0   # a worker without a heartbeat for this long is dead: its requests go back
+CABLE_REDIS_IDLE_TIMEOUT = 10.0     # queue empty and every worker idle this long: the crawl is over
+CABLE_REDIS_SOCKET_TIMEOUT = 5.0    # seconds before a Redis call fails (then the worker stops, redis_lost)
+
 # Output files: {stamp} is the crawl's start time in UTC, {channel} the -a channel slug.
 CABLE_OUTPUT_DIR = "output"
 CABLE_JSONL_FILE = "{channel}-{stamp}.jsonl"

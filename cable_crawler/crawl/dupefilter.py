@@ -14,9 +14,15 @@ from scrapy.dupefilters import RFPDupeFilter
 from cable_crawler.extraction.processors import canonical_url
 
 
+def is_redirect_loop(request) -> bool:
+    """A redirect to a URL already in its own redirect chain (also the rule of the Redis
+    dupefilter of distributed crawls, cable_crawler/distributed/scheduler.py)."""
+    chain = request.meta.get("redirect_urls") or []
+    return bool(chain) and canonical_url(request.url) in {canonical_url(url) for url in chain}
+
+
 class RedirectLoopAwareDupeFilter(RFPDupeFilter):
     def request_seen(self, request) -> bool:
-        chain = request.meta.get("redirect_urls") or []
-        if chain and canonical_url(request.url) in {canonical_url(url) for url in chain}:
+        if is_redirect_loop(request):
             return False  # a loop hop: counted by RedirectMiddleware, not hidden here
         return super().request_seen(request)

@@ -65,6 +65,9 @@ class IncrementalCrawl:
         self.stats = crawler.stats
         self.resume = Resume(crawler.settings.get("JOBDIR"))  # takes the JOBDIR lock
         self.state = CrawlState(state.state_path(crawler.settings))
+        # A distributed crawl's state shared by its workers (cable_crawler/distributed/state.py), set by
+        # its coordinator: asked first by known(); None in a single-process crawl.
+        self.shared = None
         self.ledger = Ledger()
         self.unfinished = Unfinished()
         # article id -> what the column index showed for it: {listing_urls, listing_signature}
@@ -102,6 +105,10 @@ class IncrementalCrawl:
 
     def known(self, article_id: str | None = None, url: str | None = None) -> Known | None:
         """The article an earlier run wrote with this id, or reached under this URL."""
+        if self.shared is not None:
+            known = self.shared.get(article_id, url)
+            if known is not None:
+                return known
         return self.state.get(article_id, url)
 
     def skip_reason(self, entry, mode: str, refresh_days: int, today: date | None = None) -> str | None:

@@ -58,6 +58,8 @@ def summary_lines(stats: dict, reason: str) -> list[str]:
     layouts = layouts_line(stats)
     if layouts:
         lines.insert(3, layouts)
+    if stats.get("cable/distributed/worker"):
+        lines.insert(1, distributed_line(stats))
     coverage = coverage_line(stats)
     if coverage:
         lines.insert(3, coverage)
@@ -120,6 +122,15 @@ def coverage_line(stats: dict) -> str | None:
     rates = [(k.split("/", 2)[2], v) for k, v in stats.items()
              if k.startswith("spidermon_field_coverage/ArticleItem/") and k.count("/") == 2]
     return f"  field coverage ({total} articles written): " + ", ".join(f"{field} {rate:.0%}" for field, rate in rates)
+
+
+def distributed_line(stats: dict) -> str:
+    """A worker of a distributed crawl (cable_crawler/distributed/): its part of the crawl."""
+    return (f"  distributed crawl {stats.get('cable/distributed/crawl')}: worker {stats['cable/distributed/worker']},"
+            f" {stats.get('scheduler/dequeued/redis', 0)} requests taken from the shared queue,"
+            f" {stats.get('cable/distributed/claimed_elsewhere', 0)} articles written by other workers,"
+            f" {stats.get('cable/distributed/requests_recovered', 0)} requests of stopped workers put back"
+            + ("; the crawl is over (last worker)" if stats.get("cable/distributed/crawl_finished") else ""))
 
 
 def layouts_line(stats: dict) -> str | None:

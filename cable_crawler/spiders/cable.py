@@ -127,6 +127,13 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         Found on first use: Scrapy builds the spider before the extensions (Crawler.crawl)."""
         return IncrementalCrawl.of(self.crawler)
 
+    @cached_property
+    def distributed(self):
+        """The worker's part in a distributed crawl (cable_crawler/distributed/), or None."""
+        from cable_crawler.distributed.coordinator import DistributedCrawl
+
+        return self.crawler.get_extension(DistributedCrawl)
+
     @property
     def index_url(self) -> str:
         return self.args.base_url + channel_path(self.args.channel)

@@ -2,7 +2,7 @@
 requests that read the channel's post list, the cross-check of each article against it,
 and the completeness pass that fetches what the list has and nobody else.
 
-A mixin of CableSpider (spiders/cable.py), which gives it `args`, `incremental`,
+A mixin of CableSpider (spiders/cable.py), which gives it `args`, `incremental`, `distributed`,
 `html_start()` (the index walk, started when the API paging stops), `article_request()`,
 `skip_reason()` and `on_site()`. Parsing the API's answers is in crawl/wp_api.py (pure).
 """
@@ -111,6 +111,8 @@ class WordPressApiSource:
             self.api_ids[post.id] = post
             if self.args.source == "api":
                 yield from self.api_article_request(post)
+        if new and self.distributed is not None:
+            self.distributed.share_api_posts(new)  # the workers that read no API page cross-check with them
         total_pages = response.headers.get("X-WP-TotalPages")
         try:
             total_pages = int(total_pages.decode()) if total_pages else None
@@ -246,14 +248,17 @@ class WordPressApiSource:
             if url and canonical_url(url) in self.api_posts:
                 return self.api_posts[canonical_url(url)]
         item_id = str(item.get("id") or "")
-        if item_id.startswith("fp-"):
-            return self.api_ids.get(int(item_id[3:]))
+        if item_id.startswith("fp-") and int(item_id[3:]) in self.api_ids:
+            return self.api_ids[int(item_id[3:])]
+        if self.distributed is not None:  # read by another worker of a distributed crawl
+            return self.distributed.api_post([item.get("fetched_url"), item.get("url")],
+                                             int(item_id[3:]) if item_id.startswith("fp-") else None)
         return None
 
     def api_cross_check(self, item) -> None:
         """published_at/modified_at take the API's true UTC (a documented rule, counted and
         logged); a post id or author names that differ are counted and logged, never changed."""
-        if self.args.source == "html" or not self.api_posts:
+        if self.args.source == "html" or (not self.api_posts and self.distributed is None):
             return
         post = self.api_post_for(item)
         if post is None:

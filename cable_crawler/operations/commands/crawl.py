@@ -36,6 +36,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from cable_crawler.crawl.args import arguments_help
+from cable_crawler.distributed.check import DistributedError, check_redis
 from cable_crawler.incremental import resume, state
 from cable_crawler.incremental.locks import AlreadyLocked
 from cable_crawler.incremental.outputs import OutputPathError, check_settings
@@ -121,7 +122,8 @@ class Command(ScrapyCrawlCommand):
                         f"articles (the crawl state skips the others): use -o {path} to add them to it, "
                         f"or move it away first")
             state.check(self.settings)
-        except (OutputPathError, AlreadyLocked, state.StateError) as error:
+            check_redis(self.settings)  # distributed mode (CABLE_REDIS_URL): Redis answers, no JOBDIR
+        except (OutputPathError, AlreadyLocked, state.StateError, DistributedError) as error:
             print(f"scrapy crawl: error: {error}", file=sys.stderr)
             self.exitcode = 2
             return
@@ -158,5 +160,5 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
             return
         if (stats.get_value("cable/monitors_failed") or stats.get_value("cable/output_failed")
-                or stats.get_value("cable/site_unreachable")):
+                or stats.get_value("cable/site_unreachable") or stats.get_value("cable/redis_lost")):
             self.exitcode = 1
