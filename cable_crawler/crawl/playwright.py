@@ -40,7 +40,7 @@ class BrowserMissing(RuntimeError):
 def chromium_path(settings) -> str:
     """The Chromium executable: CABLE_CHROMIUM_PATH when set, else the first of
     CHROMIUM_NAMES on PATH. BrowserMissing says how to install one."""
-    configured = settings.get("CABLE_CHROMIUM_PATH") or ""
+    configured = settings.get("CABLE_CHROMIUM_PATH", defaults.CABLE_CHROMIUM_PATH)
     if configured:
         if not Path(configured).is_file():
             raise BrowserMissing(f"CABLE_CHROMIUM_PATH={configured!r} is not a file")
