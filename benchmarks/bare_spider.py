@@ -2,8 +2,8 @@
 Walks the same column index and article pages, 7 naive parsel fields, Scrapy's feed export.
 
 Provenance: copied unchanged (apart from this paragraph) from the reference harness of
-issue 12, ../shared/perf/bare_spider.py (beside perf_ratio.py, which measured the figures
-the issue quotes). Kept here so that `make bench` (benchmarks/bench.py) runs it side by
+issue 12, perf/bare_spider.py in the project's shared folder (beside perf_ratio.py, which
+measured the figures the issue quotes). Kept here so that `make bench` (benchmarks/bench.py) runs it side by
 side with `scrapy crawl cable`; run with `scrapy runspider` outside the project, so that
 none of cable_crawler's settings apply to it."""
 import scrapy
