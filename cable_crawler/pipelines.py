@@ -80,7 +80,10 @@ class DeduplicationPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.seen: dict[str, str] = {}  # id:/fingerprint: key -> the fetched URL of the first copy
+        # article id, and content fingerprint -> the fetched URL of the first copy. Keyed by the
+        # item's own strings (kept by the ledger too), not new "id:..." keys: memory per article.
+        self.seen_ids: dict[str, str] = {}
+        self.seen_fingerprints: dict[str, str] = {}
         self.claims: dict[str, tuple[str, str]] = {}  # url -> (id, fetched URL) of the article written under it
         self.incremental = IncrementalCrawl.of(crawler)  # what earlier crawls and a resumed run wrote
         self.rejects = self.incremental.rejects
@@ -92,8 +95,8 @@ class DeduplicationPipeline:
     def process_item(self, item, spider=None):
         spider = self.crawler.spider
         fetched = item.pop("fetched_url", None) or item["url"]
-        keys = [f"id:{item['id']}", f"fingerprint:{item['fingerprint']}"]
-        first = next((self.seen[k] for k in keys if k in self.seen), None)
+        item_id, fingerprint = item["id"], item["fingerprint"]  # as read (a URL conflict may change the id)
+        first = self.seen_ids.get(item_id) or self.seen_fingerprints.get(fingerprint)
         if first is None and self.incremental.written(item["id"], fingerprint=item["fingerprint"]):
             first = "an article written before the crawl was resumed"
         if first is not None:
@@ -103,8 +106,8 @@ class DeduplicationPipeline:
         other = self.claimant(item)
         if other is not None:
             self.resolve_conflict(item, fetched, other)
-        for key in keys:
-            self.seen[key] = fetched
+        self.seen_ids[item_id] = fetched
+        self.seen_fingerprints[fingerprint] = fetched
         self.claims[item["url"]] = (item["id"], fetched)
         return item
 
