@@ -88,3 +88,26 @@ def test_the_state_lock_taken_again_with_every_item_costs_no_system_call(tmp_pat
     other = tmp_path / "other.lock"
     locks.hold(other, "another state")  # a lock not held yet is still taken for real
     assert len(calls) == 1 and other.read_text() == str(os.getpid())
+
+
+def test_the_dedup_pipeline_keeps_little_per_article(crawler):
+    """The duplicate check keeps, per article, its id and fingerprint (the item's own strings)
+    and the URL it claims: no new key strings ("id:fp-1", "fingerprint:..." took ~190 bytes)."""
+    from cable_crawler.extraction.processors import content_fingerprint
+    from cable_crawler.pipelines import DeduplicationPipeline
+
+    items = []
+    for n in range(2000):
+        body = [f"Copy {n}."]
+        items.append(article(id=f"fp-{n}", url=f"{BASE}/2021/06/02/copy-{n}/", body=body,
+                             fingerprint=content_fingerprint("A headline", body)))
+    pipeline = DeduplicationPipeline.from_crawler(crawler)
+    pipeline.process_item(article(id="fp-x", url=f"{BASE}/2021/06/02/x/", body=["X."]), crawler.spider)
+    tracemalloc.start()
+    try:
+        for item in items:
+            pipeline.process_item(item, crawler.spider)
+        retained, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert retained / len(items) < 250, f"{retained / len(items):.0f} bytes per article"  # 324 before, 141 now
