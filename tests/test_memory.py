@@ -111,3 +111,19 @@ def test_the_dedup_pipeline_keeps_little_per_article(crawler):
     finally:
         tracemalloc.stop()
     assert retained / len(items) < 250, f"{retained / len(items):.0f} bytes per article"  # 324 before, 141 now
+
+
+def test_an_answered_request_drops_its_listing(crawler):
+    """Every article request kept its index entry until the crawl closed; only the requests
+    never answered need it (a crawl that closes early keeps them for the next run)."""
+    component = IncrementalCrawl.of(crawler)
+    for n in range(3):
+        url = f"{BASE}/2021/06/02/copy-{n}/"
+        component.requested(url, {"url": url, "signature": f"sig-{n}"})
+    component.answered(f"{BASE}/2021/06/02/copy-0/")
+    assert not component.unfinished.requested[f"{BASE}/2021/06/02/copy-0/"]
+    assert component.was_requested(f"{BASE}/2021/06/02/copy-0/")
+    recorded = component.unfinished.to_record(crawler.stats, "shutdown")
+    assert sorted((f["url"], f["listing_signature"]) for f in recorded["failed"]) == [
+        (f"{BASE}/2021/06/02/copy-1/", "sig-1"), (f"{BASE}/2021/06/02/copy-2/", "sig-2")]
+

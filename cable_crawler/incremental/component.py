@@ -194,7 +194,7 @@ class IncrementalCrawl:
     def answered(self, url: str | None) -> None:
         """A requested article URL was read (or failed for good): its failure row, if any, is resolved."""
         if url:
-            self.unfinished.answered.add(url)
+            self.unfinished.answer(url)
 
     def failed(self, failure) -> str | None:
         """An article page failed (a PageFailure). One that may pass is requested again by the
