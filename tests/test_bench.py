@@ -16,6 +16,8 @@ def test_bench_prints_every_section_with_numbers():
          "--memory", "12,24", "--page-rounds", "1"],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     out = result.stdout
+    print(out)  # shown in full when an assertion fails
+    print(result.stderr[-3000:])
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"Python \d+\.\d+\.\d+, Scrapy \d", out), out
     # crawl: the three contenders wrote the 12 articles, side by side, and their ratios
