@@ -106,10 +106,12 @@ class Run:
     rc: int
     rss_mib: float
     requests: dict
+    cpu: float = 0.0  # CPU seconds (user + system) of the crawl process: less shaken by other work than wall time
 
 
-def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, int, float, dict]:
-    """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind)."""
+def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, int, float, dict, float]:
+    """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind,
+    CPU seconds of that process)."""
     before = len(site.requests)
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -121,7 +123,8 @@ def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, 
     if process.returncode not in (0,):
         tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
         print(f"    (exit status {process.returncode}: {' | '.join(tail)})", flush=True)
-    return elapsed, process.returncode, usage.ru_maxrss / 1024, kinds(site.requests[before:])
+    return (elapsed, process.returncode, usage.ru_maxrss / 1024, kinds(site.requests[before:]),
+            usage.ru_utime + usage.ru_stime)
 
 
 def jsonl_lines(files) -> int:
@@ -133,8 +136,8 @@ def run_bare(site: BenchSite, work: Path) -> Run:
     command = [sys.executable, "-m", "scrapy", "runspider", str(BENCH_DIR / "bare_spider.py"),
                "-a", f"base_url={site.url}", "-O", str(out / "bare.jsonl"), *COMMON]
     # Run outside the project (cwd=out): none of cable_crawler's settings apply.
-    seconds, rc, rss, requests = run_process(command, out, site)
-    return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests)
+    seconds, rc, rss, requests, cpu = run_process(command, out, site)
+    return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu)
 
 
 def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None) -> Run:
@@ -142,8 +145,8 @@ def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None)
     state = state or out / "state"
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}", *args,
                "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON]
-    seconds, rc, rss, requests = run_process(command, REPO, site)
-    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests)
+    seconds, rc, rss, requests, cpu = run_process(command, REPO, site)
+    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu)
 
 
 def fmt_runs(runs: list[Run]) -> str:
@@ -164,15 +167,16 @@ def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
         for _ in range(rounds):
             for name, run in contenders.items():
                 runs[name].append(run(site))
-    print(f"{'':44} {'median s':>9} {'articles/s':>10} {'items':>6} {'requests':>8}  runs (s)")
-    medians = {}
+    print(f"{'':44} {'median s':>9} {'articles/s':>10} {'items':>6} {'requests':>8} {'cpu s':>6}  runs (s)")
+    medians, cpus = {}, {}
     for name, results in runs.items():
         median = statistics.median(r.seconds for r in results)
+        cpus[name] = statistics.median(r.cpu for r in results)
         items = results[0].items
         medians[name] = (median, items)
         requests = sum(results[0].requests.values())
-        print(f"{name:44} {median:9.2f} {items / median:10.1f} {items:6d} {requests:8d}  {fmt_runs(results)}"
-              + ("" if all(r.rc == 0 for r in results) else f"  exit {[r.rc for r in results]}"))
+        print(f"{name:44} {median:9.2f} {items / median:10.1f} {items:6d} {requests:8d} {cpus[name]:6.2f}"
+              f"  {fmt_runs(results)}" + ("" if all(r.rc == 0 for r in results) else f"  exit {[r.rc for r in results]}"))
     bare_s, bare_items = medians["bare spider (benchmarks/bare_spider.py)"]
     ratios = {}
     for name, (seconds, items) in list(medians.items())[1:]:
@@ -180,6 +184,10 @@ def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
         ratios[source] = (items / seconds) / (bare_items / bare_s) if bare_items and seconds else 0.0
     print("throughput ratio cable/bare (articles/s): "
           + ", ".join(f"source={k} {v:.2f}" for k, v in ratios.items()) + "   (goal >= 0.9)")
+    bare_cpu = cpus["bare spider (benchmarks/bare_spider.py)"]
+    print("CPU time ratio bare/cable (the crawl process's user + system seconds, median): "
+          + ", ".join(f"source={'html' if 'source=html' in n else 'both'} {bare_cpu / c:.2f}"
+                      for n, c in list(cpus.items())[1:] if c))
     return {"bare_s": bare_s, **{f"ours_{k}_s": medians[n][0] for k, n in
                                  zip(("both", "html"), list(medians)[1:])}, "ratios": ratios}
 

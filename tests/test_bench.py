@@ -22,8 +22,9 @@ def test_bench_prints_every_section_with_numbers():
     assert re.search(r"Python \d+\.\d+\.\d+, Scrapy \d", out), out
     # crawl: the three contenders wrote the 12 articles, side by side, and their ratios
     for name in ("bare spider", r"cable -a mode=full \(source=both, default\)", "cable -a mode=full -a source=html"):
-        assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}\s+12\s+\d+\s+{NUMBER}$", out, re.M), (name, out)
+        assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}\s+12\s+\d+\s+{NUMBER}\s+{NUMBER}$", out, re.M), name
     assert re.search(rf"throughput ratio cable/bare \(articles/s\): source=both {NUMBER}, source=html {NUMBER}", out)
+    assert re.search(rf"CPU time ratio bare/cable .*: source=both {NUMBER}, source=html {NUMBER}", out)
     # pages: every engine measured or said to be missing, and the ratios
     for name in ("lxml parse", "naive 7-field parsel read", r"ours: read_article\(\)"):
         assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}$", out, re.M), (name, out)
