@@ -114,7 +114,10 @@ def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, 
     CPU seconds of that process)."""
     before = len(site.requests)
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Without SCRAPY_* variables (SCRAPY_SETTINGS_MODULE, set by Scrapy in a process that read
+    # the project's settings): the bare spider must not run under cable_crawler's settings.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCRAPY_")}
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage (ru_maxrss: KiB on Linux)
     process.returncode = os.waitstatus_to_exitcode(status)
