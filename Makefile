@@ -41,9 +41,11 @@ fixture: $(INSTALLED)
 	@test -n "$(URL)" || { echo "usage: make fixture URL=https://foreignpolicy.com/... [NAME=dir-name]" >&2; exit 2; }
 	$(BIN)/python scripts/save_page.py '$(URL)' $(if $(NAME),--name '$(NAME)') $(ARGS)
 
-## bench: parse and crawl throughput and memory on the fixture site
+## bench: our crawl vs a bare Scrapy spider, per-page cost vs lxml/parsel/trafilatura/newspaper4k, peak RSS
+## 1k vs 10k articles, the incremental re-crawl (ARGS=--quick for a smaller run; the peers:
+## $(BIN)/pip install -e '.[bench]', else "not installed")
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(ARGS)
 
 ## bench-render: pages/s plain, through Splash and through Playwright, and the renderer's memory (ARGS="--articles 100")
 bench-render: $(INSTALLED)

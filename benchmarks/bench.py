@@ -1,102 +1,332 @@
-"""Speed and memory figures for cable_crawler (prints them; asserts nothing).
+"""Speed and memory of cable_crawler, side by side with a bare Scrapy spider and two generic
+extractors, in one run. Prints figures; asserts nothing about time.
 
-1. Parser: every fixture article page read by read_article(),
-   repeated; pages/s and ms/page; peak Python memory (tracemalloc).
-2. Crawl: `scrapy crawl cable` end to end on 127.0.0.1 against the fixture
-   site grown to --articles distinct article pages (copies of a fixture
-   article), AutoThrottle off so the crawler itself is measured; wall time,
-   requests/s, articles/s, peak RSS of the crawl process.
+1. crawl: a bare Scrapy spider (benchmarks/bare_spider.py: the same index and article pages,
+   7 naive parsel fields, a feed export) against `scrapy crawl cable -a mode=full`, with the
+   default -a source=both (which also reads the site's WordPress REST API replica) and with
+   -a source=html, on the same loopback site grown by tests/fpsite.grow_site; alternating runs,
+   median of --rounds; AutoThrottle off, CONCURRENT_REQUESTS=8, CONCURRENT_REQUESTS_PER_DOMAIN=4,
+   robots.txt obeyed, LOG_LEVEL=WARNING for all. Throughput ratio ours/bare (goal >= 0.9).
+2. pages: per-page cost on the fixture article pages and the real 2021 FP page: lxml parse,
+   a naive 7-field parsel read, our read_article(), trafilatura's bare_extraction(with_metadata=True)
+   and newspaper4k (image fetching off, the HTML handed over: no network). The two peers are
+   the optional extra `bench` (pip install -e '.[bench]'); "not installed" when absent.
+3. memory: peak RSS of a `scrapy crawl cable -a mode=full` of --memory sizes (1,000 and
+   10,000 articles): the crawl process with its state, ledger, dupefilter and stats (goal:
+   large <= 1.2x small).
+4. incremental: the crawl of the unchanged large site again, with the state of its full crawl:
+   index, API and article requests, and seconds, with -a source=html and with the default
+   source=both (goal for source=html: <= 2 index requests, 0 article requests, under 5 s).
 
-Run: make bench   (or .venv/bin/python benchmarks/bench.py --rounds 5)
+Run: make bench   (or .venv/bin/python benchmarks/bench.py --quick; --help for the sizes)
+Wall times include the start of each Scrapy process (about 1.5 s here).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
+import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+BENCH_DIR = Path(__file__).resolve().parent
+# This checkout's package and test site first (also when run from a copy of the tree).
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from scrapy.http import HtmlResponse  # noqa: E402
-
-from cable_crawler.extraction.pages import read_article  # noqa: E402
 from fpsite import SITE_DIR, FPSite, grow_site  # noqa: E402
 
+REAL_PAGE = REPO / "tests" / "data" / "corpus" / "fp" / "article-2021-05-29-gay-reparations-fp2017-theme.html"
+REAL_URL = "https://foreignpolicy.com/2021/05/29/gay-reparations-lgbtq-united-states/"
 
-def article_pages() -> list[HtmlResponse]:
+# The same for the bare spider and ours (the issue's measurement).
+COMMON = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=8",
+          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "ROBOTSTXT_OBEY=True",
+          "-s", "LOG_LEVEL=WARNING", "-s", "STATS_DUMP=False"]
+
+
+# ------------------------------------------------------------------------------ the site
+
+
+class BenchSite(FPSite):
+    """The grown fixture site, served from a thread of this process (so that its request log
+    can be read), with the WordPress REST API replica's post list built once: the replica
+    rebuilds it from every page file on each API request (right for tests that change pages,
+    seconds per request on a 10,000-article site), and the site does not change here."""
+
+    def __init__(self, site_dir: Path):
+        super().__init__(site_dir=site_dir)
+        base = self.httpd.RequestHandlerClass
+
+        class CachedApi(base):
+            posts = None
+
+            def _wp_posts(self):
+                if CachedApi.posts is None:
+                    CachedApi.posts = base._wp_posts(self)
+                return CachedApi.posts
+
+        self.httpd.RequestHandlerClass = CachedApi
+
+
+def grown(root: Path, articles: int) -> Path:
+    grow_site(root, articles)
+    return root
+
+
+def kinds(paths: list[str]) -> dict[str, int]:
+    """The site's requests by kind: index pages, API calls, article pages, robots.txt."""
+    count = {"index": 0, "api": 0, "article": 0, "robots": 0}
+    for path in paths:
+        if path.startswith("/wp-json/"):
+            count["api"] += 1
+        elif path.startswith("/channel/"):
+            count["index"] += 1
+        elif path.startswith("/robots.txt"):
+            count["robots"] += 1
+        else:
+            count["article"] += 1
+    return count
+
+
+# ------------------------------------------------------------------------------ crawls
+
+
+@dataclass
+class Run:
+    seconds: float
+    items: int
+    rc: int
+    rss_mib: float
+    requests: dict
+    cpu: float = 0.0  # CPU seconds (user + system) of the crawl process: less shaken by other work than wall time
+
+
+def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, int, float, dict, float]:
+    """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind,
+    CPU seconds of that process)."""
+    before = len(site.requests)
+    start = time.perf_counter()
+    # Without SCRAPY_* variables (SCRAPY_SETTINGS_MODULE, set by Scrapy in a process that read
+    # the project's settings): the bare spider must not run under cable_crawler's settings.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SCRAPY_")}
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage (ru_maxrss: KiB on Linux)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    process.stderr.close()
+    if process.returncode not in (0,):
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        print(f"    (exit status {process.returncode}: {' | '.join(tail)})", flush=True)
+    return (elapsed, process.returncode, usage.ru_maxrss / 1024, kinds(site.requests[before:]),
+            usage.ru_utime + usage.ru_stime)
+
+
+def jsonl_lines(files) -> int:
+    return sum(len(f.read_bytes().splitlines()) for f in files)
+
+
+def run_bare(site: BenchSite, work: Path) -> Run:
+    out = Path(tempfile.mkdtemp(prefix="bare-", dir=work))
+    command = [sys.executable, "-m", "scrapy", "runspider", str(BENCH_DIR / "bare_spider.py"),
+               "-a", f"base_url={site.url}", "-O", str(out / "bare.jsonl"), *COMMON]
+    # Run outside the project (cwd=out): none of cable_crawler's settings apply.
+    seconds, rc, rss, requests, cpu = run_process(command, out, site)
+    return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu)
+
+
+def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None) -> Run:
+    out = Path(tempfile.mkdtemp(prefix="cable-", dir=work))
+    state = state or out / "state"
+    command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}", *args,
+               "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON]
+    seconds, rc, rss, requests, cpu = run_process(command, REPO, site)
+    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu)
+
+
+def fmt_runs(runs: list[Run]) -> str:
+    return " ".join(f"{r.seconds:.2f}" for r in runs)
+
+
+def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
+    print(f"\n== crawl: {articles:,} articles on 127.0.0.1, median of {rounds} alternating runs "
+          f"(AutoThrottle off, CONCURRENT_REQUESTS=8, _PER_DOMAIN=4, robots.txt obeyed) ==", flush=True)
+    contenders = {
+        "bare spider (benchmarks/bare_spider.py)": lambda site: run_bare(site, work),
+        "cable -a mode=full (source=both, default)": lambda site: run_ours(site, work, "-a", "mode=full"),
+        "cable -a mode=full -a source=html": lambda site: run_ours(site, work, "-a", "mode=full",
+                                                                  "-a", "source=html"),
+    }
+    runs: dict[str, list[Run]] = {name: [] for name in contenders}
+    with BenchSite(grown(work / "crawl-site", articles)) as site:
+        for _ in range(rounds):
+            for name, run in contenders.items():
+                runs[name].append(run(site))
+    print(f"{'':44} {'median s':>9} {'articles/s':>10} {'items':>6} {'requests':>8} {'cpu s':>6}  runs (s)")
+    medians, cpus = {}, {}
+    for name, results in runs.items():
+        median = statistics.median(r.seconds for r in results)
+        cpus[name] = statistics.median(r.cpu for r in results)
+        items = results[0].items
+        medians[name] = (median, items)
+        requests = sum(results[0].requests.values())
+        print(f"{name:44} {median:9.2f} {items / median:10.1f} {items:6d} {requests:8d} {cpus[name]:6.2f}"
+              f"  {fmt_runs(results)}" + ("" if all(r.rc == 0 for r in results) else f"  exit {[r.rc for r in results]}"))
+    bare_s, bare_items = medians["bare spider (benchmarks/bare_spider.py)"]
+    ratios = {}
+    for name, (seconds, items) in list(medians.items())[1:]:
+        source = "html" if "source=html" in name else "both"
+        ratios[source] = (items / seconds) / (bare_items / bare_s) if bare_items and seconds else 0.0
+    print("throughput ratio cable/bare (articles/s): "
+          + ", ".join(f"source={k} {v:.2f}" for k, v in ratios.items()) + "   (goal >= 0.9)")
+    bare_cpu = cpus["bare spider (benchmarks/bare_spider.py)"]
+    print("CPU time ratio bare/cable (the crawl process's user + system seconds, median): "
+          + ", ".join(f"source={'html' if 'source=html' in n else 'both'} {bare_cpu / c:.2f}"
+                      for n, c in list(cpus.items())[1:] if c))
+    return {"bare_s": bare_s, **{f"ours_{k}_s": medians[n][0] for k, n in
+                                 zip(("both", "html"), list(medians)[1:])}, "ratios": ratios}
+
+
+# ------------------------------------------------------------------------------ pages
+
+
+def bench_pages(rounds: int) -> dict:
+    import lxml.html
+    from parsel import Selector
+    from scrapy.http import HtmlResponse
+
+    from cable_crawler.extraction.pages import read_article
+
     pages = []
     for path in sorted(SITE_DIR.glob("[12][0-9][0-9][0-9]/**/index.html")):
-        url = "https://foreignpolicy.com/" + str(path.parent.relative_to(SITE_DIR)) + "/"
-        pages.append(HtmlResponse(url=url, body=path.read_bytes(), encoding="utf-8"))
-    return pages
+        pages.append(("https://foreignpolicy.com/" + str(path.parent.relative_to(SITE_DIR)) + "/",
+                      path.read_bytes()))
+    pages.append((REAL_URL, REAL_PAGE.read_bytes()))
+    texts = [(url, body.decode("utf-8", "replace")) for url, body in pages]
+
+    def lxml_parse(i):
+        lxml.html.fromstring(pages[i][1])
+
+    def naive(i):
+        url, text = texts[i]
+        s = Selector(text=text)
+        [s.css("h1::text").get(), s.css("h2.dek-heading::text").get(), s.css("a[rel=author]::text").getall(),
+         s.css("meta[property='article:published_time']::attr(content)").get(), s.css("div.caption::text").get(),
+         [p.xpath("string()").get() for p in s.css("div.post-content-main p")], url]
+
+    def ours(i):
+        url, body = pages[i]
+        read_article(HtmlResponse(url=url, body=body, encoding="utf-8"), column="The Cable")
+
+    engines = {"lxml parse (lxml.html.fromstring)": lxml_parse, "naive 7-field parsel read": naive,
+               "ours: read_article()": ours}
+    missing = []
+    try:
+        from trafilatura import bare_extraction
+
+        def trafilatura(i):
+            url, text = texts[i]
+            bare_extraction(text, url=url, with_metadata=True)
+
+        engines["trafilatura bare_extraction(with_metadata)"] = trafilatura
+    except ImportError:
+        missing.append("trafilatura")
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "nltk is not installed": only its NLP features need it
+            from newspaper import Article
+
+        def newspaper(i):
+            url, text = texts[i]
+            article = Article(url, fetch_images=False)
+            article.download(input_html=text)  # the HTML handed over: nothing is fetched
+            article.parse()
+
+        engines["newspaper4k (fetch_images=False)"] = newspaper
+    except ImportError:
+        missing.append("newspaper4k")
+
+    size = sum(len(body) for _, body in pages)
+    print(f"\n== pages: {len(pages)} article pages ({size / 1024:.0f} KiB: {len(pages) - 1} fixture pages + the real"
+          f" 2021 page, {len(pages[-1][1]) / 1024:.0f} KiB), best of {rounds} per page ==", flush=True)
+    results = {}
+    for name, engine in engines.items():
+        best = []
+        for i in range(len(pages)):
+            engine(i)  # warm-up (imports, caches)
+            timings = []
+            for _ in range(rounds):
+                start = time.perf_counter()
+                engine(i)
+                timings.append(time.perf_counter() - start)
+            best.append(min(timings) * 1000)
+        results[name] = (sum(best) / len(best), best[-1])
+    print(f"{'':44} {'ms/page (all)':>13} {'real 2021 page ms':>18}")
+    for name, (mean, real) in results.items():
+        print(f"{name:44} {mean:13.2f} {real:18.2f}")
+    for name in missing:
+        print(f"{name:44} {'not installed':>13}   (pip install -e '.[bench]')")
+    values = list(results.values())
+    lxml_ms, ours_ms = values[0], values[2]
+    print(f"ours / lxml parse: all pages {ours_ms[0] / lxml_ms[0]:.1f}x, real page {ours_ms[1] / lxml_ms[1]:.1f}x"
+          "   (goal <= 3x)")
+    peers = {"trafilatura": "trafilatura bare_extraction(with_metadata)",
+             "newspaper4k": "newspaper4k (fetch_images=False)"}
+    goals = {"trafilatura": 5, "newspaper4k": 20}
+    for peer, name in peers.items():
+        if name in results:
+            print(f"{peer} / ours: all pages {results[name][0] / ours_ms[0]:.1f}x, real page "
+                  f"{results[name][1] / ours_ms[1]:.1f}x   (goal >= {goals[peer]}x)")
+        else:
+            print(f"{peer} / ours: not installed")
+    return results
 
 
-def bench_parser(rounds: int) -> None:
-    pages = article_pages()
-    size = sum(len(p.body) for p in pages)
-    timings = []
-    for _ in range(rounds):
-        fresh = [p.replace() for p in pages]  # new responses: no cached selector
-        start = time.perf_counter()
-        for response in fresh:
-            read_article(response, column="The Cable")
-        timings.append(time.perf_counter() - start)
-    best = min(timings)
-    tracemalloc.start()
-    for response in [p.replace() for p in pages]:
-        read_article(response, column="The Cable")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"parser: {len(pages)} article pages ({size / 1024:.0f} KiB), best of {rounds}: "
-          f"{best * 1000:.1f} ms -> {len(pages) / best:.0f} pages/s, {best / len(pages) * 1000:.2f} ms/page "
-          f"(median {statistics.median(timings) * 1000:.1f} ms)")
-    print(f"parser: peak Python memory for one pass: {peak / 1024 / 1024:.1f} MiB")
+# ------------------------------------------------------------------------------ memory and the re-crawl
 
 
-def timed_crawl(site, *options: str) -> tuple[int, int, int, float]:
-    """One `scrapy crawl cable` against `site` with its own output and state:
-    (requests the site received, articles written, rejects, seconds)."""
-    with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}",
-                   "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={out}/state",
-                   "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING", "-s", "STATS_DUMP=False",
-                   *options]
-        before = len(site.requests)
-        start = time.perf_counter()
-        subprocess.run(command, cwd=REPO, check=False, capture_output=True)
-        elapsed = time.perf_counter() - start
-        items = sum(len(f.read_text().splitlines()) for f in Path(out).glob("the-cable-*.jsonl"))
-        rejects = sum(len(f.read_text().splitlines()) for f in Path(out).glob("rejects-*.jsonl"))
-        return len(site.requests) - before, items, rejects, elapsed
+def bench_memory_and_recrawl(work: Path, sizes: tuple[int, int], recrawl: bool) -> None:
+    small, large = sizes
+    print(f"\n== memory: peak RSS of `scrapy crawl cable -a mode=full` (default source=both), "
+          f"{small:,} vs {large:,} articles ==", flush=True)
+    runs = {}
+    for articles in (small, large):
+        site_dir = grown(work / f"memory-site-{articles}", articles)
+        state = work / f"memory-state-{articles}"
+        with BenchSite(site_dir) as site:
+            runs[articles] = run_ours(site, work, "-a", "mode=full", state=state)
+        run = runs[articles]
+        print(f"{articles:>7,} articles: peak RSS {run.rss_mib:6.0f} MiB, {run.items:,} written in {run.seconds:.1f} s"
+              f" ({sum(run.requests.values()):,} requests)" + ("" if run.rc == 0 else f", exit {run.rc}"), flush=True)
+    print(f"peak RSS {large:,} / {small:,} articles: {runs[large].rss_mib / runs[small].rss_mib:.2f}x   (goal <= 1.2x)")
+    if not recrawl:
+        return
+    print(f"\n== incremental: the unchanged {large:,}-article site crawled again, with the state of its full crawl ==",
+          flush=True)
+    print(f"{'':34} {'index':>6} {'api':>5} {'article':>8} {'seconds':>8} {'written':>8}")
+    with BenchSite(work / f"memory-site-{large}") as site:
+        for label, args in (("-a source=html", ("-a", "source=html")), ("default (source=both)", ())):
+            run = run_ours(site, work, *args, state=work / f"memory-state-{large}")
+            r = run.requests
+            print(f"{label:34} {r['index']:6d} {r['api']:5d} {r['article']:8d} {run.seconds:8.2f} {run.items:8d}"
+                  + ("" if run.rc == 0 else f"  exit {run.rc}"), flush=True)
+    print("goal (source=html): <= 2 index requests, 0 article requests, under 5 s")
 
 
-def bench_crawl(rounds: int, articles: int) -> None:
-    site_root = Path(tempfile.mkdtemp(prefix="bench-site-"))
-    grow_site(site_root, articles)
-    with FPSite(site_dir=site_root) as site:
-        for n in range(1, rounds + 1):
-            requests, items, rejects, elapsed = timed_crawl(site)
-            print(f"crawl {n}: {requests} requests, {items} articles, {rejects} rejects in {elapsed:.2f}s "
-                  f"(process start included) -> {requests / elapsed:.1f} requests/s, "
-                  f"{items / elapsed:.1f} articles/s")
-    shutil.rmtree(site_root)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"crawl: peak RSS of a crawl process: {rss:.0f} MiB")
+# ------------------------------------------------------------------------------ Splash (optional)
 
 
-def bench_splash(articles: int) -> None:
+def bench_splash(work: Path, articles: int) -> None:
     """The same crawl with and without Splash (a real Splash started by scripts/splash.sh)."""
-    import os
     import socket
 
     with socket.socket() as sock:
@@ -105,33 +335,65 @@ def bench_splash(articles: int) -> None:
     run_dir = tempfile.mkdtemp(prefix="bench-splash-")
     env = {**os.environ, "SPLASH_RUN_DIR": run_dir}
     subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "start", str(port)], check=True, env=env)
-    site_root = Path(tempfile.mkdtemp(prefix="bench-site-"))
-    grow_site(site_root, articles)
+    print(f"\n== Splash: {articles} articles, with and without rendering (CABLE_SPLASH_WAIT=0.5) ==")
     try:
-        with FPSite(site_dir=site_root) as site:
+        with BenchSite(grown(work / "splash-site", articles)) as site:
             for render in ("none", "splash"):
-                pages, items, _, elapsed = timed_crawl(
-                    site, "-a", f"render={render}", "-s", f"SPLASH_URL=http://127.0.0.1:{port}",
-                    "-s", "CABLE_SPLASH_WAIT=0.5")
-                print(f"render={render}: {pages} pages, {items} articles in {elapsed:.1f}s -> "
-                      f"{pages / elapsed:.1f} pages/s (CABLE_SPLASH_WAIT=0.5)")
+                run = run_ours(site, work, "-a", "mode=full", "-a", f"render={render}",
+                               "-s", f"SPLASH_URL=http://127.0.0.1:{port}", "-s", "CABLE_SPLASH_WAIT=0.5")
+                pages = sum(run.requests.values())
+                print(f"render={render}: {pages} requests, {run.items} articles in {run.seconds:.1f}s -> "
+                      f"{pages / run.seconds:.1f} requests/s")
     finally:
         subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "stop"], env=env, check=False)
-        shutil.rmtree(site_root)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--articles", type=int, default=1000, help="article pages on the crawl benchmark site")
+# ------------------------------------------------------------------------------ main
+
+
+def versions() -> str:
+    import lxml.etree
+    import parsel
+    import scrapy
+
+    return (f"Python {platform.python_version()}, Scrapy {scrapy.__version__}, parsel {parsel.__version__}, "
+            f"lxml {'.'.join(map(str, lxml.etree.LXML_VERSION[:3]))}, {os.cpu_count()} cores, {platform.machine()}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="a smaller run: --rounds 1 --articles 200 --memory 200,2000 --page-rounds 5")
+    parser.add_argument("--rounds", type=int, help="alternating crawl runs of each contender (default 3)")
+    parser.add_argument("--articles", type=int, help="articles on the crawl comparison's site (default 1000)")
+    parser.add_argument("--memory", help="the two crawl sizes of the memory figures, SMALL,LARGE "
+                                         "(default 1000,10000); the re-crawl uses LARGE")
+    parser.add_argument("--page-rounds", type=int, help="timed reads of each page per engine (default 20)")
+    parser.add_argument("--only", default="crawl,pages,memory,incremental",
+                        help="comma-separated sections to run (crawl, pages, memory, incremental)")
     parser.add_argument("--splash", type=int, default=0, metavar="N",
                         help="also crawl N articles with and without Splash (installs it: scripts/splash.sh)")
-    options = parser.parse_args()
-    print(json.dumps({"python": sys.version.split()[0]}))
-    bench_parser(options.rounds * 4)
-    bench_crawl(options.rounds, options.articles)
-    if options.splash:
-        bench_splash(options.splash)
+    options = parser.parse_args(argv)
+    quick = options.quick
+    rounds = options.rounds or (1 if quick else 3)
+    articles = options.articles or (200 if quick else 1000)
+    memory = tuple(int(n) for n in (options.memory or ("200,2000" if quick else "1000,10000")).split(","))
+    page_rounds = options.page_rounds or (5 if quick else 20)
+    sections = set(options.only.split(","))
+    print(f"make bench, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {versions()}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="cable-bench-"))
+    try:
+        if "crawl" in sections:
+            bench_crawl(work, articles, rounds)
+        if "pages" in sections:
+            bench_pages(page_rounds)
+        if "memory" in sections or "incremental" in sections:
+            bench_memory_and_recrawl(work, memory, recrawl="incremental" in sections)
+        if options.splash:
+            bench_splash(work, options.splash)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

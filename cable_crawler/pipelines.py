@@ -8,6 +8,8 @@
    changed ones the next revision, unchanged ones are not written again.
 4. JsonLinesWriterPipeline — one UTF-8 JSON object per line, crash-safe; when
    the file is published, the crawl state records what it holds.
+5. WrittenItemsValidationPipeline — Spidermon's validation stats of the articles
+   that came through (the Schema monitor reads them), without a second validation.
 
 What earlier runs wrote and what this run writes is asked of and told to one
 component, IncrementalCrawl (cable_crawler/incremental/component.py), found
@@ -17,7 +19,8 @@ with crawler.get_extension().
 from __future__ import annotations
 
 from scrapy import signals
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
+from spidermon.contrib.scrapy.stats import ValidationStatsManager
 
 from cable_crawler.incremental import state
 from cable_crawler.incremental.component import IncrementalCrawl
@@ -25,7 +28,7 @@ from cable_crawler.items import PageFailure
 from cable_crawler.incremental.jsonlines import AtomicJsonLinesFile
 from cable_crawler.incremental.outputs import keep_for_resume, open_file, output_path, write_failed
 from cable_crawler.extraction.processors import article_id
-from cable_crawler.extraction.validation import problems, record
+from cable_crawler.extraction.validation import SET_AFTER_VALIDATION, field_errors, problems, record
 
 
 class ValidationPipeline:
@@ -78,7 +81,10 @@ class DeduplicationPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.seen: dict[str, str] = {}  # id:/fingerprint: key -> the fetched URL of the first copy
+        # article id, and content fingerprint -> the fetched URL of the first copy. Keyed by the
+        # item's own strings (kept by the ledger too), not new "id:..." keys: memory per article.
+        self.seen_ids: dict[str, str] = {}
+        self.seen_fingerprints: dict[str, str] = {}
         self.claims: dict[str, tuple[str, str]] = {}  # url -> (id, fetched URL) of the article written under it
         self.incremental = IncrementalCrawl.of(crawler)  # what earlier crawls and a resumed run wrote
         self.rejects = self.incremental.rejects
@@ -90,8 +96,8 @@ class DeduplicationPipeline:
     def process_item(self, item, spider=None):
         spider = self.crawler.spider
         fetched = item.pop("fetched_url", None) or item["url"]
-        keys = [f"id:{item['id']}", f"fingerprint:{item['fingerprint']}"]
-        first = next((self.seen[k] for k in keys if k in self.seen), None)
+        item_id, fingerprint = item["id"], item["fingerprint"]  # as read (a URL conflict may change the id)
+        first = self.seen_ids.get(item_id) or self.seen_fingerprints.get(fingerprint)
         if first is None and self.incremental.written(item["id"], fingerprint=item["fingerprint"]):
             first = "an article written before the crawl was resumed"
         if first is not None:
@@ -101,8 +107,8 @@ class DeduplicationPipeline:
         other = self.claimant(item)
         if other is not None:
             self.resolve_conflict(item, fetched, other)
-        for key in keys:
-            self.seen[key] = fetched
+        self.seen_ids[item_id] = fetched
+        self.seen_fingerprints[fingerprint] = fetched
         self.claims[item["url"]] = (item["id"], fetched)
         return item
 
@@ -245,3 +251,37 @@ class JsonLinesWriterPipeline:
         # The state records the published file's lines (with failures and walks), in one transaction;
         # nothing from a file kept for a resumed crawl (it records it when it publishes) or a failed one.
         self.incremental.publish(published, reason, complete=not keep and not self.failed)
+
+
+class WrittenItemsValidationPipeline:
+    """Spidermon's validation stats (spidermon/validation/items, .../items/errors,
+    .../fields/errors/<message>/<field>) for the articles that came through every pipeline,
+    which the Schema monitor compares with the articles written; in the place of Spidermon's
+    ItemValidationPipeline, which validated each item a second time against the same schema
+    (half of the crawl's validation time). ValidationPipeline checked the whole record (a
+    compiled schema, extraction/validation.py); what the pipelines set after it is checked
+    here, field by field (validation.SET_AFTER_VALIDATION). The stat names are Spidermon's own,
+    through its ValidationStatsManager. Off with SPIDERMON_ENABLED, as Spidermon's pipeline."""
+
+    VALIDATOR = ("Item", "JSONSchema")  # spidermon/validation/validators/item/jsonschema, as Spidermon's
+
+    def __init__(self, crawler):
+        self.stats = ValidationStatsManager(crawler.stats)
+        self.stats.add_validator(*self.VALIDATOR)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("SPIDERMON_ENABLED"):
+            raise NotConfigured("SPIDERMON_ENABLED is off")
+        return cls(crawler)
+
+    def process_item(self, item, spider=None):
+        # Not ItemAdapter(item).asdict() (Spidermon's): it copies every nested list and dict.
+        self.stats.add_item()
+        self.stats.add_fields(len(item))
+        errors = field_errors(item, SET_AFTER_VALIDATION)
+        for field, message in errors.items():
+            self.stats.add_field_error(field, message)
+        if errors:
+            self.stats.add_item_with_errors()
+        return item

@@ -150,3 +150,76 @@ def test_writer_without_articles_leaves_no_file(crawler, tmp_path):
     pipeline = JsonLinesWriterPipeline.from_crawler(crawler)
     pipeline.spider_closed(crawler.spider, "finished")
     assert list((tmp_path / "output").glob("*.jsonl*")) == []
+
+
+@pytest.fixture
+def monitored(tmp_path):
+    """The crawler fixture's settings with Spidermon on (as the project's settings have it)."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from conftest import INCREMENTAL
+
+    crawler = get_crawler(Spider, {**INCREMENTAL, "SPIDERMON_ENABLED": True,
+                                   "CABLE_OUTPUT_DIR": str(tmp_path / "output"),
+                                   "CABLE_STATE_DIR": str(tmp_path / "state")})
+    crawler.spider = Spider(name="cable")
+    return crawler
+
+
+def test_each_item_is_validated_once_against_the_compiled_schema(monitored, monkeypatch):
+    """Issue 12: every item was validated twice (ValidationPipeline, then Spidermon's
+    ItemValidationPipeline on the same schema), by jsonschema's generic walk. Now once, compiled."""
+    from cable_crawler import settings
+    from cable_crawler.extraction import validation
+    from cable_crawler.pipelines import RevisionPipeline, WrittenItemsValidationPipeline
+
+    assert "spidermon.contrib.scrapy.pipelines.ItemValidationPipeline" not in settings.ITEM_PIPELINES
+    assert "cable_crawler.pipelines.WrittenItemsValidationPipeline" in settings.ITEM_PIPELINES
+    whole, walks = [], []
+    check = validation.compiled()
+    monkeypatch.setattr(validation, "compiled", lambda: lambda data: whole.append(data) or check(data))
+    reference = validation.validator()
+    monkeypatch.setattr(validation, "validator", lambda: walks.append(1) or reference)
+    crawler = monitored
+    chain = [ValidationPipeline, DeduplicationPipeline, RevisionPipeline, JsonLinesWriterPipeline,
+             WrittenItemsValidationPipeline]
+    item = article()
+    for pipeline in [p.from_crawler(crawler) for p in chain]:
+        item = pipeline.process_item(item, crawler.spider)
+    assert len(whole) == 1 and walks == []  # one compiled check; jsonschema only lists an invalid item's errors
+    stats = crawler.stats.get_stats()
+    assert stats["spidermon/validation/items"] == stats["cable/articles_written"] == 1
+    assert "spidermon/validation/items/errors" not in stats
+    with pytest.raises(DropItem):
+        ValidationPipeline.from_crawler(crawler).process_item(article(headline=None), crawler.spider)
+    assert walks == [1]  # the rejects file's reasons still come from jsonschema
+
+
+def test_fields_set_after_validation_are_checked_into_spidermons_stats(monitored):
+    """What the pipelines set after ValidationPipeline (revision, previous_fingerprint, url, id)
+    is checked when the article comes through: an invalid value is counted where the Schema
+    monitor looks (spidermon/validation/items/errors)."""
+    from cable_crawler.pipelines import WrittenItemsValidationPipeline
+
+    crawler = monitored
+    pipeline = WrittenItemsValidationPipeline.from_crawler(crawler)
+    pipeline.process_item(article(), crawler.spider)
+    pipeline.process_item(article(revision=0, previous_fingerprint="not-a-fingerprint"), crawler.spider)
+    stats = crawler.stats.get_stats()
+    assert stats["spidermon/validation/items"] == 2
+    assert stats["spidermon/validation/items/errors"] == 1
+    assert stats["spidermon/validation/fields/errors"] == 2
+    assert stats["spidermon/validation/fields"] == 2 * len(ARTICLE_FIELDS)
+    assert any(k.startswith("spidermon/validation/fields/errors/") and k.endswith("/revision") for k in stats)
+    assert stats["spidermon/validation/validators/item/jsonschema"] is True
+
+
+def test_written_items_validation_is_off_with_spidermon(crawler):
+    from scrapy.exceptions import NotConfigured
+
+    from cable_crawler.pipelines import WrittenItemsValidationPipeline
+
+    assert not crawler.settings.getbool("SPIDERMON_ENABLED")
+    with pytest.raises(NotConfigured):
+        WrittenItemsValidationPipeline.from_crawler(crawler)

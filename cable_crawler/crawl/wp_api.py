@@ -23,7 +23,7 @@ class ApiMalformed(ValueError):
     """An API answer that is not what WordPress documents."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per post of the column, kept for the crawl: no __dict__
 class ApiPost:
     id: int
     link: str

@@ -37,7 +37,6 @@ would run after them.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from datetime import date, timedelta
@@ -47,8 +46,8 @@ from scrapy import signals
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.extraction.processors import article_id, canonical_url
-from cable_crawler.extraction.validation import record
 from cable_crawler.incremental import state
+from cable_crawler.incremental.jsonlines import read_records
 from cable_crawler.incremental.ledger import Ledger
 from cable_crawler.incremental.outputs import write_failed
 from cable_crawler.incremental.rejects import Rejects
@@ -162,7 +161,7 @@ class IncrementalCrawl:
         if known.fingerprint == item["fingerprint"] and (known.modified_at or None) == (item["modified_at"] or None):
             self.stats.inc_value("cable/articles_unchanged")
             item["revision"] = known.revision
-            self.unchanged.append(record(item))
+            self.unchanged.append({key: item.get(key) for key in state.RECORDED_FIELDS})  # not the body
             return "unchanged"
         item["revision"] = known.revision + 1
         item["previous_fingerprint"] = known.fingerprint
@@ -225,7 +224,7 @@ class IncrementalCrawl:
     def answered(self, url: str | None) -> None:
         """A requested article URL was read (or failed for good): its failure row, if any, is resolved."""
         if url:
-            self.unfinished.answered.add(url)
+            self.unfinished.answer(url)
 
     def failed(self, failure) -> str | None:
         """An article page failed (a PageFailure). One that may pass is requested again by the
@@ -286,8 +285,8 @@ class IncrementalCrawl:
             if not complete:
                 self.state.record(unchanged)
                 return
-            lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()] if path else []
-            records = [{**line, **self.listings.get(line["id"], {})} for line in lines]
+            # One line at a time: the file's articles are never all in memory (read_records).
+            records = ({**line, **self.listings.get(line["id"], {})} for line in read_records(path)) if path else ()
             unfinished = self.unfinished.to_record(self.stats, reason)
             self.state.record_crawl(records, unfinished, unchanged)
             self.unfinished.count(self.stats, unfinished)

@@ -34,6 +34,21 @@ def dumps_line(record: dict) -> bytes:
     return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+def read_lines(path: Path):
+    """The lines of a JSON Lines file as they were written (bytes, newline included), one at a
+    time: the whole file is never in memory (a 10,000-article file is about 150 MB). Split on
+    "\n" only, as written: str.splitlines() would also split inside a line at a U+2028 or
+    U+0085 in the text, which json.dumps(ensure_ascii=False) leaves as it is."""
+    with Path(path).open("rb") as handle:
+        yield from handle
+
+
+def read_records(path: Path):
+    """The objects of a JSON Lines file written by this module, one at a time (read_lines)."""
+    for line in read_lines(path):
+        yield json.loads(line)
+
+
 def drop_torn_tail(path: Path) -> int:
     """Cut a last line that has no newline (a write interrupted by a crash).
     Returns the number of bytes removed."""

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cable_crawler.incremental.jsonlines import read_lines
+
 
 @dataclass
 class Ledger:
@@ -30,7 +32,7 @@ class Ledger:
         """Adds the whole lines of an output file; returns how many."""
         count = 0
         if path.exists():
-            for line in path.read_text("utf-8").splitlines():
+            for line in read_lines(path):
                 try:
                     self.add(json.loads(line))
                 except (ValueError, KeyError):

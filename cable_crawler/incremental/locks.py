@@ -19,14 +19,22 @@ class AlreadyLocked(RuntimeError):
 
 
 _held: dict[str, object] = {}  # real path of the lock file -> its open file, kept open until exit
+# The absolute names the held locks were asked under: the pipelines take the state's lock again
+# with every item (state.lock), which must cost next to nothing once it is held
+# (os.path.realpath makes a system call per path component).
+_held_as: set[str] = set()
 
 
 def hold(lock_file: str | os.PathLike, what: str) -> None:
     """Takes the exclusive lock on `lock_file` for the rest of the process, or raises
     AlreadyLocked naming `what` and the process that holds it."""
+    name = os.path.abspath(lock_file)
+    if name in _held_as:  # taken already under this name: no more file system calls
+        return
     path = Path(lock_file)
     key = os.path.realpath(path)
     if key in _held:
+        _held_as.add(name)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+", encoding="utf-8")
@@ -44,3 +52,4 @@ def hold(lock_file: str | os.PathLike, what: str) -> None:
     handle.write(str(os.getpid()))
     handle.flush()
     _held[key] = handle
+    _held_as.add(name)

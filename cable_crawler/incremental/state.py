@@ -123,6 +123,10 @@ class Known:
     listing_signature: str | None
 
 
+# What the articles table keeps of an output line (with its listing_urls, listing_signature).
+RECORDED_FIELDS = ("id", "url", "fingerprint", "modified_at", "revision")
+
+
 class CrawlState:
     def __init__(self, path: str | Path):
         self.path = Path(path)

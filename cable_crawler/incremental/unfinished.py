@@ -53,6 +53,9 @@ class IndexWalk:
         return new
 
 
+ANSWERED: dict = {}  # the entry of `Unfinished.requested` for an answered request (shared, empty)
+
+
 @dataclass
 class Unfinished:
     # article URL -> {listing, failed_runs}: every article request of this crawl, once
@@ -62,6 +65,13 @@ class Unfinished:
     rejected: dict[str, str] = field(default_factory=dict)  # article URL -> why it was rejected for good
     walks: dict[str, IndexWalk] = field(default_factory=dict)
     channel: str | None = None  # the crawl's channel (-a channel): its failures are retried by its runs
+
+    def answer(self, url: str) -> None:
+        """A requested URL was read (or failed for good). Its request's listing is no longer
+        needed (to_record keeps only the requests never answered): dropped, memory per article."""
+        self.answered.add(url)
+        if self.requested.get(url) is not None:
+            self.requested[url] = ANSWERED
 
     def add_failure(self, url: str, **failure) -> None:
         self.failed[url] = {"url": url, "channel": self.channel, **failure}

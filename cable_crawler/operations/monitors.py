@@ -16,8 +16,9 @@ Thresholds are settings, overridable with -s:
   CABLE_MAX_UNKNOWN_LAYOUT_RATIO  article pages of no known layout / pages read (0.2)
   CABLE_MIN_FOUND_RATIO    articles found / median of the last CABLE_FOUND_HISTORY_RUNS
                            runs of the same kind (0.5; history in CABLE_STATE_DIR/stats/)
-Written articles are re-validated by Spidermon's ItemValidationPipeline; any
-invalid one fails the run. A crawl whose output file could not be written or
+Every written article was validated against the schema (ValidationPipeline), and
+what the pipelines set after that is checked by WrittenItemsValidationPipeline into
+Spidermon's validation stats; any invalid one fails the run. A crawl whose output file could not be written or
 published fails too (the files are published before the monitors run:
 incremental.component.IncrementalCrawl).
 """

@@ -1,0 +1,45 @@
+"""`make bench` in its smallest form, so that it cannot rot: every section prints its figures.
+Nothing here is timed or compares speeds (a benchmark asserts nothing about time)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NUMBER = r"\d+(?:\.\d+)?"
+
+
+def test_bench_prints_every_section_with_numbers():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench.py"), "--rounds", "1", "--articles", "12",
+         "--memory", "12,24", "--page-rounds", "1"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = result.stdout
+    print(out)  # shown in full when an assertion fails
+    print(result.stderr[-3000:])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert re.search(r"Python \d+\.\d+\.\d+, Scrapy \d", out), out
+    # crawl: the three contenders wrote the 12 articles, side by side, and their ratios
+    for name in ("bare spider", r"cable -a mode=full \(source=both, default\)", "cable -a mode=full -a source=html"):
+        assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}\s+12\s+\d+\s+{NUMBER}\s+{NUMBER}$", out, re.M), name
+    assert re.search(rf"throughput ratio cable/bare \(articles/s\): source=both {NUMBER}, source=html {NUMBER}", out)
+    assert re.search(rf"CPU time ratio bare/cable .*: source=both {NUMBER}, source=html {NUMBER}", out)
+    # pages: every engine measured or said to be missing, and the ratios
+    for name in ("lxml parse", "naive 7-field parsel read", r"ours: read_article\(\)"):
+        assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}$", out, re.M), (name, out)
+    for peer in ("trafilatura", "newspaper4k"):
+        assert re.search(rf"^{peer}.*?(\s{NUMBER}\s+{NUMBER}|not installed.*)$", out, re.M), (peer, out)
+        assert re.search(rf"^{peer} / ours: (all pages {NUMBER}x, real page {NUMBER}x|not installed)", out, re.M)
+    assert re.search(rf"ours / lxml parse: all pages {NUMBER}x, real page {NUMBER}x", out)
+    # memory: both crawl sizes wrote every article, peak RSS of each and their ratio
+    assert re.search(rf"^\s+12 articles: peak RSS\s+\d+ MiB, 12 written", out, re.M), out
+    assert re.search(rf"^\s+24 articles: peak RSS\s+\d+ MiB, 24 written", out, re.M), out
+    assert re.search(rf"peak RSS 24 / 12 articles: {NUMBER}x", out)
+    # incremental: the re-crawl of the unchanged site requests no article and writes nothing
+    for label in ("-a source=html", r"default \(source=both\)"):
+        match = re.search(rf"^{label}\s+(\d+)\s+(\d+)\s+(\d+)\s+{NUMBER}\s+(\d+)$", out, re.M)
+        assert match, (label, out)
+        index, api, articles, written = map(int, match.groups())
+        assert (articles, written) == (0, 0) and index >= 1
+        assert (api == 0) == label.startswith("-a source=html")
