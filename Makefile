@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: crawl canary demo test expected fixture bench bench-render splash chromium redis clean
+.PHONY: crawl canary demo test expected fixture bench bench-crawl bench-workers bench-render splash chromium redis clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,15 +41,24 @@ fixture: $(INSTALLED)
 	@test -n "$(URL)" || { echo "usage: make fixture URL=https://foreignpolicy.com/... [NAME=dir-name]" >&2; exit 2; }
 	$(BIN)/python scripts/save_page.py '$(URL)' $(if $(NAME),--name '$(NAME)') $(ARGS)
 
-## bench: our crawl vs a bare Scrapy spider, per-page cost vs lxml/parsel/trafilatura/newspaper4k, peak RSS
+## bench: all the figures, in one run: bench-crawl, then bench-workers, then bench-render
+## (ARGS go to bench-crawl; each part runs alone with its own target)
+bench: bench-crawl bench-workers bench-render
+
+## bench-crawl: our crawl vs a bare Scrapy spider, per-page cost vs lxml/parsel/trafilatura/newspaper4k, peak RSS
 ## 1k vs 10k articles, the incremental re-crawl (ARGS=--quick for a smaller run; the peers:
 ## $(BIN)/pip install -e '.[bench]', else "not installed")
-bench: $(INSTALLED)
+bench-crawl: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py $(ARGS)
 
-## bench-render: pages/s plain, through Splash and through Playwright, and the renderer's memory (ARGS="--articles 100")
+## bench-workers: pages/s of a distributed crawl with 1, 2 and 3 workers through one Redis (scripts/redis.sh)
+bench-workers: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_workers.py $(if $(filter bench-workers,$(MAKECMDGOALS)),$(ARGS))
+
+## bench-render: pages/s plain, through Splash and through Playwright, and the renderer's memory over a
+## 1,000-article crawl (make bench-render ARGS="--articles 100" for a smaller one)
 bench-render: $(INSTALLED)
-	$(BIN)/python benchmarks/bench_render.py $(ARGS)
+	$(BIN)/python benchmarks/bench_render.py $(if $(filter bench-render,$(MAKECMDGOALS)),$(ARGS))
 
 ## chromium: install Debian's Chromium for -a render=playwright (needs root)
 chromium:
