@@ -34,8 +34,7 @@ from twisted.internet import task
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.crawl.wp_api import ApiPost
 from cable_crawler.extraction.processors import canonical_url
-from cable_crawler.distributed.keys import CrawlKeys, worker_id
-from cable_crawler.distributed.scheduler import INFLIGHT_META, Scheduler
+from cable_crawler.distributed.keys import INFLIGHT_META, CrawlKeys, worker_id
 from cable_crawler.distributed.state import SharedState
 from cable_crawler.incremental.component import IncrementalCrawl
 
@@ -123,7 +122,7 @@ class DistributedCrawl:
         self.worker = worker_id(settings)
         self.worker_timeout = settings.getfloat("CABLE_REDIS_WORKER_TIMEOUT", defaults.CABLE_REDIS_WORKER_TIMEOUT)
         self.idle_timeout = settings.getfloat("CABLE_REDIS_IDLE_TIMEOUT", defaults.CABLE_REDIS_IDLE_TIMEOUT)
-        self.scheduler: Scheduler | None = None
+        self.scheduler = None  # distributed/scheduler.py's Scheduler, once it opened (it finds this component)
         self.shared_state: SharedState | None = None
         self.server = None
         self.keys: CrawlKeys | None = None
@@ -155,7 +154,7 @@ class DistributedCrawl:
 
     # ---------------------------------------------------------------- life of the worker
 
-    def opened(self, scheduler: Scheduler) -> None:
+    def opened(self, scheduler) -> None:
         """Called by the scheduler once it is open (its Redis connection checked by scrapy-redis)."""
         self.scheduler = scheduler
         self.server = scheduler.server

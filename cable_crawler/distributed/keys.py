@@ -11,6 +11,9 @@ from cable_crawler import settings as defaults  # settings.py: the one place a C
 
 PREFIX = "cable_crawler"
 
+INFLIGHT_META = "cable_inflight"  # request.meta: the token of the request in this worker's in-flight hash
+PARENT_META = "cable_parent"      # request.meta: the token of the request whose callback yielded it
+
 
 def worker_id(settings) -> str:
     """CABLE_WORKER_ID, else host name and process id: unique among the live workers, and a

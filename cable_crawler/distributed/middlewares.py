@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy import Request
 
 from cable_crawler.distributed.coordinator import DistributedCrawl
-from cable_crawler.distributed.scheduler import INFLIGHT_META, PARENT_META
+from cable_crawler.distributed.keys import INFLIGHT_META, PARENT_META
 
 
 class DoneMiddleware:

@@ -23,10 +23,8 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from cable_crawler.crawl.dupefilter import is_redirect_loop
-from cable_crawler.distributed.keys import CrawlKeys
+from cable_crawler.distributed.keys import INFLIGHT_META, PARENT_META, CrawlKeys
 
-INFLIGHT_META = "cable_inflight"  # request.meta: the token of the request in this worker's in-flight hash
-PARENT_META = "cable_parent"      # request.meta: the token of the request whose callback yielded it
 
 # KEYS: queue, in-flight hash, alive key; ARGV: alive key TTL (ms). Returns {token, data} or nil.
 POP = """
@@ -107,7 +105,7 @@ class Scheduler(RedisScheduler):
         return scheduler
 
     def open(self, spider):
-        from cable_crawler.distributed.coordinator import DistributedCrawl
+        from cable_crawler.distributed.coordinator import DistributedCrawl  # it imports this module
 
         self.coordinator = DistributedCrawl.of(self.crawler)
         keys = CrawlKeys.of(spider)
