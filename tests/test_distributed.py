@@ -333,7 +333,8 @@ def test_workers_write_what_one_process_writes(tmp_path, redis_server):
     field for field, as one process, though only one of them reads the API's list (its posts are
     shared through Redis for the cross-check: true UTC dates on every worker's articles)."""
     output = tmp_path / "output"
-    with FPSite(article_delay=0.4) as site:  # slow pages: both workers take some
+    # Slow pages, so that both workers take some even when one starts a second or two late (a busy machine).
+    with FPSite(article_delay=1.0) as site:
         single = scrapy_crawl(tmp_path / "single", f"base_url={site.url}", "mode=full")
         assert single.returncode == 0, single.log[-3000:]
         processes = [worker(tmp_path, f"w{i}", site, redis_server.url, output, "source=both",
