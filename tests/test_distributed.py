@@ -233,9 +233,17 @@ def test_a_killed_worker_loses_nothing(tmp_path, grown, redis_server, stop):
         part = next(output.glob("the-cable-*-ww0.jsonl"))  # published by the worker as it left
     files = sorted(output.glob("the-cable-*-ww[12].jsonl")) + [part]
     every = lines_of(files)
-    assert copies(every) == expected_copies()
+    survivors = lines_of(sorted(output.glob("the-cable-*-ww[12].jsonl")))
+    # Every article is written; the survivors' files hold each once. A SIGKILL between the
+    # victim's writing a line and recording its claim as written leaves that claim pending: it is
+    # recovered, and the article is written again by a survivor (at least once, never lost): the
+    # line the victim was writing when killed. The merge keeps one of each.
+    assert set(copies(every)) == set(expected_copies())
+    assert max(copies(survivors).values()) == 1
+    twice = [name for name, n in copies(every).items() if n > 1]
+    assert len(twice) <= (0 if stop == signal.SIGTERM else 2), twice
     for key in ("id", "url", "fingerprint"):
-        assert len({a[key] for a in every}) == len(every), key
+        assert len({a[key] for a in survivors}) == len(survivors), key
     assert len(lines_of([part])) >= 5
     merged = subprocess.run([sys.executable, "-m", "cable_crawler.distributed.merge", str(output)],
                             capture_output=True, text=True, cwd=REPO, timeout=60)
