@@ -51,9 +51,10 @@ class FakeRequest:
     ("http://127.0.0.2:8000/tracker.js", "script", True),              # another host: never contacted
     ("https://www.googletagmanager.com/gtm.js", "script", True),
     ("data:text/javascript,1", "script", False),                       # inline: no host
+    ("http://127.0.0.1:9000/other-service.js", "script", True),       # the same host, another port: another site
 ])
 def test_the_browser_loads_only_the_site_and_no_images(url, resource_type, aborted):
-    assert only_the_site("127.0.0.1")(FakeRequest(url, resource_type)) is aborted
+    assert only_the_site("http://127.0.0.1:8000")(FakeRequest(url, resource_type)) is aborted
 
 
 def test_render_argument():

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+from cable_crawler.extraction.boundary import is_on_site
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 # Resource types of the page's subrequests that reading a page never needs.
@@ -53,20 +54,20 @@ def chromium_path(settings) -> str:
                          " `bash scripts/chromium.sh install`, or set CABLE_CHROMIUM_PATH")
 
 
-def only_the_site(site_host: str):
+def only_the_site(base_url: str):
     """scrapy-playwright's PLAYWRIGHT_ABORT_REQUEST predicate: True (abort) for images,
-    fonts and media, and for any request to another host than the crawled site."""
+    fonts and media, and for any request off the crawled site (extraction/boundary.is_on_site,
+    the crawl's one site rule)."""
     def abort_request(request) -> bool:
         if request.resource_type in BLOCKED_RESOURCE_TYPES:
             return True
-        parts = urlsplit(request.url)
-        if parts.scheme in ("data", "blob", "about"):
+        if urlsplit(request.url).scheme in ("data", "blob", "about"):
             return False  # inline: no host contacted
-        return (parts.hostname or "") != site_host
+        return not is_on_site(request.url, base_url)
     return abort_request
 
 
-def playwright_settings(settings, site_host: str) -> dict:
+def playwright_settings(settings, base_url: str) -> dict:
     """The Scrapy settings of a crawl that renders with Playwright (BrowserMissing when
     there is no Chromium): scrapy-playwright's handler for http and https, Chromium
     headless from its path, the abort rule, timeouts and page limits."""
@@ -82,7 +83,7 @@ def playwright_settings(settings, site_host: str) -> dict:
             "args": ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
             "timeout": timeout * 1000,
         },
-        "PLAYWRIGHT_ABORT_REQUEST": only_the_site(site_host),
+        "PLAYWRIGHT_ABORT_REQUEST": only_the_site(base_url),
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.getint("CABLE_PLAYWRIGHT_MAX_PAGES",
                                                             defaults.CABLE_PLAYWRIGHT_MAX_PAGES),

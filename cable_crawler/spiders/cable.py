@@ -88,7 +88,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         # No allowed_domains: Scrapy's OffsiteMiddleware would read it (host names, no port);
         # SameSiteMiddleware.should_follow applies extraction/boundary.is_on_site instead.
         self.splash_url = None
-        self.splash_errors_seen: set[str] = set()
+        self.rendering_errors_seen: set[str] = set()
         self.playwright = False     # -a render=playwright: pages rendered in Chromium (crawl/playwright.py)
         self.renderer_unavailable: str | None = None  # why the renderer asked for cannot be used
         # Article URLs this crawl requests: a page's canonical link may not claim another one's.
@@ -105,7 +105,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
             try:
                 # scrapy-playwright's download handler and Chromium's options, for this crawl only
                 # (the settings are not frozen yet while the spider is being built).
-                for name, value in playwright.playwright_settings(crawler.settings, spider.args.host).items():
+                for name, value in playwright.playwright_settings(crawler.settings, spider.args.base_url).items():
                     crawler.settings.set(name, value, priority="spider")
                 spider.playwright = True
             except playwright.BrowserMissing as error:
@@ -538,8 +538,8 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         if response is not None and detail is None:
             return reason  # the page's status, passed through by the Lua script
         reason = f"Splash at {self.splash_url}: {reason}" + (f" ({detail})" if detail else "")
-        if reason not in self.splash_errors_seen:
-            self.splash_errors_seen.add(reason)
+        if reason not in self.rendering_errors_seen:
+            self.rendering_errors_seen.add(reason)
             self.logger.error("rendering failed: %s", reason)
         return reason
 
@@ -547,8 +547,8 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         """A page Playwright could not render: the reason names it. The browser's own failures
         (cannot start, crashed) are said once at ERROR; a page's timeout is the page's."""
         reason = f"Playwright: {reason}"
-        if "Timeout" not in reason and reason not in self.splash_errors_seen:
-            self.splash_errors_seen.add(reason)
+        if "Timeout" not in reason and reason not in self.rendering_errors_seen:
+            self.rendering_errors_seen.add(reason)
             self.logger.error("rendering failed: %s", reason)
         return reason
 
