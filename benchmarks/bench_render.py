@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from fpsite import FPSite, grow_site  # noqa: E402
+from fpsite import FPSite, free_port, grow_site  # noqa: E402
 
 WAIT = 0.5  # CABLE_SPLASH_WAIT / CABLE_PLAYWRIGHT_WAIT: seconds after load, the same for both
 
@@ -66,12 +65,6 @@ class PeakRSS:
     def __exit__(self, *exc):
         self.done.set()
         self.thread.join()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def crawl(site, render: str, splash_url: str | None, wait: float) -> tuple[int, int, float]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,15 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from fpsite import FPSite, grow_site  # noqa: E402
+from fpsite import FPSite, free_port, grow_site  # noqa: E402
 
 IDLE_TIMEOUT = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def crawl(site, redis_url: str, workers: int, crawl_id: str) -> tuple[int, int, float, list[int]]:

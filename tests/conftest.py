@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fpsite import FPSite  # noqa: E402
+from fpsite import FPSite, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -100,13 +100,6 @@ def repository_stays_clean():
     before = contents()
     yield
     assert contents() == before, f"tests wrote into the repository: {sorted(map(str, contents() - before))}"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

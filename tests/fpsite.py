@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,13 @@ SITE_ORIGINS = ("https://foreignpolicy.com", "http://foreignpolicy.com",
 
 
 ARTICLE_A = "2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server a test or a benchmark starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def grow_site(root: Path, articles: int, per_page: int = 20) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
-from fpsite import FPSite, copy_slug, grow_site
+from fpsite import FPSite, copy_slug, free_port, grow_site
 
 pytestmark = pytest.mark.distributed
 
@@ -25,12 +24,6 @@ REDIS_SH = REPO / "scripts" / "redis.sh"
 ARTICLES = 90
 # Short timeouts, so that the tests end in seconds (defaults: settings.py).
 FAST = {"CABLE_REDIS_IDLE_TIMEOUT": 1.5, "CABLE_REDIS_WORKER_TIMEOUT": 2, "CONCURRENT_REQUESTS": 4}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RedisServer:

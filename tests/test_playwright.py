@@ -13,8 +13,8 @@ import pytest
 
 from cable_crawler.crawl.args import parse_args
 from cable_crawler.crawl.playwright import only_the_site
-from conftest import free_port, scrapy_crawl
-from fpsite import SITE_DIR, FPSite
+from conftest import scrapy_crawl
+from fpsite import SITE_DIR, FPSite, free_port
 
 # Chromium comes from Debian packages: `make test ARGS="-m 'not rendering'"` skips these locally.
 pytestmark = pytest.mark.rendering

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from urllib.request import urlopen
 import pytest
 
 from conftest import REPO
+from fpsite import free_port
 
 PROJECT = "cable_crawler"
 SPIDER = "cable"
@@ -49,12 +49,6 @@ def _require_scrapyd_tools() -> tuple[str, str]:
         pytest.fail(f"{', '.join(missing)} not importable: install the test extras "
                     f"(pip install -e '.[test]'; `make test` does it)")
     return _executable("scrapyd"), _executable("scrapyd-deploy")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -112,7 +106,7 @@ def _stop(process: subprocess.Popen) -> None:
 def scrapyd(tmp_path_factory):
     scrapyd_bin, _ = _require_scrapyd_tools()
     home = tmp_path_factory.mktemp("scrapyd")
-    port = _free_port()
+    port = free_port()
     # Read from Scrapyd's working directory. HOME is moved there too, so a ~/.scrapyd.conf
     # (read after ./scrapyd.conf) cannot change the port or the directories.
     (home / "scrapyd.conf").write_text(f"""\

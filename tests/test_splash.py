@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, scrapy_crawl
-from fpsite import SITE_DIR, FPSite
+from conftest import scrapy_crawl
+from fpsite import SITE_DIR, FPSite, free_port
 
 # Splash comes from ~80 Debian packages: `make test ARGS="-m 'not rendering'"` skips these locally.
 pytestmark = pytest.mark.rendering
