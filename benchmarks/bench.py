@@ -322,32 +322,6 @@ def bench_memory_and_recrawl(work: Path, sizes: tuple[int, int], recrawl: bool) 
     print("goal (source=html): <= 2 index requests, 0 article requests, under 5 s")
 
 
-# ------------------------------------------------------------------------------ Splash (optional)
-
-
-def bench_splash(work: Path, articles: int) -> None:
-    """The same crawl with and without Splash (a real Splash started by scripts/splash.sh)."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    run_dir = tempfile.mkdtemp(prefix="bench-splash-")
-    env = {**os.environ, "SPLASH_RUN_DIR": run_dir}
-    subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "start", str(port)], check=True, env=env)
-    print(f"\n== Splash: {articles} articles, with and without rendering (CABLE_SPLASH_WAIT=0.5) ==")
-    try:
-        with BenchSite(grown(work / "splash-site", articles)) as site:
-            for render in ("none", "splash"):
-                run = run_ours(site, work, "-a", "mode=full", "-a", f"render={render}",
-                               "-s", f"SPLASH_URL=http://127.0.0.1:{port}", "-s", "CABLE_SPLASH_WAIT=0.5")
-                pages = sum(run.requests.values())
-                print(f"render={render}: {pages} requests, {run.items} articles in {run.seconds:.1f}s -> "
-                      f"{pages / run.seconds:.1f} requests/s")
-    finally:
-        subprocess.run(["bash", str(REPO / "scripts" / "splash.sh"), "stop"], env=env, check=False)
-
-
 # ------------------------------------------------------------------------------ main
 
 
@@ -372,8 +346,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page-rounds", type=int, help="timed reads of each page per engine (default 20)")
     parser.add_argument("--only", default="crawl,pages,memory,incremental",
                         help="comma-separated sections to run (crawl, pages, memory, incremental)")
-    parser.add_argument("--splash", type=int, default=0, metavar="N",
-                        help="also crawl N articles with and without Splash (installs it: scripts/splash.sh)")
     options = parser.parse_args(argv)
     quick = options.quick
     rounds = options.rounds or (1 if quick else 3)
@@ -390,8 +362,6 @@ def main(argv: list[str] | None = None) -> None:
             bench_pages(page_rounds)
         if "memory" in sections or "incremental" in sections:
             bench_memory_and_recrawl(work, memory, recrawl="incremental" in sections)
-        if options.splash:
-            bench_splash(work, options.splash)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
