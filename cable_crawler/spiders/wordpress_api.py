@@ -223,7 +223,7 @@ class WordPressApiSource:
         chosen, left = missing[:max(limit, 0)], missing[max(limit, 0):]
         self.logger.info("completeness pass: %d posts the API lists%s; %d neither in the crawl state nor read by"
                          " this crawl%s", listed, f" (since={self.args.since or '-'} until={self.args.until or '-'})"
-                         if self.args.since or self.args.until else "", len(missing),
+                         if window else "", len(missing),
                          f": requesting {len(chosen)}" if missing else "")
         if left:
             stats.set_value("cable/completeness/deferred", len(left))
