@@ -39,6 +39,11 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy runs a callback's output through the spider middlewares and pipelines with this
+# many asyncio workers per response (default 100: 100 tasks made for each page). Our
+# pipelines are synchronous and an article page gives one item, an index page ~20
+# requests: more workers buy nothing; fewer saved ~6% of a crawl's CPU (make bench).
+CONCURRENT_ITEMS = 8
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 4
