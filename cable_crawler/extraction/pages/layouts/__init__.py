@@ -19,7 +19,7 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from cable_crawler.extraction.pages.layouts.base import PAGE_FIELDS, ArticlePage
-from cable_crawler.extraction.pages.markup import Vocabulary, element
+from cable_crawler.extraction.pages.markup import Vocabulary, element, page_root
 from cable_crawler.extraction.pages.layouts.current import CurrentPage
 from cable_crawler.extraction.pages.layouts.fp2017 import Fp2017Page
 from cable_crawler.extraction.pages.layouts.legacy_blog import LegacyBlogPage
@@ -64,9 +64,10 @@ def detect_layout(sel, vocabulary: Vocabulary | None = None) -> str:
 
 def article_page(response, base_url: str | None = None, other_pages=frozenset(), cuts=None) -> ArticlePage:
     """The page object of the response's layout."""
-    vocabulary = Vocabulary(response.selector.root)
-    return LAYOUTS[detect_layout(response.selector, vocabulary)](response, base_url=base_url, other_pages=other_pages,
-                                                                 cuts=cuts, vocabulary=vocabulary)
+    root = page_root(response)
+    vocabulary = Vocabulary(root)
+    return LAYOUTS[detect_layout(root, vocabulary)](response, base_url=base_url, other_pages=other_pages,
+                                                    cuts=cuts, vocabulary=vocabulary, root=root)
 
 
 __all__ = ["LAYOUTS", "LAYOUT_MARKERS", "PAGE_FIELDS", "ArticlePage", "article_page", "detect_layout"]

@@ -40,7 +40,7 @@ from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
     PageCuts, Vocabulary, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
-    node_text, not_in_teaser, select, select_first,
+    node_text, not_in_teaser, page_root, select, select_first,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -95,10 +95,10 @@ class ArticlePage:
     PREMIUM_CONTAINER = "div.post-content"  # its data-premium says whether the post is for subscribers
 
     def __init__(self, response, base_url: str | None = None, other_pages=frozenset(),
-                 cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None):
+                 cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None, root=None):
         self.response = response
-        self.sel = response.selector
-        self.root = self.sel.root  # the parsed tree's root element: every query runs on lxml elements
+        # The parsed tree's root element (markup.page_root): every query runs on lxml elements.
+        self.root = page_root(response) if root is None else root
         # The page's class and id values: queries for classes the page lacks are not run.
         self.vocabulary = Vocabulary(self.root) if vocabulary is None else vocabulary
         self.base_url = base_url
