@@ -45,8 +45,9 @@ def article_html(n: int, head: str = "", byline: str = "", body: str = "") -> st
 def slow_paragraphs(chars: int, count: int = 3) -> str:
     """Text that makes clean_text's mojibake repair walk every character (and fail at
     the end): the one page cost no per-page bound removes, so the time limit must.
-    (2 bytes a character; a paragraph stays under libxml2's 10 MB text limit.)"""
-    return ("<p>\u00c3" + "\u0081" * chars + "</p>") * count
+    (2 bytes a character; a paragraph stays under libxml2's 10 MB text limit.) Each paragraph
+    is another text (its number first): clean_text keeps the answer for a text it has seen."""
+    return "".join(f"<p>{n}\u00c3" + "\u0081" * chars + "</p>" for n in range(count))
 
 
 def page_path(n: int) -> str:
@@ -105,13 +106,29 @@ def test_5000_byline_links_on_a_200_kb_page_are_cut_and_the_page_rejected_for_it
 
 
 def test_a_page_that_reads_too_long_is_rejected_and_the_crawl_goes_on(tmp_path):
-    pages = {page_path(3): html_page(article_html(3, body=slow_paragraphs(1_000_000))),
+    # About 3 s of reading here (4 texts of 1,000,000 characters), three times the limit.
+    pages = {page_path(3): html_page(article_html(3, body=slow_paragraphs(1_000_000, count=4))),
              page_path(4): html_page(article_html(4))}
-    result, articles, rejected = crawl_pages(tmp_path, pages, settings={"CABLE_MAX_PARSE_SECONDS": 2})
+    result, articles, rejected = crawl_pages(tmp_path, pages, settings={"CABLE_MAX_PARSE_SECONDS": 1})
     assert set(articles) == {page_path(4)}
-    assert rejected == {page_path(3): ["article page: parse took longer than 2 s"]}
+    assert rejected == {page_path(3): ["article page: parse took longer than 1 s"]}
     assert "'cable/page_limits/parse_time': 1" in result.log
     assert "pages over the per-page limits: 0 cut, 1 too slow to read" in result.log
+
+
+def test_a_rejected_item_with_a_long_unbroken_text_reaches_the_rejects_file(tmp_path):
+    # 300,000 characters without a space: over the schema's paragraph length, so the item is
+    # rejected and kept whole in the rejects file. Its credential masking (crawl/redact.py)
+    # used to try its patterns at every position of such a text: minutes, the crawl held.
+    paragraph = "~" * 300_000 + " mail editor@foreignpolicy.com"
+    pages = {page_path(6): html_page(article_html(6, body=f"<p>{paragraph}</p><p>Second paragraph.</p>")),
+             page_path(7): html_page(article_html(7))}
+    result, articles, rejected = crawl_pages(tmp_path, pages)
+    assert set(articles) == {page_path(7)}
+    [reasons] = rejected.values()
+    assert list(rejected) == [page_path(6)] and any("body" in reason for reason in reasons), reasons
+    [record] = [r for r in result.rejects if r["url"].endswith(page_path(6))]
+    assert paragraph in record["item"]["body"]  # the content kept as read, nothing masked
 
 
 def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):

@@ -308,6 +308,11 @@ def test_credentials_never_reach_the_log(site, tmp_path):
     ("Proxy-Authorization: Basic YWxpY2U6aHVudGVyMjI=", [], "Proxy-Authorization: ***"),
     ("mail editor@foreignpolicy.com at 10:30", [], "mail editor@foreignpolicy.com at 10:30"),
     ("plain text", ["ab"], "plain text"),
+    # Long texts without spaces (a rejected item's 3 MB paragraph, a data: URI): scanned once,
+    # not once per position (that took hours); a credential after one is still masked.
+    ("\u0081" * 200_000 + " user:pa55@host", [], "\u0081" * 200_000 + " ***@host"),
+    ("a" * 200_000 + " http://user:pa55@host/", [], "a" * 200_000 + " http://***@host/"),
+    ("\u0081" * 200_000 + "@host", [], "\u0081" * 200_000 + "@host"),
 ])
 def test_redact(text, secrets, expected):
     from cable_crawler.crawl.redact import redact, secret_values
