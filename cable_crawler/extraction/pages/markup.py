@@ -269,7 +269,7 @@ class Vocabulary:
         self.within = within
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
         self._tags: dict = {}
-        self._owners: dict = {}  # kind -> [(tag, value)] of the elements with that attribute, read when needed
+        self._owners: dict = {}  # kind -> {tag: its elements' values, a line each}, read when needed
         self._teasers: set | None = None
         self._queries: dict = {}  # (css, ordered) -> its planned query here (None: nothing can match)
 
@@ -283,9 +283,15 @@ class Vocabulary:
                 self._tags[key] = self.within.tags_with(kind, word)
             else:
                 if kind not in self._owners:
-                    self._owners[kind] = [(el.tag, el.get(kind)) for el in _OWNERS[kind](self.node)]
-                self._tags[key] = tuple(sorted({tag for tag, value in self._owners[kind]
-                                                if word in value and isinstance(tag, str)}))
+                    values: dict = {}
+                    for el in _OWNERS[kind](self.node):
+                        if isinstance(el.tag, str):
+                            values.setdefault(el.tag, []).append(el.get(kind))
+                    self._owners[kind] = {tag: "\n".join(found) for tag, found in values.items()}
+                # (A text without a line break is in one of a tag's values iff it is in their lines.)
+                self._tags[key] = tuple(sorted(
+                    tag for tag, lines in self._owners[kind].items()
+                    if (word in lines if "\n" not in word else any(word in v for v in lines.split("\n")))))
         return self._tags[key]
 
     def _plan(self, css: str):
