@@ -764,3 +764,16 @@ _HOST_PARTS = st.sampled_from(["1", "127", "0", "255", "256", "01", "0x7f", "0X1
 @given(st.lists(_HOST_PARTS, max_size=8).map("".join) | st.text(alphabet="0123456789abcdefx.:[]%", max_size=20))
 def test_is_ip_address_agrees_with_parsing_every_host(host):
     assert p.is_ip_address(host) == _is_ip_address_by_parsing(host)
+
+
+def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
+    from cable_crawler.extraction.processors import _clean_str, canonical_url, clean_text, clear_caches
+    clear_caches()
+    long_text = " x\u00a0 " * 10_000  # 40,000 characters: over the cache's 20,000
+    assert clean_text(long_text) == ("x " * 10_000).strip()
+    assert clean_text(" a&amp;b ") == "a&b" and clean_text(" a&amp;b ") == "a&b"
+    assert _clean_str.cache_info().currsize == 1  # the short text only: a megabyte page text is never kept
+    long_url = "https://www.foreignpolicy.com/2020/01/02/" + "s" * 3000
+    assert canonical_url(long_url) == "https://foreignpolicy.com/2020/01/02/" + "s" * 3000 + "/"
+    assert canonical_url.cache_info().currsize == 0
+    assert canonical_url(["not", "hashable"]) == canonical_url(str(["not", "hashable"]))  # unhashable: computed

@@ -13,7 +13,7 @@ import ipaddress
 import re
 import unicodedata
 from datetime import date, datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, wraps
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
@@ -63,6 +63,28 @@ def fix_mojibake(text: str) -> str:
         return text
 
 
+def cached_for_short(maxsize: int, max_chars: int):
+    """functools.lru_cache for a pure function of one value, bypassed for a string longer than
+    `max_chars` (and unhashable values): a hostile page's megabyte texts must not stay in
+    memory, and the texts and URLs worth remembering are short. At most `maxsize` kept."""
+    def decorate(function):
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def call(value):
+            if isinstance(value, str) and len(value) > max_chars:
+                return function(value)
+            try:
+                return cached(value)
+            except TypeError:  # unhashable: nothing to remember it by
+                return function(value)
+
+        call.cache_clear = cached.cache_clear
+        call.cache_info = cached.cache_info
+        return call
+    return decorate
+
+
 def _clean_once(text: str) -> str:
     text = fix_mojibake(replace_entities(text))
     text = _BIDI_CONTROL_RE.sub("", text)
@@ -98,8 +120,8 @@ def clean_text(value: str | None) -> str:
 
 # A page's texts pass clean_text several times (node_text, the loader's input processor,
 # comparison keys, boilerplate checks): the answer is kept for the last texts seen, so
-# that only the first pass costs. Bounded: a few pages' worth of paragraphs.
-@lru_cache(maxsize=1024)
+# that only the first pass costs (see cached_for_short).
+@cached_for_short(maxsize=512, max_chars=20_000)
 def _clean_str(text: str) -> str:
     # fixed_point(_clean_once, text), stopping as soon as a pass leaves a clean text: the
     # pass after it would change nothing.
@@ -410,10 +432,9 @@ def _canonical_once(url: str) -> str:
     )
 
 
-# Bounded caches of pure functions: a page gives the same URLs several times (a teaser's
-# link made absolute, then canonical again in its loader), and a crawl the same teasers,
-# authors and images on many pages.
-@lru_cache(maxsize=4096)
+# Cached: a page gives the same URLs several times (a teaser's link made absolute, then
+# canonical again in its loader), and a crawl the same teasers and authors on many pages.
+@cached_for_short(maxsize=2048, max_chars=2048)
 def canonical_url(url: str) -> str:
     """One spelling per article: percent-encoded (w3lib safe_url_string),
     lower-case host without 'www.' (an IP address never gains or loses one),
@@ -465,7 +486,7 @@ def is_http_url(url: str | None) -> bool:
         return False
 
 
-@lru_cache(maxsize=4096)
+@cached_for_short(maxsize=2048, max_chars=2048)
 def http_url(url: str | None) -> str | None:
     """canonical_url(url) when that is a requestable http(s) URL, else None."""
     if not url:
