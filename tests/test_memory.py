@@ -127,3 +127,26 @@ def test_an_answered_request_drops_its_listing(crawler):
     assert sorted((f["url"], f["listing_signature"]) for f in recorded["failed"]) == [
         (f"{BASE}/2021/06/02/copy-1/", "sig-1"), (f"{BASE}/2021/06/02/copy-2/", "sig-2")]
 
+
+
+def test_the_index_walk_waits_for_its_articles(tmp_path):
+    """Article requests go before the next index page (ARTICLE_PRIORITY). With equal priorities
+    the scheduler's LIFO order took each next index page first: the walk ran to the end of the
+    index while every article request of the crawl waited in memory (+35 MiB at 10,000)."""
+    from conftest import scrapy_crawl
+    from fpsite import FPSite, grow_site
+
+    per_page, pages = 20, 10
+    grow_site(tmp_path / "site", articles=per_page * pages, per_page=per_page)
+    with FPSite(site_dir=tmp_path / "site") as site:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", "mode=full", "source=html",
+                              settings={"AUTOTHROTTLE_ENABLED": False})
+        paths = list(site.requests)
+    assert result.returncode == 0 and len(result.articles) == per_page * pages, result.log[-2000:]
+    index_at = [i for i, path in enumerate(paths) if path.startswith("/channel/")]
+    assert len(index_at) == pages
+    for page, at in enumerate(index_at[1:], start=2):
+        articles_before = sum(1 for path in paths[:at] if path.startswith(("/19", "/20")))
+        # All of the pages before it requested, but those still waiting for a download slot
+        # (CONCURRENT_REQUESTS=8): the queue never holds more than about one index page's articles.
+        assert articles_before >= (page - 1) * per_page - 8, (page, articles_before, paths[:at])

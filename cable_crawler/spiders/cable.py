@@ -74,6 +74,14 @@ def requested_url(request) -> str | None:
     return url
 
 
+# Article requests go before index pages (Scrapy's scheduler takes the higher priority
+# first). An index page yields its articles, then the next page; with equal priorities the
+# scheduler's LIFO order took that next page first, the walk ran ahead of the articles, and
+# every article request of the crawl waited in memory (a 10,000-article crawl: +35 MiB). Now
+# the walk reads the next page when its articles are under way: memory flat with crawl size.
+ARTICLE_PRIORITY = 10
+
+
 class CableSpider(WordPressApiSource, scrapy.Spider):
     name = "cable"
 
@@ -255,7 +263,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         url = canonical_url(url)
         self.article_urls.add(url)  # pages of this crawl: a canonical link naming one is not trusted
         self.incremental.requested(url, listing, failed_runs)
-        return self.request(url, "article", self.parse_article, meta=meta)
+        return self.request(url, "article", self.parse_article, meta=meta, priority=ARTICLE_PRIORITY)
 
     def entry_keys(self, entry: ListingEntry) -> list[str]:
         """What identifies an index entry within a crawl: its canonical URL, and its id when listed."""
