@@ -66,7 +66,7 @@ class WrittenPipeline:
         try:
             self.coordinator.claimed_written(claim_fields(item))
             # The crawl state every worker reads (distributed/state.py): known to the next runs.
-            self.coordinator.shared_state.record(item, self.incremental.listings.get(item["id"]))
+            self.coordinator.shared_state.record(item, self.incremental.listing_fields(item["id"]))
         except RedisError as error:
             self.coordinator.redis_lost(error)
         return item

@@ -69,8 +69,9 @@ class IncrementalCrawl:
         self.shared = None
         self.ledger = Ledger()
         self.unfinished = Unfinished()
-        # article id -> what the column index showed for it: {listing_urls, listing_signature}
-        self.listings: dict[str, dict] = {}
+        # article id -> what the column index showed for it: (its URLs there, the entry's
+        # signature); tuples, not dicts: one per article until the crawl closes (listing_fields)
+        self.listings: dict[str, tuple[tuple[str, ...], str | None]] = {}
         self.unchanged: list[dict] = []  # not written again; their listing signature is stored
         self.published = False
         self.closers = []
@@ -177,10 +178,16 @@ class IncrementalCrawl:
         listing = item.pop("listing", None)
         if not listing or not item.get("id"):
             return
-        entry = self.listings.setdefault(item["id"], {"listing_urls": [], "listing_signature": None})
-        if listing.get("url") and listing["url"] not in entry["listing_urls"]:
-            entry["listing_urls"].append(listing["url"])
-        entry["listing_signature"] = listing.get("signature") or entry["listing_signature"]
+        urls, signature = self.listings.get(item["id"], ((), None))
+        if listing.get("url") and listing["url"] not in urls:
+            urls = (*urls, listing["url"])
+        self.listings[item["id"]] = (urls, listing.get("signature") or signature)
+
+    def listing_fields(self, article_id: str) -> dict:
+        """{listing_urls, listing_signature}: what the index showed for an article this run
+        wrote ({} when it was not requested from an index)."""
+        found = self.listings.get(article_id)
+        return {} if found is None else {"listing_urls": list(found[0]), "listing_signature": found[1]}
 
     def written(self, article_id: str | None = None, url: str | None = None, fingerprint: str | None = None) -> bool:
         """Written by this crawl, or by the run it resumes (its .part file)."""
@@ -280,13 +287,13 @@ class IncrementalCrawl:
         from the file, so the next run writes those articles again; only the unchanged
         articles' index entries are stored (they are in the state already)."""
         self.published = True
-        unchanged = [{**entry, **self.listings.get(entry["id"], {})} for entry in self.unchanged]
+        unchanged = [{**entry, **self.listing_fields(entry["id"])} for entry in self.unchanged]
         try:
             if not complete:
                 self.state.record(unchanged)
                 return
             # One line at a time: the file's articles are never all in memory (read_records).
-            records = ({**line, **self.listings.get(line["id"], {})} for line in read_records(path)) if path else ()
+            records = ({**line, **self.listing_fields(line["id"])} for line in read_records(path)) if path else ()
             unfinished = self.unfinished.to_record(self.stats, reason)
             self.state.record_crawl(records, unfinished, unchanged)
             self.unfinished.count(self.stats, unfinished)
