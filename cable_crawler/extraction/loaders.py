@@ -96,6 +96,23 @@ class ArticleLoader(ItemLoader):
     access_in = Identity()
     access_out = Compose(access_level)
 
+    # itemloaders looks a field's processor up on every add_value and output (getattr, the
+    # item's field metadata, unbound_method): fixed per loader class, so looked up once,
+    # through its documented hooks.
+    _processors: dict = {}
+
+    def get_input_processor(self, field_name: str):
+        key = (type(self), field_name, "in")
+        if key not in ArticleLoader._processors:
+            ArticleLoader._processors[key] = super().get_input_processor(field_name)
+        return ArticleLoader._processors[key]
+
+    def get_output_processor(self, field_name: str):
+        key = (type(self), field_name, "out")
+        if key not in ArticleLoader._processors:
+            ArticleLoader._processors[key] = super().get_output_processor(field_name)
+        return ArticleLoader._processors[key]
+
     def load_item(self):
         # Caption datelines without a year ("ALEPPO - AUGUST 4:") take the article's.
         published = parse_datetime(self.get_output_value("published_at"))
