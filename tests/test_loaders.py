@@ -66,3 +66,16 @@ def test_captions_parsed_once_per_item_give_the_same_images_and_no_shared_parts(
     again[0]["dateline"]["place"] = "changed"
     assert once[0]["dateline"]["place"] == "Aleppo, Syria"
     assert shared[(caption["text"], None, 2016)]["dateline"]["place"] == "Aleppo, Syria"
+
+
+def test_processors_looked_up_once_stay_each_loader_class_own():
+    from itemloaders.processors import MapCompose
+
+    class ShoutingLoader(ArticleLoader):
+        headline_in = MapCompose(str.upper)
+
+    for loader_class, expected in ((ArticleLoader, "A headline"), (ShoutingLoader, "A HEADLINE"),
+                                   (ArticleLoader, "A headline")):
+        loader = loader_class()
+        loader.add_value("headline", "A headline")
+        assert loader.get_output_value("headline") == expected
