@@ -47,6 +47,28 @@ def test_insider_post_body_comes_from_jsonld_articlebody(spider):
     assert [a["name"] for a in item["authors"]] == ["Amy Mackinnon"]
 
 
+def test_an_article_page_is_parsed_once(spider, monkeypatch):
+    # The spider used to ask hasattr(response, "selector") to tell an HTML response: that
+    # property parses the page (parsel, lxml.html) beside the page reader's own tree.
+    import parsel.selector
+
+    from cable_crawler.extraction.pages import markup
+    parses = []
+
+    def counting(original):
+        def parse(*args, **kwargs):
+            parses.append(original.__module__)
+            return original(*args, **kwargs)
+        return parse
+
+    monkeypatch.setattr(parsel.selector, "create_root_node", counting(parsel.selector.create_root_node))
+    monkeypatch.setattr(markup, "create_root_node", counting(markup.create_root_node))
+    response = page("https://foreignpolicy.com/2023/03/01/insider-post/", INSIDER_PAGE)
+    [item] = list(spider().parse_article(response))
+    assert item["headline"] == "An Insider Post"
+    assert len(parses) == 1
+
+
 def test_non_html_response_is_a_page_failure(spider):
     response = Response(url="https://foreignpolicy.com/2023/03/01/file/", status=200, body=b"%PDF-1.4",
                         headers={"Content-Type": "application/pdf"})
