@@ -10,7 +10,8 @@ extractors, in one run. Prints figures; asserts nothing about time.
 2. pages: per-page cost on the fixture article pages and the real 2021 FP page: lxml parse,
    a naive 7-field parsel read, our read_article(), trafilatura's bare_extraction(with_metadata=True)
    and newspaper4k (image fetching off, the HTML handed over: no network). The two peers are
-   the optional extra `bench` (pip install -e '.[bench]'); "not installed" when absent.
+   the optional extra `bench` (pip install -e '.[bench]'); "not installed" when absent. Then
+   read_article() stage by stage: encoding repair, parse, layout, finding, the processors.
 3. memory: peak RSS of a `scrapy crawl cable -a mode=full` of --memory sizes (1,000 and
    10,000 articles): the crawl process with its state, ledger, dupefilter and stats (goal:
    large <= 1.2x small).
@@ -290,7 +291,56 @@ def bench_pages(rounds: int) -> dict:
                   f"{results[name][1] / ours_ms[1]:.1f}x   (goal >= {goals[peer]}x)")
         else:
             print(f"{peer} / ours: not installed")
+    print_reader_stages(pages, rounds)
     return results
+
+
+def print_reader_stages(pages: list[tuple[str, bytes]], rounds: int) -> None:
+    """Where read_article's time goes, stage by stage (median per page, mean over the pages,
+    caches emptied before each read): what a faster parser or fewer queries could save."""
+    from scrapy.http import HtmlResponse
+
+    from cable_crawler.extraction.loaders import ArticleLoader
+    from cable_crawler.extraction.pages.encoding import readable
+    from cable_crawler.extraction.pages.layouts import LAYOUTS, PAGE_FIELDS, detect_layout
+    from cable_crawler.extraction.pages.markup import Vocabulary, page_root
+    from cable_crawler.extraction.processors import clear_caches
+
+    stages = ("encoding repair (readable)", "parse (page_root)", "layout and vocabulary",
+              "finding: the page methods", "input processors (add_value)", "output processors, derived fields")
+    medians: dict[str, list[float]] = {stage: [] for stage in stages}
+    for url, body in pages:
+        timings: dict[str, list[float]] = {stage: [] for stage in stages}
+        for _ in range(max(rounds, 3)):
+            clear_caches()
+            marks = [time.perf_counter()]
+            response = readable(HtmlResponse(url=url, body=body, encoding="utf-8"))
+            marks.append(time.perf_counter())
+            root = page_root(response)
+            marks.append(time.perf_counter())
+            vocabulary = Vocabulary(root)
+            page = LAYOUTS[detect_layout(root, vocabulary)](response, vocabulary=vocabulary, root=root)
+            marks.append(time.perf_counter())
+            loader, finding, adding = ArticleLoader(), 0.0, 0.0
+            for field in PAGE_FIELDS:
+                start = time.perf_counter()
+                values = getattr(page, field)()
+                found = time.perf_counter()
+                loader.add_value(field, values)
+                finding, adding = finding + found - start, adding + time.perf_counter() - found
+            loader.add_value("column", "The Cable")
+            start = time.perf_counter()
+            loader.load_item()
+            spent = [b - a for a, b in zip(marks, marks[1:])] + [finding, adding, time.perf_counter() - start]
+            for stage, seconds in zip(stages, spent):
+                timings[stage].append(seconds)
+        for stage in stages:
+            medians[stage].append(statistics.median(timings[stage]) * 1000)
+    means = {stage: sum(values) / len(values) for stage, values in medians.items()}
+    total = sum(means.values())
+    print(f"ours, stage by stage (median per page, mean over the pages; {total:.2f} ms in all):")
+    for stage, ms in means.items():
+        print(f"  {stage:42} {ms:6.3f} ms {ms / total * 100:5.1f} %")
 
 
 # ------------------------------------------------------------------------------ memory and the re-crawl

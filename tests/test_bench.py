@@ -28,6 +28,8 @@ def test_bench_prints_every_section_with_numbers():
     # pages: every engine measured or said to be missing, and the ratios
     for name in ("lxml parse", "naive 7-field parsel read", r"ours: read_article\(\)"):
         assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}$", out, re.M), (name, out)
+    for stage in (r"parse \(page_root\)", "finding: the page methods", "output processors, derived fields"):
+        assert re.search(rf"^  {stage}\s+{NUMBER} ms\s+{NUMBER} %$", out, re.M), (stage, out)
     for peer in ("trafilatura", "newspaper4k"):
         assert re.search(rf"^{peer}.*?(\s{NUMBER}\s+{NUMBER}|not installed.*)$", out, re.M), (peer, out)
         assert re.search(rf"^{peer} / ours: (all pages {NUMBER}x, real page {NUMBER}x|not installed)", out, re.M)
