@@ -15,7 +15,6 @@ from functools import cached_property
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import TextResponse
 from scrapy.utils.defer import deferred_from_coro
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
@@ -476,8 +475,9 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         """
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         html_type = not content_type or content_type.lower().startswith(("text/html", "application/xhtml"))
-        # (isinstance, not hasattr(response, "selector"): that property parses the whole page.)
-        if not isinstance(response, TextResponse) or not html_type:
+        # A page has a selector: HTML responses, and Splash's JSON responses that carry the rendered
+        # page. Asked of the class: on the response, the property parses the whole page.
+        if not hasattr(type(response), "selector") or not html_type:
             yield self.failure(response, f"article page: not an HTML page (Content-Type: {content_type or 'none'})")
             return
         if not response.body.strip():
