@@ -149,6 +149,10 @@ def test_the_index_walk_reads_one_page_ahead_of_its_articles(tmp_path):
     assert len(index_at) == pages
     for page, at in enumerate(index_at[1:], start=2):
         articles_before = sum(1 for path in paths[:at] if path.startswith(("/19", "/20")))
-        # The articles of pages 1 .. page-2, give or take the requests under way
-        # (CONCURRENT_REQUESTS=8): never all of the crawl's, never a page's articles idle-waiting.
-        assert abs(articles_before - (page - 2) * per_page) <= 8, (page, articles_before, paths[:at])
+        # The articles of pages 1 .. page-2, and at most the 8 (CONCURRENT_REQUESTS) of page-1
+        # that free download slots take while page-1 is still being read (its next page is
+        # yielded after its articles), with a little room for the order connections arrive in.
+        # Not all of the crawl's (the walk running ahead: far below), not all of page-1's
+        # (the walk waiting for its articles: 20 above).
+        ahead = articles_before - (page - 2) * per_page
+        assert -4 <= ahead <= per_page - 6, (page, articles_before, paths[:at])
