@@ -32,6 +32,7 @@ from cable_crawler.extraction.processors import article_id, canonical_url, http_
 from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.unfinished import IndexWalk, retryable
 from cable_crawler.items import PageFailure
+from cable_crawler.spiders.priorities import index_page_priority, listed_article_priority
 from cable_crawler.spiders.wordpress_api import WordPressApiSource
 
 __all__ = ["CableSpider", "channel_name", "download_error_reason", "requested_url"]
@@ -72,23 +73,6 @@ def requested_url(request) -> str | None:
     if "splash" in request.meta:
         url = request.meta["splash"].get("args", {}).get("url", url)
     return url
-
-
-# Scheduler priorities of an index walk (Scrapy's scheduler takes the higher first), by a
-# page's place on its walk (n = 1 for the walk's first page). An index page yields its
-# articles, then the next page: with one priority for all, the scheduler's LIFO order took
-# that next page first, the walk ran to the end of the index ahead of the articles, and every
-# article request of the crawl waited in memory (a 10,000-article crawl: +13 MiB). With the
-# articles above every later index page, the walk waited for its articles and the download
-# slots idled while each next page was fetched and read (~10 % of a crawl's time). So the walk
-# reads one page ahead: page n+1 (-2n + 1) goes before the articles of page n (-2n), after
-# those of page n-1 (-2n + 2). At most two pages' articles wait in the queue.
-def index_page_priority(n: int) -> int:
-    return 3 - 2 * n
-
-
-def listed_article_priority(n: int) -> int:
-    return -2 * n
 
 
 class CableSpider(WordPressApiSource, scrapy.Spider):

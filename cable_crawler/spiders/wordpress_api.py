@@ -22,6 +22,7 @@ from cable_crawler.crawl.download_errors import download_error_reason
 from cable_crawler.crawl.wp_api import API_PATH, ApiMalformed, ApiPost, cross_check, parse_posts, parse_terms
 from cable_crawler.extraction.pages.listing import ListingEntry
 from cable_crawler.extraction.processors import article_id, canonical_url
+from cable_crawler.spiders.priorities import index_page_priority, listed_article_priority
 
 
 class WordPressApiSource:
@@ -40,9 +41,10 @@ class WordPressApiSource:
         return self.api_request(f"{self.args.base_url}{API_PATH}/categories?{urlencode({'slug': self.args.channel})}",
                                 self.parse_api_terms)
 
-    def api_request(self, url: str, callback, **cb_kwargs) -> scrapy.Request:
+    def api_request(self, url: str, callback, priority: int = 0, **cb_kwargs) -> scrapy.Request:
         # Answers 400/401/403/404 reach the callback: they end the paging or the API, not the crawl.
         return scrapy.Request(url, callback=callback, errback=self.on_api_error, cb_kwargs=cb_kwargs,
+                              priority=priority,
                               meta={"page_kind": "api", "handle_httpstatus_list": [400, 401, 403, 404]})
 
     def api_unavailable(self, url: str, why: str):
@@ -76,8 +78,9 @@ class WordPressApiSource:
     def api_posts_request(self, term: int, page: int) -> scrapy.Request:
         per_page = self.settings.getint("CABLE_WP_API_PER_PAGE", defaults.CABLE_WP_API_PER_PAGE)
         query = urlencode({"categories": term, "page": page, "per_page": per_page, "_embed": 1})
+        # Read one page ahead of the articles it lists (source=api), as the index walk is (priorities.py).
         return self.api_request(f"{self.args.base_url}{API_PATH}/posts?{query}", self.parse_api_posts,
-                                term=term, page=page)
+                                priority=index_page_priority(page), term=term, page=page)
 
     def api_stop(self, page: int, code: str, why: str, level: int = logging.INFO):
         self.logger.log(level, "WordPress REST API: %s: stop reading the API (%s)", why, code)
@@ -110,7 +113,7 @@ class WordPressApiSource:
             self.api_posts[canonical_url(post.link)] = post
             self.api_ids[post.id] = post
             if self.args.source == "api":
-                yield from self.api_article_request(post)
+                yield from self.api_article_request(post, priority=listed_article_priority(page))
         if new and self.distributed is not None:
             self.distributed.share_api_posts(new)  # the workers that read no API page cross-check with them
         total_pages = response.headers.get("X-WP-TotalPages")
@@ -140,7 +143,7 @@ class WordPressApiSource:
         return ListingEntry(url=post.link, published=date.fromisoformat(post.date_gmt[:10]) if post.date_gmt else None,
                             post_id=str(post.id), headline=post.title)
 
-    def api_article_request(self, post: ApiPost):
+    def api_article_request(self, post: ApiPost, priority: int = 0):
         """source=api: a post's link is requested as an article, under the same rules as an index entry."""
         entry = self.api_entry(post)
         if not self.on_site(post.link):
@@ -158,7 +161,7 @@ class WordPressApiSource:
         if self.incremental.was_requested(canonical_url(post.link)):
             self.crawler.stats.inc_value("cable/index_entries_repeated")
             return
-        yield self.article_request(post.link, entry)
+        yield self.article_request(post.link, entry, priority=priority)
 
     # -- Completeness pass: what the API lists and nobody has ----------------------------------
 
