@@ -46,6 +46,10 @@ class IndexWalk:
     stopped: str | None = None      # why paging stopped (a short code, see CableSpider.stop_paging)
     resume: dict | None = None      # {url, page, reason, failures}: where the next run goes on
 
+    def place(self, page: int) -> int:
+        """A page's place on this walk: 1 for the page it started at (max_pages, priorities)."""
+        return page - self.first_page + 1
+
     def first_seen(self, keys: list[str]) -> bool:
         """True when none of an entry's keys (URL, id) was seen before on this walk; marks them seen."""
         new = not any(key in self.seen for key in keys)

@@ -239,7 +239,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
             meta["walk"] = {"start": walk.start_url, "from_state": walk.from_state,
                             "failures_before": walk.failures_before, "first_page": walk.first_page}
         self.requested_index.add(url)
-        priority = index_page_priority(page - walk.first_page + 1) if walk is not None else 0
+        priority = index_page_priority(walk.place(page)) if walk is not None else 0
         return self.request(url, "index", self.parse_index, meta=meta, cb_kwargs={"page": page}, priority=priority)
 
     def article_request(self, url: str, entry: ListingEntry | None = None, listing: dict | None = None,
@@ -337,7 +337,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
                 # (By URL only: another URL with the same id may still be the one that answers.)
                 self.crawler.stats.inc_value("cable/index_entries_repeated")
                 continue
-            yield self.article_request(entry.url, entry, priority=listed_article_priority(page - walk.first_page + 1))
+            yield self.article_request(entry.url, entry, priority=listed_article_priority(walk.place(page)))
         walk.stale = 0 if new_on_walk else walk.stale + 1
 
         since = self.args.since
@@ -360,7 +360,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
             self.stop_paging(walk, page, "stale", f"{pages} brought no new entry "
                              f"(CABLE_MAX_STALE_INDEX_PAGES={max_stale}): the index repeats itself",
                              level=logging.WARNING)
-        elif self.args.max_pages is not None and page - walk.first_page + 1 >= self.args.max_pages and next_url:
+        elif self.args.max_pages is not None and walk.place(page) >= self.args.max_pages and next_url:
             self.stop_paging(walk, page, "max_pages", f"max_pages={self.args.max_pages} reached",
                              resume={"url": next_url, "page": page + 1, "reason": f"max_pages={self.args.max_pages}"})
         elif max_index_pages > 0 and self.crawler.stats.get_value("cable/index_pages", 0) >= max_index_pages and next_url:
