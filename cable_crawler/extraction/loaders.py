@@ -99,19 +99,19 @@ class ArticleLoader(ItemLoader):
     # itemloaders looks a field's processor up on every add_value and output (getattr, the
     # item's field metadata, unbound_method): fixed per loader class, so looked up once,
     # through its documented hooks.
-    _processors: dict = {}
+    _processors: dict = {}  # (loader class, field, "in"/"out") -> processor
+
+    def _processor(self, field_name: str, direction: str, look_up):
+        key = (type(self), field_name, direction)
+        if key not in ArticleLoader._processors:
+            ArticleLoader._processors[key] = look_up(field_name)
+        return ArticleLoader._processors[key]
 
     def get_input_processor(self, field_name: str):
-        key = (type(self), field_name, "in")
-        if key not in ArticleLoader._processors:
-            ArticleLoader._processors[key] = super().get_input_processor(field_name)
-        return ArticleLoader._processors[key]
+        return self._processor(field_name, "in", super().get_input_processor)
 
     def get_output_processor(self, field_name: str):
-        key = (type(self), field_name, "out")
-        if key not in ArticleLoader._processors:
-            ArticleLoader._processors[key] = super().get_output_processor(field_name)
-        return ArticleLoader._processors[key]
+        return self._processor(field_name, "out", super().get_output_processor)
 
     def load_item(self):
         # Caption datelines without a year ("ALEPPO - AUGUST 4:") take the article's.

@@ -75,9 +75,10 @@ def cached_for_short(maxsize: int, max_chars: int):
             if isinstance(value, str) and len(value) > max_chars:
                 return function(value)
             try:
-                return cached(value)
+                hash(value)
             except TypeError:  # unhashable: nothing to remember it by
                 return function(value)
+            return cached(value)  # (a TypeError of the function itself is not caught: no second call)
 
         call.cache_clear = cached.cache_clear
         call.cache_info = cached.cache_info
