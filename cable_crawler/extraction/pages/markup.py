@@ -288,10 +288,9 @@ class Vocabulary:
                         if isinstance(el.tag, str):
                             values.setdefault(el.tag, []).append(el.get(kind))
                     self._owners[kind] = {tag: "\n".join(found) for tag, found in values.items()}
-                # (A text without a line break is in one of a tag's values iff it is in their lines.)
-                self._tags[key] = tuple(sorted(
-                    tag for tag, lines in self._owners[kind].items()
-                    if (word in lines if "\n" not in word else any(word in v for v in lines.split("\n")))))
+                # A word in one of a tag's values is in their lines; the reverse can fail only for a
+                # word across a line break: more tag names, which a plan allows (a superset).
+                self._tags[key] = tuple(sorted(tag for tag, lines in self._owners[kind].items() if word in lines))
         return self._tags[key]
 
     def _plan(self, css: str):
