@@ -1,9 +1,14 @@
 """The spider's own decisions, called directly with responses (no network)."""
 
+import inspect
+from types import SimpleNamespace
 from datetime import date
 
 import pytest
 from scrapy.http import HtmlResponse, Request, Response
+from scrapy.settings import Settings
+from scrapy.utils.misc import is_generator_with_return_value, warn_on_generator_with_return_value
+from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 from conftest import INCREMENTAL
@@ -67,6 +72,30 @@ def test_an_article_page_is_parsed_once(spider, monkeypatch):
     [item] = list(spider().parse_article(response))
     assert item["headline"] == "An Insider Post"
     assert len(parses) == 1
+
+
+def generator_methods(cls) -> list[str]:
+    return sorted(name for name in dir(cls) if inspect.isgeneratorfunction(getattr(cls, name)))
+
+
+@pytest.mark.parametrize("name", generator_methods(CableSpider))
+def test_no_generator_callback_returns_a_value(spider, name):
+    # What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE checks at every response, which the
+    # project's settings turn off (its cost): a `return value` in a generator is lost.
+    assert not is_generator_with_return_value(getattr(spider(), name))
+
+
+def test_the_callbacks_source_is_not_read_per_response(monkeypatch):
+    # Scrapy's check parsed parse_article's source (inspect.getsource, ast.parse) for every
+    # page: its cache holds the bound method weakly, and each request brings a new one.
+    read = []
+    monkeypatch.setattr(inspect, "getsource", lambda obj: read.append(obj) or "")
+    # The check reads only the spider's settings.
+    for settings, reads in ((Settings(), 3), (get_project_settings(), 0)):
+        read.clear()
+        for _ in range(3):  # three responses, three requests' bound methods
+            warn_on_generator_with_return_value(SimpleNamespace(settings=settings), CableSpider("cable").parse_article)
+        assert len(read) == reads
 
 
 def test_non_html_response_is_a_page_failure(spider):
