@@ -162,6 +162,19 @@ def _alternatives(css: str) -> tuple:
     return tuple(alternatives)
 
 
+@lru_cache(maxsize=None)
+def _alternative_needs(css: str) -> tuple | None:
+    """Per alternative of `css`: every (attribute, text) its compounds need (each once), and
+    per compound the need it is asked by when it has no tag name (else None); None when
+    the group is not parsed here. What Vocabulary._plan checks, gathered once per selector."""
+    alternatives = _alternatives(css)
+    if alternatives is None:
+        return None
+    return tuple((tuple(dict.fromkeys(need for needs, _ in compounds for need in needs)),
+                  tuple(needs[0] if tagless else None for needs, tagless in compounds))
+                 for _, compounds in alternatives)
+
+
 def _with_tags(css: str, index: int, tags: list):
     """The index-th alternative of `css`, parsed afresh, with its i-th compound's type
     selector set to tags[i] (None: as it is)."""
@@ -270,8 +283,9 @@ class Vocabulary:
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
         self._tags: dict = {}
         self._owners: dict = {}  # kind -> {tag: its elements' values, a line each}, read when needed
-        self._teasers: set | None = None
+        self._below_teaser: dict = {}  # element -> whether it or an ancestor is a teaser block
         self._queries: dict = {}  # (css, ordered) -> its planned query here (None: nothing can match)
+        self._present: dict = {}  # (kind, word) -> whether a class (id) value here contains it
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -294,22 +308,21 @@ class Vocabulary:
         return self._tags[key]
 
     def _plan(self, css: str):
-        alternatives = _alternatives(css)
+        alternatives = _alternative_needs(css)
         if alternatives is None:
             return None
-        words, plan = self.words, []
-        for _, compounds in alternatives:
-            compound_tags = []
-            for needs, tagless in compounds:
-                if needs and not all(word in words[kind] for kind, word in needs):
-                    compound_tags = None  # this alternative cannot match here
+        present, words, plan = self._present, self.words, []
+        for needs, tagless in alternatives:
+            for need in needs:
+                found = present.get(need)
+                if found is None:
+                    found = present[need] = need[1] in words[need[0]]
+                if not found:
+                    plan.append(None)  # this alternative cannot match here
                     break
-                if tagless:
-                    tags = self.tags_with(*needs[0])
-                    compound_tags.append(tags if len(tags) <= _MAX_TAGS else None)
-                else:
-                    compound_tags.append(None)
-            plan.append(None if compound_tags is None else tuple(compound_tags))
+            else:
+                plan.append(tuple(None if need is None or len(tags := self.tags_with(*need)) > _MAX_TAGS else tags
+                                  for need in tagless))
         return tuple(plan)
 
     def select(self, node, css: str, ordered: bool = True) -> list:
@@ -327,11 +340,23 @@ class Vocabulary:
         return found[0] if found else None
 
     def in_teaser(self, node) -> bool:
-        """Whether the node lies in a teaser block (TEASER_ANCESTOR): the page's teaser
-        blocks are found once, then a node's ancestors are looked up among them."""
-        if self._teasers is None:
-            self._teasers = set(self.select(self.node, TEASER_CONTAINERS))
-        return bool(self._teasers) and any(ancestor in self._teasers for ancestor in node.iterancestors())
+        """Whether the node lies in a teaser block (TEASER_ANCESTOR): its ancestors are
+        tested one by one (is_teaser_block), each once per page: what an ancestor's
+        test found holds for every node below it."""
+        below, known = [], self._below_teaser
+        found = False
+        for ancestor in node.iterancestors():
+            answer = known.get(ancestor)
+            if answer is not None:
+                found = answer
+                break
+            below.append(ancestor)
+            if is_teaser_block(ancestor):
+                found = True
+                break
+        for ancestor in below:
+            known[ancestor] = found
+        return found
 
     def live(self, css: str) -> list[str]:
         """The alternatives of `css` that can match here, each a selector (all of them when
@@ -361,12 +386,25 @@ TEASER_ANCESTOR = (
     " or contains(@class, 'related_posts') or self::nav or self::footer or self::header]"
 )
 
-# The elements TEASER_ANCESTOR looks for, as a selector (.x is the class-word test, [class*=x]
-# the substring test): Vocabulary.in_teaser finds them once per page instead of an XPath
-# call per candidate node (tests/test_layouts.py checks the two agree).
-TEASER_CONTAINERS = (".related-articles, [class*=related-articles-carousel],"
-                     " [class*=fp_choose_placement_related_posts], [class*=excerpt-content],"
-                     " [class*=post-content--after], [class*=related_posts], nav, footer, header")
+# What TEASER_ANCESTOR asks of each ancestor, in Python (is_teaser_block): Vocabulary.in_teaser
+# walks a node's ancestors once per page instead of an XPath call per candidate node, or a
+# query for every teaser block of the page (tests/test_layouts.py checks the two agree).
+_TEASER_TAGS = frozenset(("nav", "footer", "header"))
+_TEASER_CLASS_WORD = "related-articles"  # a word of the class value (normalize-space: XML whitespace)
+_TEASER_CLASS_PARTS = ("related-articles-carousel", "fp_choose_placement_related_posts", "excerpt-content",
+                       "post-content--after", "related_posts")  # anywhere in the class value
+_XML_WHITESPACE = re.compile(r"[ \t\r\n]+")
+
+
+def is_teaser_block(element) -> bool:
+    """Whether an element is one of the blocks TEASER_ANCESTOR looks for."""
+    if element.tag in _TEASER_TAGS:
+        return True
+    value = element.get("class")
+    if not value:
+        return False
+    return any(part in value for part in _TEASER_CLASS_PARTS) or _TEASER_CLASS_WORD in _XML_WHITESPACE.split(value)
+
 
 # What a real FP article page has, with ample room: beyond these a page is broken or
 # hostile, and reading all of it would hold the crawl for minutes (every page is read
