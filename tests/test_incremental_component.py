@@ -245,3 +245,55 @@ def test_a_crawl_without_the_component_says_what_is_missing(tmp_path):
     crawler = get_crawler(Spider, {"CABLE_STATE_DIR": str(tmp_path / "state")})
     with pytest.raises(RuntimeError, match="IncrementalCrawl is not in EXTENSIONS"):
         ValidationPipeline.from_crawler(crawler)
+
+
+# ----------------------------------------------------------------------------- the state's lookups
+
+# The lookup by URL as it was written before: one query with an OR across the join, which
+# SQLite answers by reading every stored article. The oracle for what the indexed one returns.
+_SCANNING_LOOKUP = ("SELECT a.id FROM articles a LEFT JOIN urls u ON u.id = a.id"
+                    " WHERE a.url = ? OR u.url = ? LIMIT 1")
+
+
+def written(article_id: str, url: str, *listing_urls: str) -> dict:
+    return {"id": article_id, "url": BASE + url, "fingerprint": article_id * 4,
+            "listing_urls": [BASE + u for u in listing_urls]}
+
+
+@pytest.mark.parametrize("publications, lookup, expected", [
+    ([[written("fp-1", "/a/")]], "/a/", "fp-1"),
+    ([[written("fp-1", "/a/", "/listed-a/")]], "/listed-a/", "fp-1"),
+    ([[written("fp-1", "/a/")]], "/b/", None),
+    # The article moved to a new URL: found under both.
+    ([[written("fp-1", "/a/")], [written("fp-1", "/a-moved/")]], "/a/", "fp-1"),
+    ([[written("fp-1", "/a/")], [written("fp-1", "/a-moved/")]], "/a-moved/", "fp-1"),
+    # Two articles claim one URL (one was listed under it, the other is written under it):
+    # the one stored first, as the single query answered.
+    ([[written("fp-1", "/a/", "/x/")], [written("fp-2", "/x/")]], "/x/", "fp-2"),
+    ([[written("fp-2", "/x/")], [written("fp-1", "/a/", "/x/")]], "/x/", "fp-2"),
+    ([[written("fp-1", "/a/"), written("fp-2", "/b/", "/a/")]], "/a/", "fp-1"),
+    ([[written("fp-2", "/b/", "/a/")], [written("fp-1", "/a/")]], "/a/", "fp-1"),
+])
+def test_the_state_finds_an_article_by_any_url_it_was_written_or_reached_under(tmp_path, publications, lookup,
+                                                                               expected):
+    state = CrawlState(tmp_path / "state.sqlite3")
+    for records in publications:
+        state.record(records)
+    known = state.get(url=BASE + lookup)
+    assert (known.id if known else None) == expected
+    oracle = state.db.execute(_SCANNING_LOOKUP, (BASE + lookup, BASE + lookup)).fetchone()
+    assert (oracle[0] if oracle else None) == expected
+    assert state.get("fp-unknown", BASE + lookup) == known  # an unknown id: the URL decides
+
+
+def test_a_lookup_by_url_reads_no_whole_table(tmp_path):
+    # Each new article is looked up three times (the index walk, deduplication, revision): a
+    # lookup that read every stored article took 9 ms per new article of a 10,000-article state.
+    from cable_crawler.incremental.state import _BY_URL
+
+    state = CrawlState(tmp_path / "state.sqlite3")
+    plan = [row[-1] for row in state.db.execute("EXPLAIN QUERY PLAN " + _BY_URL, ("u", "u"))]
+    assert any(step.startswith("SEARCH") for step in plan), plan
+    assert not [step for step in plan if step.startswith("SCAN")], plan
+    scanning = [row[-1] for row in state.db.execute("EXPLAIN QUERY PLAN " + _SCANNING_LOOKUP, ("u", "u"))]
+    assert any(step.startswith("SCAN") for step in scanning), scanning  # what this test tells apart

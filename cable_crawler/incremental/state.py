@@ -127,6 +127,21 @@ class Known:
 RECORDED_FIELDS = ("id", "url", "fingerprint", "modified_at", "revision")
 
 
+# The article written under a URL, or reached under it (urls): of both, the one stored first
+# (lowest rowid). Two lookups by index: one query with "a.url = ? OR u.url = ?" over the
+# join read every stored article (SQLite cannot use an index for an OR across two tables),
+# 9 ms for each new article of a 10,000-article state, and each is looked up three times.
+_BY_URL = (
+    "SELECT * FROM ("
+    " SELECT rowid AS stored, id, url, fingerprint, modified_at, revision, listing_signature"
+    " FROM articles WHERE url = ?"
+    " UNION ALL"
+    " SELECT a.rowid, a.id, a.url, a.fingerprint, a.modified_at, a.revision, a.listing_signature"
+    " FROM urls u JOIN articles a ON a.id = u.id WHERE u.url = ?"
+    ") ORDER BY stored LIMIT 1"
+)
+
+
 class CrawlState:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -150,10 +165,8 @@ class CrawlState:
             row = self.db.execute("SELECT id, url, fingerprint, modified_at, revision, listing_signature "
                                   "FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None and url:
-            row = self.db.execute(
-                "SELECT a.id, a.url, a.fingerprint, a.modified_at, a.revision, a.listing_signature "
-                "FROM articles a LEFT JOIN urls u ON u.id = a.id WHERE a.url = ? OR u.url = ? LIMIT 1",
-                (url, url)).fetchone()
+            row = self.db.execute(_BY_URL, (url, url)).fetchone()
+            row = row[1:] if row else None  # without its rowid
         return Known(*row) if row else None
 
     def record(self, records: list[dict]) -> None:
