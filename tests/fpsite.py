@@ -43,14 +43,19 @@ def grow_site(root: Path, articles: int, per_page: int = 20) -> None:
     """The fixture site plus `articles` distinct copies of article A, listed on
     the column index `per_page` at a time (so the crawl has real work to do)."""
     shutil.copytree(SITE_DIR, root, dirs_exist_ok=True)
+    write_copies(root, range(articles))
+    write_listing(root, range(articles), per_page)
+
+
+def write_copies(root: Path, numbers) -> None:
+    """The article pages of grow_site's copies `numbers` (not listed: see write_listing)."""
     template = (SITE_DIR / ARTICLE_A / "index.html").read_text("utf-8")
-    for n in range(articles):
+    for n in numbers:
         slug = copy_slug(n)
         page = (template.replace(ARTICLE_A, slug).replace("1046321", str(2000000 + n))
                 .replace("<p>WASHINGTON", f"<p>Benchmark copy number {n}.</p><p>WASHINGTON", 1))
         (root / slug).mkdir(parents=True, exist_ok=True)
         (root / slug / "index.html").write_text(page, "utf-8")
-    write_listing(root, range(articles), per_page)
 
 
 def copy_slug(n: int) -> str:

@@ -45,3 +45,8 @@ def test_bench_prints_every_section_with_numbers():
         index, api, articles, written = map(int, match.groups())
         assert (articles, written) == (0, 0) and index >= 1
         assert (api == 0) == label.startswith("-a source=html")
+    # then new articles on top of the index: each requested and written, nothing else
+    match = re.search(rf"^  100 new, 24 in the state\s+(\d+)\s+(\d+)\s+(\d+)\s+{NUMBER}\s+(\d+)$", out, re.M)
+    assert match, out
+    index, api, articles, written = map(int, match.groups())
+    assert (api, articles, written) == (0, 100, 100) and index >= 1
