@@ -34,6 +34,7 @@ def test_bench_prints_every_section_with_numbers():
         assert re.search(rf"^{peer}.*?(\s{NUMBER}\s+{NUMBER}|not installed.*)$", out, re.M), (peer, out)
         assert re.search(rf"^{peer} / ours: (all pages {NUMBER}x, real page {NUMBER}x|not installed)", out, re.M)
     assert re.search(rf"ours / lxml parse: all pages {NUMBER}x, real page {NUMBER}x", out)
+    assert re.search(rf"^the crawl benchmark's article .*: lxml {NUMBER} ms, naive {NUMBER} ms, ours {NUMBER} ms", out, re.M)
     # memory: both crawl sizes wrote every article, peak RSS of each and their ratio
     assert re.search(rf"^\s+12 articles: peak RSS\s+\d+ MiB, 12 written", out, re.M), out
     assert re.search(rf"^\s+24 articles: peak RSS\s+\d+ MiB, 24 written", out, re.M), out
