@@ -1,6 +1,8 @@
 """The spider's own decisions, called directly with responses (no network)."""
 
 import inspect
+import subprocess
+import sys
 from types import SimpleNamespace
 from datetime import date
 
@@ -11,7 +13,7 @@ from scrapy.utils.misc import is_generator_with_return_value, warn_on_generator_
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
-from conftest import INCREMENTAL
+from conftest import INCREMENTAL, REPO
 
 from cable_crawler.items import ArticleItem, PageFailure
 from cable_crawler.spiders.cable import CableSpider
@@ -143,3 +145,23 @@ def test_index_requests_are_canonical_and_stay_in_window(spider):
     # every entry older than since: no next page
     assert [r.url for r in spider(since="2023-06-01").parse_index(response, page=1)] == []
     assert spider(since="2023-06-01").args.since == date(2023, 6, 1)
+
+
+def test_a_crawl_that_is_no_worker_never_imports_redis(tmp_path):
+    # Redis's client (and scrapy-redis) took ~90 ms at every start of every crawl: the spider
+    # imported the distributed coordinator to ask whether it is a worker.
+    code = (
+        "import sys\n"
+        "from scrapy.utils.project import get_project_settings\n"
+        "from scrapy.utils.test import get_crawler\n"
+        "from cable_crawler.spiders.cable import CableSpider\n"
+        "settings = get_project_settings()\n"
+        f"settings.set('CABLE_STATE_DIR', {str(tmp_path / 'state')!r})\n"
+        "crawler = get_crawler(CableSpider, {k: settings[k] for k in ('CABLE_STATE_DIR', 'ADDONS')})\n"
+        "spider = CableSpider.from_crawler(crawler, base_url='http://127.0.0.1:1')\n"
+        "assert spider.distributed is None\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('redis', 'scrapy_redis')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]", result.stdout

@@ -12,9 +12,15 @@ from cable_crawler.distributed.keys import worker_id
 DEFAULT_FILES = {"CABLE_JSONL_FILE": defaults.CABLE_JSONL_FILE, "CABLE_REJECTS_FILE": defaults.CABLE_REJECTS_FILE}
 
 
+def redis_url(settings) -> str:
+    """The Redis of the distributed crawl this process is a worker of; "" when it is not one.
+    The one rule for distributed mode, asked before anything imports Redis's client (~90 ms)."""
+    return settings.get("CABLE_REDIS_URL", defaults.CABLE_REDIS_URL) or ""
+
+
 class DistributedAddon:
     def update_settings(self, settings):
-        url = settings.get("CABLE_REDIS_URL", defaults.CABLE_REDIS_URL)
+        url = redis_url(settings)
         if not url:
             return
         worker = worker_id(settings)

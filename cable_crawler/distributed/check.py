@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+from cable_crawler.distributed.addon import redis_url
 
 
 class DistributedError(Exception):
@@ -12,7 +13,7 @@ class DistributedError(Exception):
 def check_redis(settings) -> None:
     """Raises DistributedError (one line, exit status 2) when CABLE_REDIS_URL is set and Redis
     does not answer, or with JOBDIR (the frontier is in Redis: a worker resumes by joining again)."""
-    url = settings.get("CABLE_REDIS_URL", defaults.CABLE_REDIS_URL)
+    url = redis_url(settings)
     if not url:
         return
     import redis

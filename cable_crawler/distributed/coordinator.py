@@ -34,6 +34,7 @@ from twisted.internet import task
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.crawl.wp_api import ApiPost
 from cable_crawler.extraction.processors import canonical_url
+from cable_crawler.distributed.addon import redis_url
 from cable_crawler.distributed.keys import INFLIGHT_META, CrawlKeys, worker_id
 from cable_crawler.distributed.state import SharedState
 from cable_crawler.incremental.component import IncrementalCrawl
@@ -115,7 +116,7 @@ def safe_url(url: str | None) -> str:
 class DistributedCrawl:
     def __init__(self, crawler):
         settings = crawler.settings
-        if not settings.get("CABLE_REDIS_URL", defaults.CABLE_REDIS_URL):
+        if not redis_url(settings):
             raise NotConfigured("not a distributed crawl (CABLE_REDIS_URL is empty)")
         self.crawler = crawler
         self.stats = crawler.stats

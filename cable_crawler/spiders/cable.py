@@ -23,6 +23,7 @@ from cable_crawler.crawl.args import parse_args
 from cable_crawler.crawl.download_errors import download_error_reason
 from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
+from cable_crawler.distributed.addon import redis_url
 from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.pages.encoding import readable
 from cable_crawler.extraction.pages.layouts import article_page
@@ -130,7 +131,10 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
 
     @cached_property
     def distributed(self):
-        """The worker's part in a distributed crawl (cable_crawler/distributed/), or None."""
+        """The worker's part in a distributed crawl (cable_crawler/distributed/), or None. Not a
+        worker: the coordinator, and Redis's client with it, are not even imported."""
+        if not redis_url(self.settings):
+            return None
         from cable_crawler.distributed.coordinator import DistributedCrawl
 
         return self.crawler.get_extension(DistributedCrawl)
