@@ -162,19 +162,6 @@ def _alternatives(css: str) -> tuple:
     return tuple(alternatives)
 
 
-@lru_cache(maxsize=None)
-def _alternative_needs(css: str) -> tuple | None:
-    """Per alternative of `css`: every (attribute, text) its compounds need (each once), and
-    per compound the need it is asked by when it has no tag name (else None); None when
-    the group is not parsed here. What Vocabulary._plan checks, gathered once per selector."""
-    alternatives = _alternatives(css)
-    if alternatives is None:
-        return None
-    return tuple((tuple(dict.fromkeys(need for needs, _ in compounds for need in needs)),
-                  tuple(needs[0] if tagless else None for needs, tagless in compounds))
-                 for _, compounds in alternatives)
-
-
 def _with_tags(css: str, index: int, tags: list):
     """The index-th alternative of `css`, parsed afresh, with its i-th compound's type
     selector set to tags[i] (None: as it is)."""
@@ -285,7 +272,6 @@ class Vocabulary:
         self._owners: dict = {}  # kind -> {tag: its elements' values, a line each}, read when needed
         self._below_teaser: dict = {}  # element -> whether it or an ancestor is a teaser block
         self._queries: dict = {}  # (css, ordered) -> its planned query here (None: nothing can match)
-        self._present: dict = {}  # (kind, word) -> whether a class (id) value here contains it
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -308,21 +294,22 @@ class Vocabulary:
         return self._tags[key]
 
     def _plan(self, css: str):
-        alternatives = _alternative_needs(css)
+        alternatives = _alternatives(css)
         if alternatives is None:
             return None
-        present, words, plan = self._present, self.words, []
-        for needs, tagless in alternatives:
-            for need in needs:
-                found = present.get(need)
-                if found is None:
-                    found = present[need] = need[1] in words[need[0]]
-                if not found:
-                    plan.append(None)  # this alternative cannot match here
+        words, plan = self.words, []
+        for _, compounds in alternatives:
+            compound_tags = []
+            for needs, tagless in compounds:
+                if needs and not all(word in words[kind] for kind, word in needs):
+                    compound_tags = None  # this alternative cannot match here
                     break
-            else:
-                plan.append(tuple(None if need is None or len(tags := self.tags_with(*need)) > _MAX_TAGS else tags
-                                  for need in tagless))
+                if tagless:
+                    tags = self.tags_with(*needs[0])
+                    compound_tags.append(tags if len(tags) <= _MAX_TAGS else None)
+                else:
+                    compound_tags.append(None)
+            plan.append(None if compound_tags is None else tuple(compound_tags))
         return tuple(plan)
 
     def select(self, node, css: str, ordered: bool = True) -> list:
