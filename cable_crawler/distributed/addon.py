@@ -13,9 +13,9 @@ DEFAULT_FILES = {"CABLE_JSONL_FILE": defaults.CABLE_JSONL_FILE, "CABLE_REJECTS_F
 
 
 def redis_url(settings) -> str:
-    """The Redis of the distributed crawl this process is a worker of; "" when it is not one.
+    """The Redis of the distributed crawl this process is a worker of; empty when it is not one.
     The one rule for distributed mode, asked before anything imports Redis's client (~90 ms)."""
-    return settings.get("CABLE_REDIS_URL", defaults.CABLE_REDIS_URL) or ""
+    return settings.get("CABLE_REDIS_URL", defaults.CABLE_REDIS_URL)
 
 
 class DistributedAddon:
