@@ -406,23 +406,50 @@ def test_parse_time_limit_leaves_a_quick_parse_alone():
     assert total == 499500 and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
-def test_sigterm_during_a_parse_reaches_the_previous_handler_and_abandons_the_parse():
+@pytest.fixture
+def scrapy_handler():
+    """A SIGTERM handler standing for Scrapy's (it records, schedules nothing here)."""
     received = []
-
-    def scrapy_handler(signum, frame):  # stands for Scrapy's: records, schedules nothing here
-        received.append(signum)
-
-    previous = signal.signal(signal.SIGTERM, scrapy_handler)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
     try:
-        with pytest.raises(ParseAbandoned, match="^parse interrupted by SIGTERM$"):
-            with parse_time_limit(600):
-                os.kill(os.getpid(), signal.SIGTERM)
-                busy(30)
-        assert received == [signal.SIGTERM]
-        assert signal.getsignal(signal.SIGTERM) is scrapy_handler
+        yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
         parse_guard._shutdown_seen.clear()  # this process is not shutting down
+
+
+def test_sigterm_during_a_runaway_parse_reaches_the_previous_handler_and_abandons_the_parse(scrapy_handler):
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(ParseAbandoned, match="^parse interrupted by SIGTERM$") as abandoned:
+        with parse_time_limit(600):
+            os.kill(os.getpid(), signal.SIGTERM)
+            busy(30)  # abandoned SHUTDOWN_PARSE_SECONDS after the signal
+    assert abandoned.value.by_shutdown
+    assert scrapy_handler == [signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) is handler
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_page_being_read_when_sigterm_comes_is_read_to_the_end(scrapy_handler):
+    # It was abandoned at once: a page read in a few milliseconds became a reject (in a
+    # distributed crawl, a request answered that no other worker then read).
+    with parse_time_limit(600):
+        os.kill(os.getpid(), signal.SIGTERM)
+        busy(0.05)
+        read = "the rest of the page"
+    assert read == "the rest of the page" and scrapy_handler == [signal.SIGTERM]
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_second_sigterm_abandons_the_parse_at_once(scrapy_handler, monkeypatch):
+    monkeypatch.setattr(parse_guard, "SHUTDOWN_PARSE_SECONDS", 600)  # only the second signal can end it
+    with pytest.raises(ParseAbandoned, match="^parse interrupted by SIGTERM$"):
+        with parse_time_limit(600):
+            os.kill(os.getpid(), signal.SIGTERM)
+            busy(0.05)
+            os.kill(os.getpid(), signal.SIGTERM)
+            busy(30)
+    assert scrapy_handler == [signal.SIGTERM, signal.SIGTERM]
 
 
 def test_an_index_page_that_reads_too_long_is_rejected_and_paging_stops_with_the_reason(tmp_path):

@@ -14,10 +14,14 @@ is why pages/article.py bounds its loops; each single C call on a page of at mos
 DOWNLOAD_MAXSIZE bytes is short.
 
 A shutdown signal (SIGTERM, SIGINT) during a parse is handed to the handler that was
-installed before (Scrapy's: it schedules the graceful stop), then the parse is abandoned,
-so that the reactor runs the stop at once instead of after the page. While the crawl
-shuts down, the pages already downloaded are still read (that is what a graceful stop
-is for), but each within SHUTDOWN_PARSE_SECONDS: a normal page takes a fraction of it.
+installed before (Scrapy's: it schedules the graceful stop), and the parse goes on within
+SHUTDOWN_PARSE_SECONDS, as every page read while the crawl shuts down: a normal page takes
+a few milliseconds of it, a runaway one is abandoned when it runs out ("parse interrupted
+by SIGTERM"). A second signal abandons it at once. (Abandoning the page at the first signal
+rejected a page that was nearly read; in a distributed crawl its request counted as
+answered, so no other worker read it.) While the crawl shuts down, the pages already
+downloaded are still read (that is what a graceful stop is for), each within
+SHUTDOWN_PARSE_SECONDS.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ def can_limit() -> bool:
 
 @contextmanager
 def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[None]:
-    """Raise ParseAbandoned in the block after `seconds` (0: no limit) or on SIGTERM/SIGINT;
-    after SHUTDOWN_PARSE_SECONDS once the crawl is `shutting_down` (or a signal was seen).
+    """Raise ParseAbandoned in the block after `seconds` (0: no limit); after
+    SHUTDOWN_PARSE_SECONDS once the crawl is `shutting_down` (or a signal was seen), or once
+    a SIGTERM/SIGINT arrives during the block (at once on a second one).
     The block must not yield to the reactor (no `yield` of a generator callback inside)."""
     stopping = bool(shutting_down or _shutdown_seen)
     if stopping:
@@ -62,6 +67,7 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
         return
     armed = [True]  # raise at most once: a late alarm must never hit the code after the block
     why: list[tuple[str, bool]] = []  # (reason, by_shutdown)
+    interrupted: list[str] = []  # the shutdown signals received during this parse, by name
 
     def abandon(reason: str, by_shutdown: bool) -> None:
         if armed[0]:
@@ -70,6 +76,8 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
             raise ParseAbandoned(reason, by_shutdown)
 
     def on_alarm(signum, frame):
+        if interrupted:
+            abandon(f"parse interrupted by {interrupted[0]}", True)
         abandon(f"parse took longer than {seconds:g} s" + (" (crawl shutting down)" if stopping else ""), stopping)
 
     previous: dict[int, object] = {}
@@ -79,12 +87,17 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
         if handler == signal.SIG_IGN:
             return
         _shutdown_seen.append(signum)
+        interrupted.append(signal.Signals(signum).name)
         if callable(handler):
             handler(signum, frame)  # Scrapy's: schedules the graceful (or, second time, forced) stop
         elif handler == signal.SIG_DFL:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)  # what would have happened without us
-        abandon(f"parse interrupted by {signal.Signals(signum).name}", True)
+        if len(interrupted) > 1:
+            abandon(f"parse interrupted by {interrupted[0]}", True)  # asked twice: stop now
+        remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+        if armed[0] and not 0 < remaining <= SHUTDOWN_PARSE_SECONDS:
+            signal.setitimer(signal.ITIMER_REAL, SHUTDOWN_PARSE_SECONDS)  # the rest of the page, bounded
 
     previous_alarm = signal.signal(signal.SIGALRM, on_alarm)
     for signum in SHUTDOWN_SIGNALS:
