@@ -365,22 +365,21 @@ BLOCKS_XPATH = (
     "[not(self::blockquote and .//p)][not(ancestor::p)][not(ancestor::li)]"
 )
 
-# Teaser blocks: their images, links and bylines belong to other articles.
-TEASER_ANCESTOR = (
-    "ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' related-articles ')"
-    " or contains(@class, 'related-articles-carousel') or contains(@class, 'fp_choose_placement_related_posts')"
-    " or contains(@class, 'excerpt-content') or contains(@class, 'post-content--after')"
-    " or contains(@class, 'related_posts') or self::nav or self::footer or self::header]"
-)
-
-# What TEASER_ANCESTOR asks of each ancestor, in Python (is_teaser_block): Vocabulary.in_teaser
-# walks a node's ancestors once per page instead of an XPath call per candidate node, or a
-# query for every teaser block of the page (tests/test_layouts.py checks the two agree).
-_TEASER_TAGS = frozenset(("nav", "footer", "header"))
-_TEASER_CLASS_WORD = "related-articles"  # a word of the class value (normalize-space: XML whitespace)
+# Teaser blocks: their images, links and bylines belong to other articles. The rule, written
+# once: a tag name, a word of the class value (normalize-space(): split at XML whitespace), or
+# a part of it anywhere. TEASER_ANCESTOR asks it of a node's ancestors in XPath, is_teaser_block
+# of one element in Python (Vocabulary.in_teaser walks a node's ancestors with it, each once
+# per page; tests/test_layouts.py checks the two agree).
+_TEASER_TAGS = ("nav", "footer", "header")
+_TEASER_CLASS_WORD = "related-articles"
 _TEASER_CLASS_PARTS = ("related-articles-carousel", "fp_choose_placement_related_posts", "excerpt-content",
-                       "post-content--after", "related_posts")  # anywhere in the class value
+                       "post-content--after", "related_posts")
 _XML_WHITESPACE = re.compile(r"[ \t\r\n]+")
+TEASER_ANCESTOR = (
+    f"ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' {_TEASER_CLASS_WORD} ')"
+    + "".join(f" or contains(@class, '{part}')" for part in _TEASER_CLASS_PARTS)
+    + "".join(f" or self::{tag}" for tag in _TEASER_TAGS) + "]"
+)
 
 
 def is_teaser_block(element) -> bool:
