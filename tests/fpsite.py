@@ -102,6 +102,7 @@ class FPSiteHandler(BaseHTTPRequestHandler):
     server_version = "FPFixtureSite/1.0"
     site_dir: Path = SITE_DIR
     article_delay: float = 0.0  # seconds before answering an article page (crash tests)
+    path_delays: dict = {}      # path -> seconds more before answering it (an order a test needs)
     api_fault: int | str | None = None  # WP REST replica: an HTTP status, "malformed" or "no-term"
     api_authors: dict = {}               # post id -> author names the replica lists instead
     api_totals: bool = True              # False: no X-WP-Total(Pages) headers (a proxy that drops them)
@@ -211,6 +212,7 @@ class FPSiteHandler(BaseHTTPRequestHandler):
             return self._send(route["status"], self._error_page(route["status"]))
         if self.article_delay and re.match(r"^/(?:\d{4}|posts)/", path):
             time.sleep(self.article_delay)
+        time.sleep(self.path_delays.get(path, 0))
         file = self._file_for(path, parse_qs(parts.query))
         if file is None:
             return self._send(404, self._error_page(404))
@@ -268,10 +270,10 @@ class FPSite:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, site_dir: Path = SITE_DIR,
                  article_delay: float = 0.0, api_fault: int | str | None = None, api_authors: dict | None = None,
-                 api_totals: bool = True):
+                 api_totals: bool = True, path_delays: dict | None = None):
         handler = type("Handler", (FPSiteHandler,), {"site_dir": Path(site_dir), "article_delay": article_delay,
                                                      "api_fault": api_fault, "api_authors": api_authors or {},
-                                                     "api_totals": api_totals})
+                                                     "api_totals": api_totals, "path_delays": path_delays or {}})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.request_log = []
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
