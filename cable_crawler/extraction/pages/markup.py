@@ -220,23 +220,11 @@ class _TagMatch:
         return list(node.iter(*self.tags))
 
 
-class _Unordered:
-    """A tag match and a query together, each element once, in no particular order."""
-
-    def __init__(self, match: _TagMatch, query: etree.XPath | None):
-        self.match, self.query = match, query
-
-    def __call__(self, node) -> list:
-        found = self.match(node)
-        return list(dict.fromkeys(found + self.query(node))) if self.query is not None else found
-
-
 @lru_cache(maxsize=4096)
-def _planned_query(css: str, plan: tuple, ordered: bool = True):
+def _planned_query(css: str, plan: tuple):
     """The query of `css` for a plan (per alternative, per compound, the tag names to ask
     it by, None: as written; an alternative with an empty tag list is left out): a tag
-    match when every alternative is a bare tag name, else an XPath; `ordered=False` (the
-    caller needs no document order) lets the bare tag names be a tag match beside the XPath."""
+    match when every alternative is a bare tag name, else an XPath."""
     selectors = []  # (parsed tree, pseudo-element) of every alternative, tags set
     for index, ((selector, _), compound_tags) in enumerate(zip(_alternatives(css), plan)):
         if compound_tags is None:
@@ -253,25 +241,19 @@ def _planned_query(css: str, plan: tuple, ordered: bool = True):
     tags = [_bare_tag(tree) if pseudo_element is None else None for tree, pseudo_element in selectors]
     if all(tags):
         return _TagMatch(tags)
-    if not ordered and any(tags):
-        return _Unordered(_TagMatch([tag for tag in tags if tag]),
-                          _xpath_of([pair for pair, tag in zip(selectors, tags) if tag is None]))
     return _xpath_of(selectors)
 
 
 class Vocabulary:
     """The class and id values under a node, and what they say of a selector there."""
 
-    def __init__(self, node, within: Vocabulary | None = None):
-        """`within`: the vocabulary of a tree this node's elements are copies of (a body
-        container's copy): its tag names for a word serve here too (a superset)."""
+    def __init__(self, node):
         self.node = node
-        self.within = within
         self.words = {"class": "\n".join(_CLASS_VALUES(node)), "id": "\n".join(_ID_VALUES(node))}
         self._tags: dict = {}
         self._owners: dict = {}  # kind -> {tag: its elements' values, a line each}, read when needed
         self._below_teaser: dict = {}  # element -> whether it or an ancestor is a teaser block
-        self._queries: dict = {}  # (css, ordered) -> its planned query here (None: nothing can match)
+        self._queries: dict = {}  # css -> its planned query here (None: nothing can match)
 
     def tags_with(self, kind: str, word: str) -> tuple:
         """Tag names of the elements whose class (kind "class") or id value contains `word`."""
@@ -279,8 +261,6 @@ class Vocabulary:
         if key not in self._tags:
             if word not in self.words[kind]:
                 self._tags[key] = ()
-            elif self.within is not None:
-                self._tags[key] = self.within.tags_with(kind, word)
             else:
                 if kind not in self._owners:
                     values: dict = {}
@@ -312,14 +292,12 @@ class Vocabulary:
             plan.append(None if compound_tags is None else tuple(compound_tags))
         return tuple(plan)
 
-    def select(self, node, css: str, ordered: bool = True) -> list:
-        """select(node, css), for a node at or under the one the vocabulary was read from;
-        `ordered=False`: the same nodes, not necessarily in document order."""
-        key = (css, ordered)
-        if key not in self._queries:
+    def select(self, node, css: str) -> list:
+        """select(node, css), for a node at or under the one the vocabulary was read from."""
+        if css not in self._queries:
             plan = self._plan(css)
-            self._queries[key] = compiled(css) if plan is None else _planned_query(css, plan, ordered)
-        query = self._queries[key]
+            self._queries[css] = compiled(css) if plan is None else _planned_query(css, plan)
+        query = self._queries[css]
         return query(node) if query is not None else []
 
     def select_first(self, node, css: str):
@@ -536,22 +514,126 @@ def ld_text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-# All of BODY_JUNK as one selector group, run below a copy's holder (the container itself may be junk).
+def _attribute_test(operator: str | None, value: str | None, wanted: str | None) -> bool:
+    """An attribute selector's test of an element's value (None: no such attribute), as
+    cssselect writes it in XPath (an empty wanted text matches nothing but with `=`)."""
+    if value is None:
+        return False
+    if operator is None:
+        return True
+    if operator == "=":
+        return value == wanted
+    if not wanted:
+        return False
+    if operator == "^=":
+        return value.startswith(wanted)
+    if operator == "$=":
+        return value.endswith(wanted)
+    return wanted in value  # "*="
+
+
+class SimpleMatch:
+    """Which elements under a node match a group of simple selectors (a tag name or `*`,
+    classes, ids and the attribute tests [a], [a=v], [a^=v], [a$=v], [a*=v]; no combinators,
+    no pseudo-classes), tested in Python during one walk of the node. The same elements as
+    the group's query (tests/test_layouts.py), which for a group of many alternatives is a
+    walk of the node per tag name (body junk: ~60 alternatives, nine walks plus the plan).
+    Anything else in the group is a ValueError when the match is built."""
+
+    _OPERATORS = ("exists", "=", "^=", "$=", "*=")
+
+    def __init__(self, css: str):
+        self.tags: set[str] = set()         # alternatives that are a tag name alone
+        self.class_words: set[str] = set()  # ... one class alone (.caption)
+        # ... one attribute test alone: name -> [with it at all?, {values}, (prefixes), (suffixes), [parts]]
+        self.attributes: dict[str, list] = {}
+        self.others: list[tuple] = []       # the rest: (tag or None, class words, ((name, operator, value), ...))
+        for selector in css_parser.parse(css):
+            tree, classes, tests = selector.parsed_tree, [], []
+            while not isinstance(tree, css_parser.Element):
+                if isinstance(tree, css_parser.Class):
+                    classes.append(tree.class_name)
+                elif isinstance(tree, css_parser.Hash):
+                    tests.append(("id", "=", tree.id))
+                elif (isinstance(tree, css_parser.Attrib) and tree.namespace is None and tree.flag is None
+                      and tree.operator in self._OPERATORS and (tree.operator == "exists") == (tree.value is None)):
+                    operator = None if tree.operator == "exists" else tree.operator
+                    tests.append((tree.attrib.lower(), operator, tree.value and tree.value.value))
+                else:
+                    raise ValueError(f"not a simple selector: {selector.canonical()} in {css!r}")
+                tree = tree.selector
+            if selector.pseudo_element is not None or tree.namespace is not None:
+                raise ValueError(f"not a simple selector: {selector.canonical()} in {css!r}")
+            tag = tree.element.lower() if tree.element else None
+            if tag is not None and not classes and not tests:
+                self.tags.add(tag)
+            elif tag is None and len(classes) == 1 and not tests:
+                self.class_words.add(classes[0])
+            elif tag is None and not classes and len(tests) == 1:
+                name, operator, wanted = tests[0]
+                tested = self.attributes.setdefault(name, [False, set(), (), (), []])
+                if operator is None:
+                    tested[0] = True
+                elif operator == "=":
+                    tested[1].add(wanted)
+                elif wanted:  # an empty prefix, suffix or part matches nothing (as cssselect writes it)
+                    index = {"^=": 2, "$=": 3, "*=": 4}[operator]
+                    tested[index] = tested[index] + type(tested[index])([wanted])
+            else:
+                self.others.append((tag, tuple(classes), tuple(tests)))
+
+    def matches(self, element) -> bool:
+        tag = element.tag
+        if tag in self.tags:
+            return True
+        value = element.get("class")
+        # A class selector tests the words of normalize-space(@class), split at XML whitespace.
+        # str.split() splits at those and more: a class word (no whitespace) that is an XML word
+        # is one of its words too, so it only picks the values worth the exact split.
+        if value and not self.class_words.isdisjoint(value.split()) \
+                and not self.class_words.isdisjoint(_XML_WHITESPACE.split(value)):
+            return True
+        for name, (anyhow, values, prefixes, suffixes, parts) in self.attributes.items():
+            value = element.get(name)
+            if value is not None:
+                if anyhow or value in values or (prefixes and value.startswith(prefixes)) \
+                        or (suffixes and value.endswith(suffixes)):
+                    return True
+                for part in parts:
+                    if part in value:
+                        return True
+        for wanted_tag, classes, tests in self.others:
+            if (wanted_tag is None or wanted_tag == tag) and _class_words(element).issuperset(classes) \
+                    and all(_attribute_test(operator, element.get(name), wanted) for name, operator, wanted in tests):
+                return True
+        return False
+
+    def select(self, node) -> list:
+        """The matching elements under `node` (itself included), in document order."""
+        return [element for element in node.iter(etree.Element) if self.matches(element)]
+
+
+def _class_words(element) -> set[str]:
+    value = element.get("class")
+    return set(_XML_WHITESPACE.split(value)) if value else set()
+
+
+# All of BODY_JUNK, asked of every element of a copy's holder (the container itself may be junk).
 _BODY_JUNK = ", ".join(BODY_JUNK)
+_BODY_JUNK_MATCH = SimpleMatch(_BODY_JUNK)
 _BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
 _COUNT_BLOCKS_XPATH = etree.XPath(f"count({BLOCK_KINDS_XPATH})")
 _BLOCKS_XPATH = etree.XPath(BLOCKS_XPATH.format(scan=_BLOCK_SCAN))
 
 
-def body_blocks(container, cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None) -> list[str]:
+def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
     """Paragraph texts of the body container, junk blocks removed first (from a copy of
-    the container: the page's own tree stays whole for the other fields). `vocabulary`:
-    the page's, whose tag names for a class serve the copy too."""
+    the container: the page's own tree stays whole for the other fields)."""
     cuts = PageCuts() if cuts is None else cuts
     body = etree.Element("div")  # a holder: dropping a node needs its parent, the container's too
     body.append(deepcopy(element(container)))
     body[0].tail = None
-    for node in Vocabulary(body, within=vocabulary).select(body, _BODY_JUNK, ordered=False):  # dropped in any order: the same tree
+    for node in _BODY_JUNK_MATCH.select(body[0]):  # a junk node inside another is dropped with it: the same tree
         drop_tree(node)  # its tail text stays, as parsel's Selector.drop() keeps it
     found = int(_COUNT_BLOCKS_XPATH(body))
     if found > _BLOCK_SCAN:

@@ -297,7 +297,7 @@ class ArticlePage:
         """The body container's text blocks; when it has no text, the paragraphs of JSON-LD's
         Articlebody (Insider posts carry the full text only there)."""
         container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS, self.vocabulary)
-        paragraphs = body_blocks(container, self.cuts, self.vocabulary) if container is not None else []
+        paragraphs = body_blocks(container, self.cuts) if container is not None else []
         ld_body = ld_text(self.ld.get("Articlebody")) or ld_text(self.ld.get("articleBody"))
         if not [p for p in paragraphs if p] and ld_body:
             paragraphs = self.cuts.capped(articlebody_paragraphs(ld_body), "body_blocks")
