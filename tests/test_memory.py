@@ -4,6 +4,7 @@ bounded; what it reads at the end (the published file) is read one line at a tim
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import tracemalloc
 
@@ -90,6 +91,28 @@ def test_the_state_lock_taken_again_with_every_item_costs_no_system_call(tmp_pat
     other = tmp_path / "other.lock"
     locks.hold(other, "another state")  # a lock not held yet is still taken for real
     assert len(calls) == 1 and other.read_text() == str(os.getpid())
+
+
+def test_the_state_lock_is_asked_of_the_file_system_once_per_state(tmp_path, monkeypatch):
+    """state.lock, called with every item, goes to locks.hold once per state directory (as the
+    working directory resolves it); another directory is still locked for real."""
+    from scrapy.settings import Settings
+
+    from cable_crawler.incremental import locks, state
+
+    taken = []
+    real = locks.hold
+    monkeypatch.setattr(locks, "hold", lambda path, what: taken.append(str(path)) or real(path, what))
+    monkeypatch.chdir(tmp_path)
+    for _ in range(100):
+        state.lock(Settings({"CABLE_STATE_DIR": "one"}))
+    state.lock(Settings({"CABLE_STATE_DIR": str(tmp_path / "two")}))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    state.lock(Settings({"CABLE_STATE_DIR": "one"}))  # a relative directory names another state here
+    assert taken == ["one/cable-state.sqlite3.lock", str(tmp_path / "two" / "cable-state.sqlite3.lock"),
+                     "one/cable-state.sqlite3.lock"]
+    assert (tmp_path / "elsewhere" / "one" / "cable-state.sqlite3.lock").read_text() == str(os.getpid())
 
 
 def test_the_dedup_pipeline_keeps_little_per_article(crawler):
