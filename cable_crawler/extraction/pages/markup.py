@@ -139,8 +139,8 @@ def _compounds(tree) -> list:
 
 @lru_cache(maxsize=None)
 def _alternatives(css: str) -> tuple:
-    """Each alternative of a selector group: (its parsed selector, the needs of each of its
-    compounds, whether that compound has no tag name), or None when the group is not
+    """Each alternative of a selector group: (its parsed selector, per compound: its needs,
+    whether it has no tag name, its tag name or None), or None when the group is not
     parsed here (then it is run as it is)."""
     try:
         parsed = css_parser.parse(css)
@@ -152,7 +152,8 @@ def _alternatives(css: str) -> tuple:
         for compound in _compounds(selector.parsed_tree):
             needs, element_selector = _compound_needs(compound)
             tagless = element_selector is not None and element_selector.element is None and bool(needs)
-            compounds.append((tuple(needs), tagless))
+            tag = _bare_tag(element_selector)
+            compounds.append((tuple(needs), tagless, tag))
         alternatives.append((selector, tuple(compounds)))
     return tuple(alternatives)
 
@@ -279,11 +280,13 @@ class Vocabulary:
         alternatives = _alternatives(css)
         if alternatives is None:
             return None
-        words, plan = self.words, []
+        words, owners, plan = self.words, self._owners, []
         for _, compounds in alternatives:
             compound_tags = []
-            for needs, tagless in compounds:
-                if needs and not all(word in words[kind] for kind, word in needs):
+            for needs, tagless, tag in compounds:
+                # A part that names its tag (div.dek) needs the word in that tag's values.
+                if needs and not all(word in (words[kind] if tag is None else owners[kind].get(tag, ""))
+                                     for kind, word in needs):
                     compound_tags = None  # this alternative cannot match here
                     break
                 if tagless:
