@@ -252,7 +252,9 @@ def _layout_selectors() -> list[str]:
     found |= {literal[1:-1] for literal in literals if "{" not in literal and re.search("[a-z]", literal)}
     assert len(literals) > 20
     found |= {"a.hed-heading, h3 a, a:has(h3)", "h3.hed", "span.attribution", "noscript img::attr(src)",
-              "img::attr(alt)", "strong::text", "a:not(.hed) span", "p.dek:has(a)", "div.a.b#c", "#share-box, .caption"}
+              "img::attr(alt)", "strong::text", "a:not(.hed) span", "p.dek:has(a)", "div.a.b#c", "#share-box, .caption",
+              # a part that names its tag needs its word on an element of that tag (upper case: the same tag)
+              "DIV.dek-heading P.dek", "x-tag.byline", "span.dek, section.dek", "h2#art-body, p#art-body", "I.caption"}
     for page in LAYOUTS.values():
         for name in dir(page):
             value = getattr(page, name)
