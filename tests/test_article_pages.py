@@ -293,6 +293,83 @@ def test_next_page_link(html, expected_next):
     assert next_url == (None if expected_next is None else "https://foreignpolicy.com" + expected_next)
 
 
+def _listing_by_parsel(response):
+    """parse_listing as it was written on parsel's Selectors (before the compiled queries on
+    lxml elements): the oracle of the test below."""
+    from cable_crawler.extraction.pages.listing import ENTRY_NODES, NEXT_LINKS, OUTSIDE_LISTING, ListingEntry
+    from cable_crawler.extraction.processors import clean_text, date_from_url, parse_datetime
+
+    def entry(node):
+        href = (node.css("a.hed-heading::attr(href)").get()
+                or node.css("h3.hed a::attr(href), h2 a::attr(href), h3 a::attr(href)").get()
+                or node.css("figure a::attr(href)").get())
+        if not href:
+            return None
+        try:
+            url = response.urljoin(clean_text(href))
+        except ValueError:
+            return None
+        when = parse_datetime(node.css("time::attr(datetime)").get())
+        return ListingEntry(
+            url=url, published=when.date() if when else date_from_url(url), post_id=node.xpath("@data-post-id").get(),
+            headline=clean_text(node.css("h3.hed").xpath("string()").get()
+                                or node.css("a.hed-heading").xpath("string()").get()),
+            dek=clean_text(node.css("p.dek").xpath("string()").get()))
+
+    entries = []
+    for query in ENTRY_NODES:
+        nodes = [n for n in response.css(query) if not n.xpath(OUTSIDE_LISTING)]
+        if nodes:
+            entries = [e for e in map(entry, nodes) if e]
+            break
+    next_href = next((h for q in NEXT_LINKS if (h := response.css(q).get())), None)
+    try:
+        next_url = response.urljoin(clean_text(next_href)) if next_href else None
+    except ValueError:
+        next_url = None
+    return entries, None if next_url == response.url else next_url
+
+
+# Index markup where the two readers could part: entries inside teasers, an entry without a
+# link, script text in a headline, a <br> and an empty dek, a bad link, the fallbacks of the
+# link and the next page.
+TRICKY_LISTING = """<html><head><link rel="next" href=" /channel/the-cable/page/3/ "></head><body>
+<div class="blog-list-layout"><div class="excerpt-content--list" data-post-id="7">
+  <h3 class="hed"><a href="/2021/01/02/a/">One<script>var x = 1;</script> <b>bold</b></a></h3>
+  <p class="dek">Dek<br>two</p><time datetime="2021-01-02T10:00:00-05:00">Jan</time></div>
+<div class="excerpt-content--list"><a class="hed-heading" href="/2021/01/03/b/?x=1#c">Two &amp; a half</a>
+  <p class="dek"></p></div>
+<div class="excerpt-content--list"><p class="dek">no link</p></div>
+<div class="excerpt-content--list"><h2><a href="http://[bad">Bad</a></h2></div>
+<div class="excerpt-content--list"><figure><a href="/2020/05/06/c/"><img src="/i.jpg"></a></figure></div>
+<article><div class="excerpt-content--list"><h3 class="hed"><a href="/2021/01/04/teaser/">T</a></h3></div></article>
+<div class="related-rail"><div class="excerpt-content--list"><h3><a href="/2021/01/05/r/">R</a></h3></div></div>
+</div><aside><div class="blog-list-layout"><a class="hed-heading" href="/2021/01/06/s/">S</a></div></aside>
+<a class="load-more" data-href="/channel/the-cable/page/9/">More</a></body></html>"""
+
+
+def test_listing_reader_reads_what_parsel_reads(site):
+    """parse_listing runs compiled queries on lxml elements; on every index page of the fixture
+    site, the saved real index page and tricky markup it reads what the parsel version read."""
+    from saved_pages import saved_pages
+
+    responses = [fetch(site, path) for path in ("/channel/the-cable/", "/channel/the-cable/page-2.html",
+                                                "/channel/the-cable/page-3.html", "/channel/situation-report/",
+                                                SEED_PATH)]
+    responses += [page.response() for page in saved_pages() if page.layout == "listing"]
+    responses.append(HtmlResponse(url="https://foreignpolicy.com/channel/the-cable/page/2/",
+                                  body=TRICKY_LISTING.encode(), encoding="utf-8"))
+    entries = []
+    for response in responses:
+        listing = parse_listing(response)
+        assert (listing.entries, listing.next_url) == _listing_by_parsel(response), response.url
+        entries.append(len(listing.entries))
+    assert all(entries[:4]) and entries[4] == 0  # the fixture's index pages have entries, an article none
+    tricky = parse_listing(responses[-1])
+    assert [e.headline for e in tricky.entries] == ["Onevar x = 1; bold", "Two & a half", ""]
+    assert tricky.next_url == "https://foreignpolicy.com/channel/the-cable/page/3/"
+
+
 def test_seed_fixture_keeps_every_duplication_of_the_seed(site):
     """The fixture must stay as messy as the real page the seed came from."""
     html = fetch(site, SEED_PATH).text

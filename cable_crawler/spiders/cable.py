@@ -316,9 +316,11 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
             self.incremental.rejects.add(response.url, "page_failure", [reason],
                                                   {"url": response.url, "status": response.status})
             listing = ListingPage(entries=listing.entries[:limit], next_url=listing.next_url)
-        on_site = [e for e in listing.entries if self.on_site(e.url)]
+        on_site = []
         for entry in listing.entries:
-            if entry not in on_site:
+            if self.on_site(entry.url):
+                on_site.append(entry)
+            else:
                 # A column entry that points off the site (or is no URL) is never followed.
                 self.crawler.stats.inc_value("cable/index_entries_offsite")
                 self.logger.warning("index page %s: entry %r is not on %s: not followed",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-import hashlib
+from lxml import etree
 
+from cable_crawler.extraction.pages.markup import page_root, select, select_first
 from cable_crawler.extraction.processors import clean_text, comparison_key, date_from_url, parse_datetime
 
 # Column entries in the main listing. Sidebars ("Trending", "Recent") use plain
@@ -49,33 +51,45 @@ class ListingPage:
     next_url: str | None
 
 
+# Queries compiled once and run on the parsed tree's lxml elements (markup.select): parsel's
+# Selector.css() translates, compiles and wraps every result on each call, 160 calls a page.
+_IS_OUTSIDE_LISTING = etree.XPath(f"boolean({OUTSIDE_LISTING})")
+_STRING = etree.XPath("string()")  # an element's string value, as parsel's .xpath("string()")
+
+
+def _string_of_first(node, css: str) -> str | None:
+    found = select_first(node, css)
+    return _STRING(found) if found is not None else None
+
+
 def _entry(node, urljoin) -> ListingEntry | None:
-    href = (node.css("a.hed-heading::attr(href)").get()
-            or node.css("h3.hed a::attr(href), h2 a::attr(href), h3 a::attr(href)").get()
-            or node.css("figure a::attr(href)").get())
+    href = (select_first(node, "a.hed-heading::attr(href)")
+            or select_first(node, "h3.hed a::attr(href), h2 a::attr(href), h3 a::attr(href)")
+            or select_first(node, "figure a::attr(href)"))
     if not href:
         return None
     try:
         url = urljoin(clean_text(href))
     except ValueError:
         return None  # an unparsable link: the spider reports entries it cannot follow
-    when = parse_datetime(node.css("time::attr(datetime)").get())
+    when = parse_datetime(select_first(node, "time::attr(datetime)"))
     published = when.date() if when else date_from_url(url)
-    headline = clean_text(node.css("h3.hed").xpath("string()").get() or node.css("a.hed-heading").xpath("string()").get())
-    dek = clean_text(node.css("p.dek").xpath("string()").get())
-    return ListingEntry(url=url, published=published, post_id=node.xpath("@data-post-id").get(),
+    headline = clean_text(_string_of_first(node, "h3.hed") or _string_of_first(node, "a.hed-heading"))
+    dek = clean_text(_string_of_first(node, "p.dek"))
+    return ListingEntry(url=url, published=published, post_id=node.get("data-post-id"),
                         headline=headline, dek=dek)
 
 
 def parse_listing(response) -> ListingPage:
+    root = page_root(response)
     entries: list[ListingEntry] = []
     for query in ENTRY_NODES:
         # Teaser blocks inside an article ("Read More", "More from Foreign Policy") are not entries.
-        nodes = [n for n in response.css(query) if not n.xpath(OUTSIDE_LISTING)]
+        nodes = [n for n in select(root, query) if not _IS_OUTSIDE_LISTING(n)]
         if nodes:
             entries = [e for e in (_entry(n, response.urljoin) for n in nodes) if e]
             break
-    next_href = next((h for q in NEXT_LINKS if (h := response.css(q).get())), None)
+    next_href = next((h for q in NEXT_LINKS if (h := select_first(root, q))), None)
     try:
         next_url = response.urljoin(clean_text(next_href)) if next_href else None
     except ValueError:
