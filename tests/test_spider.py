@@ -147,6 +147,26 @@ def test_index_requests_are_canonical_and_stay_in_window(spider):
     assert spider(since="2023-06-01").args.since == date(2023, 6, 1)
 
 
+def test_off_site_index_entries_are_counted_logged_and_not_followed(spider, caplog):
+    """An index entry that links off the site is never requested: counted and logged, each
+    in page order; the entries around it are followed as listed."""
+    entries = [("1", "/2023/03/01/a/"), ("2", "https://elsewhere.example/2023/03/01/b/"), ("3", "/2023/03/01/c/"),
+               ("4", "https://foreignpolicy.com.evil.example/2023/03/01/d/")]
+    html = ('<div class="blog-list-layout">' + "".join(
+        f'<div class="excerpt-content--list" data-post-id="{post}"><a class="hed-heading" href="{href}">'
+        f'<h3 class="hed">{post}</h3></a><time datetime="2023-03-01">March 1</time></div>' for post, href in entries)
+        + "</div>").encode()
+    response = HtmlResponse(url="https://foreignpolicy.com/channel/the-cable/", body=html,
+                            request=Request("https://foreignpolicy.com/channel/the-cable/"))
+    crawl = spider()
+    with caplog.at_level("WARNING"):
+        requests = list(crawl.parse_index(response, page=1))
+    assert [r.url for r in requests] == ["https://foreignpolicy.com/2023/03/01/a/", "https://foreignpolicy.com/2023/03/01/c/"]
+    assert crawl.crawler.stats.get_value("cable/index_entries_offsite") == 2
+    warnings = [r.getMessage() for r in caplog.records if "not followed" in r.getMessage()]
+    assert len(warnings) == 2 and "elsewhere.example" in warnings[0] and "evil.example" in warnings[1]
+
+
 def test_a_crawl_that_is_no_worker_never_imports_redis(tmp_path):
     # Redis's client (and scrapy-redis) took ~90 ms at every start of every crawl: the spider
     # imported the distributed coordinator to ask whether it is a worker.
