@@ -777,3 +777,9 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     assert canonical_url(long_url) == "https://foreignpolicy.com/2020/01/02/" + "s" * 3000 + "/"
     assert canonical_url.cache_info().currsize == 0
     assert canonical_url(["not", "hashable"]) == canonical_url(str(["not", "hashable"]))  # unhashable: computed
+    from cable_crawler.extraction.processors import image_url
+    image = "https://foreignpolicy.com/wp-content/uploads/2021/06/a.jpg"
+    assert image_url(image + "?w=1000&quality=90") == image_url(image + "?w=1000&quality=90") == image
+    assert image_url(image + "?" + "w" * 3000) == image and image_url.cache_info().currsize == 1
+    clear_caches()
+    assert image_url.cache_info().currsize == 0
