@@ -118,6 +118,10 @@ CABLE_FAILED_MAX_ATTEMPTS = 5
 # Reading one article page takes well under a second; a page that takes longer than this
 # (on the reactor thread, blocking the crawl) is rejected and the crawl goes on.
 CABLE_MAX_PARSE_SECONDS = 10
+# Python's cyclic collector runs after this many allocations (net) while the engine runs,
+# not 700: reading a page allocates thousands of short-lived objects (crawl/gc_threshold.py).
+# 0: Python's default.
+CABLE_GC_THRESHOLD = 10_000
 # 4xx other than 408/429 are final: hand them to the spider's errback for the rejects file.
 HTTPERROR_ALLOW_ALL = False
 REDIRECT_ENABLED = True
@@ -141,6 +145,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     # First: hides credentials before Scrapy logs the overridden settings.
     "cable_crawler.crawl.redact.RedactSecrets": -1000,
+    "cable_crawler.crawl.gc_threshold.GcThreshold": 0,
     "cable_crawler.operations.summary.CrawlSummary": 500,
     # Incremental crawling: the crawl state, this run's writes, retries, JOBDIR resume, and the publish
     # step. Before Spidermon: it closes and publishes the output files before the close monitors check them.

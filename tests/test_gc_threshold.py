@@ -1,0 +1,60 @@
+"""The collector's first-generation threshold while the engine runs (crawl/gc_threshold.py)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from pydispatch import dispatcher
+from scrapy import Spider, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.project import get_project_settings
+from scrapy.utils.test import get_crawler, get_reactor_settings
+
+from cable_crawler import settings as defaults
+from cable_crawler.crawl.gc_threshold import GcThreshold
+
+
+@pytest.fixture
+def python_thresholds():
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's default, whatever the test process had
+    yield
+    gc.set_threshold(*saved)
+
+
+def receivers(crawler, signal) -> list:
+    return list(dispatcher.liveReceivers(dispatcher.getAllReceivers(crawler, signal)))
+
+
+def test_the_threshold_holds_while_the_engine_runs_and_is_set_back(python_thresholds):
+    extension = GcThreshold(12_345)
+    extension.engine_stopped()  # stopped before it started (an engine that failed to start): nothing to set back
+    assert gc.get_threshold() == (700, 10, 10)
+    extension.engine_started()
+    assert gc.get_threshold() == (12_345, 10, 10)  # the older generations as they were
+    extension.engine_stopped()
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_the_project_crawl_has_it_on_the_engine_signals(tmp_path):
+    settings = get_project_settings().copy_to_dict()
+    settings.update({"CABLE_OUTPUT_DIR": str(tmp_path / "output"), "CABLE_STATE_DIR": str(tmp_path / "state")})
+    settings.update(get_reactor_settings())  # whatever reactor (or none) this test process has
+    crawler = get_crawler(Spider, settings)  # the project's EXTENSIONS
+    extension = crawler.get_extension(GcThreshold)
+    assert extension.threshold == defaults.CABLE_GC_THRESHOLD > 700
+    assert extension.engine_started in receivers(crawler, signals.engine_started)
+    assert extension.engine_stopped in receivers(crawler, signals.engine_stopped)
+
+
+def test_zero_keeps_pythons_threshold():
+    with pytest.raises(NotConfigured):
+        GcThreshold.from_crawler(get_crawler(Spider, {"CABLE_GC_THRESHOLD": 0}))
+
+
+@pytest.mark.parametrize("value, error", [(-1, "CABLE_GC_THRESHOLD=-1: a number of allocations"),
+                                          ("many", "invalid literal")])
+def test_a_bad_threshold_is_a_clear_error(value, error):
+    with pytest.raises(ValueError, match=error):
+        GcThreshold.from_crawler(get_crawler(Spider, {"CABLE_GC_THRESHOLD": value}))
