@@ -781,5 +781,10 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     image = "https://foreignpolicy.com/wp-content/uploads/2021/06/a.jpg"
     assert image_url(image + "?w=1000&quality=90") == image_url(image + "?w=1000&quality=90") == image
     assert image_url(image + "?" + "w" * 3000) == image and image_url.cache_info().currsize == 1
+    from cable_crawler.extraction.processors import _name_key, normalize_name
+    assert normalize_name(" BY ELIAS GROLL ") == normalize_name(" BY ELIAS GROLL ") == "Elias Groll"
+    assert normalize_name({"@type": "Person"}) == "" and normalize_name(7) == ""  # unhashable, not text
+    assert _name_key("José Martí") == _name_key("Jose Marti") == "jose marti"
+    assert normalize_name.cache_info().currsize == 2 and _name_key.cache_info().currsize == 2
     clear_caches()
-    assert image_url.cache_info().currsize == 0
+    assert image_url.cache_info().currsize == normalize_name.cache_info().currsize == _name_key.cache_info().currsize == 0
