@@ -786,5 +786,8 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     assert normalize_name({"@type": "Person"}) == "" and normalize_name(7) == ""  # unhashable, not text
     assert _name_key("José Martí") == _name_key("Jose Marti") == "jose marti"
     assert normalize_name.cache_info().currsize == 2 and _name_key.cache_info().currsize == 2
+    from cable_crawler.extraction.processors import parse_datetime
+    epoch = parse_datetime(1622294284)  # JSON-LD may carry a number: 1622294284.0 is another value
+    assert epoch is not None and epoch == parse_datetime("1622294284") and parse_datetime(1622294284.0) is None
     clear_caches()
     assert image_url.cache_info().currsize == normalize_name.cache_info().currsize == _name_key.cache_info().currsize == 0

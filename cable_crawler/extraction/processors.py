@@ -68,7 +68,7 @@ def cached_for_short(maxsize: int, max_chars: int):
     `max_chars` (and unhashable values): a hostile page's megabyte texts must not stay in
     memory, and the texts and URLs worth remembering are short. At most `maxsize` kept."""
     def decorate(function):
-        cached = lru_cache(maxsize=maxsize)(function)
+        cached = lru_cache(maxsize=maxsize, typed=True)(function)  # typed: 1 and 1.0 are two values
 
         @wraps(function)
         def call(value):
@@ -138,9 +138,10 @@ def _clean_str(text: str) -> str:
 
 def clear_caches() -> None:
     """Empties the caches of this module's pure functions (clean_text, canonical_url,
-    http_url, image_url, normalize_name, _name_key). For benchmarks that read one page many
-    times: each read then costs what a page's first read costs, as in a crawl."""
-    for cached in (_clean_str, canonical_url, http_url, image_url, normalize_name, _name_key):
+    http_url, image_url, normalize_name, _name_key, parse_datetime). For benchmarks that
+    read one page many times: each read then costs what a page's first read costs, as in
+    a crawl."""
+    for cached in (_clean_str, canonical_url, http_url, image_url, normalize_name, _name_key, parse_datetime):
         cached.cache_clear()
 
 
@@ -269,6 +270,10 @@ def month_number(name: str) -> int | None:
     return _MONTHS.get(key) or _MONTH_ABBR.get(key)
 
 
+# A page's dates pass here again and again (input processors, the plausibility check,
+# load_item, the spider's window, validation): the answers for the last values are kept
+# (datetimes are immutable, so one can be handed out twice).
+@cached_for_short(maxsize=256, max_chars=100)
 def parse_datetime(value) -> datetime | None:
     """Parse the date formats FP pages carry into an aware datetime:
     ISO 8601 with or without offset or time ('2021-05-29T13:18:04+00:00',
