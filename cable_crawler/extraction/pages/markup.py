@@ -550,8 +550,8 @@ class SimpleMatch:
     def __init__(self, css: str):
         self.tags: set[str] = set()         # alternatives that are a tag name alone
         self.class_words: set[str] = set()  # ... one class alone (.caption)
-        # ... one attribute test alone: name -> [with it at all?, {values}, (prefixes), (suffixes), [parts]]
-        self.attributes: dict[str, list] = {}
+        # ... one attribute test alone: name -> (with it at all?, {values}, (prefixes), (suffixes), (parts))
+        alone: dict[str, dict] = {}
         self.others: list[tuple] = []       # the rest: (tag or None, class words, ((name, operator, value), ...))
         for selector in css_parser.parse(css):
             tree, classes, tests = selector.parsed_tree, [], []
@@ -576,16 +576,13 @@ class SimpleMatch:
                 self.class_words.add(classes[0])
             elif tag is None and not classes and len(tests) == 1:
                 name, operator, wanted = tests[0]
-                tested = self.attributes.setdefault(name, [False, set(), (), (), []])
-                if operator is None:
-                    tested[0] = True
-                elif operator == "=":
-                    tested[1].add(wanted)
-                elif wanted:  # an empty prefix, suffix or part matches nothing (as cssselect writes it)
-                    index = {"^=": 2, "$=": 3, "*=": 4}[operator]
-                    tested[index] = tested[index] + type(tested[index])([wanted])
+                tested = alone.setdefault(name, {None: [], "=": [], "^=": [], "$=": [], "*=": []})
+                if operator in (None, "=") or wanted:  # an empty prefix, suffix or part matches nothing
+                    tested[operator].append(wanted)
             else:
                 self.others.append((tag, tuple(classes), tuple(tests)))
+        self.attributes = {name: (bool(tested[None]), set(tested["="]), tuple(tested["^="]), tuple(tested["$="]),
+                                  tuple(tested["*="])) for name, tested in alone.items()}
 
     def matches(self, element) -> bool:
         tag = element.tag
@@ -623,7 +620,7 @@ def _class_words(element) -> set[str]:
     return set(_XML_WHITESPACE.split(value)) if value else set()
 
 
-# All of BODY_JUNK, asked of every element of a copy's holder (the container itself may be junk).
+# All of BODY_JUNK, asked of every element of the container's copy (the container itself may be junk).
 _BODY_JUNK = ", ".join(BODY_JUNK)
 _BODY_JUNK_MATCH = SimpleMatch(_BODY_JUNK)
 _BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
