@@ -338,6 +338,111 @@ class Vocabulary:
         return [part for part, compound_tags in zip(parts, plan) if compound_tags is not None]
 
 
+# What normalize-space() splits a class value at: XML whitespace (not \f, not \xa0).
+_XML_WHITESPACE = re.compile(r"[ \t\r\n]+")
+
+
+def _attribute_test(operator: str | None, value: str | None, wanted: str | None) -> bool:
+    """An attribute selector's test of an element's value (None: no such attribute), as
+    cssselect writes it in XPath (an empty wanted text matches nothing but with `=`)."""
+    if value is None:
+        return False
+    if operator is None:
+        return True
+    if operator == "=":
+        return value == wanted
+    if not wanted:
+        return False
+    if operator == "^=":
+        return value.startswith(wanted)
+    if operator == "$=":
+        return value.endswith(wanted)
+    return wanted in value  # "*="
+
+
+class SimpleMatch:
+    """Which elements under a node match a group of simple selectors (a tag name or `*`,
+    classes, ids and the attribute tests [a], [a=v], [a^=v], [a$=v], [a*=v]; no combinators,
+    no pseudo-classes), tested in Python during one walk of the node. The same elements as
+    the group's query (tests/test_layouts.py), which for a group of many alternatives is a
+    walk of the node per tag name (body junk: ~60 alternatives, nine walks plus the plan).
+    Anything else in the group is a ValueError when the match is built."""
+
+    _OPERATORS = ("exists", "=", "^=", "$=", "*=")
+
+    def __init__(self, css: str):
+        self.tags: set[str] = set()         # alternatives that are a tag name alone
+        self.class_words: set[str] = set()  # ... one class alone (.caption)
+        # ... one attribute test alone: name -> (with it at all?, {values}, (prefixes), (suffixes), (parts))
+        alone: dict[str, dict] = {}
+        self.others: list[tuple] = []       # the rest: (tag or None, class words, ((name, operator, value), ...))
+        for selector in css_parser.parse(css):
+            tree, classes, tests = selector.parsed_tree, [], []
+            while not isinstance(tree, css_parser.Element):
+                if isinstance(tree, css_parser.Class):
+                    classes.append(tree.class_name)
+                elif isinstance(tree, css_parser.Hash):
+                    tests.append(("id", "=", tree.id))
+                elif (isinstance(tree, css_parser.Attrib) and tree.namespace is None and tree.flag is None
+                      and tree.operator in self._OPERATORS and (tree.operator == "exists") == (tree.value is None)):
+                    operator = None if tree.operator == "exists" else tree.operator
+                    tests.append((tree.attrib.lower(), operator, tree.value and tree.value.value))
+                else:
+                    raise ValueError(f"not a simple selector: {selector.canonical()} in {css!r}")
+                tree = tree.selector
+            if selector.pseudo_element is not None or tree.namespace is not None:
+                raise ValueError(f"not a simple selector: {selector.canonical()} in {css!r}")
+            tag = tree.element.lower() if tree.element else None
+            if tag is not None and not classes and not tests:
+                self.tags.add(tag)
+            elif tag is None and len(classes) == 1 and not tests:
+                self.class_words.add(classes[0])
+            elif tag is None and not classes and len(tests) == 1:
+                name, operator, wanted = tests[0]
+                tested = alone.setdefault(name, {None: [], "=": [], "^=": [], "$=": [], "*=": []})
+                if operator in (None, "=") or wanted:  # an empty prefix, suffix or part matches nothing
+                    tested[operator].append(wanted)
+            else:
+                self.others.append((tag, tuple(classes), tuple(tests)))
+        self.attributes = {name: (bool(tested[None]), set(tested["="]), tuple(tested["^="]), tuple(tested["$="]),
+                                  tuple(tested["*="])) for name, tested in alone.items()}
+
+    def matches(self, element) -> bool:
+        tag = element.tag
+        if tag in self.tags:
+            return True
+        value = element.get("class")
+        # A class selector tests the words of normalize-space(@class), split at XML whitespace.
+        # str.split() splits at those and more: a class word (no whitespace) that is an XML word
+        # is one of its words too, so it only picks the values worth the exact split.
+        if value and not self.class_words.isdisjoint(value.split()) \
+                and not self.class_words.isdisjoint(_XML_WHITESPACE.split(value)):
+            return True
+        for name, (anyhow, values, prefixes, suffixes, parts) in self.attributes.items():
+            value = element.get(name)
+            if value is not None:
+                if anyhow or value in values or (prefixes and value.startswith(prefixes)) \
+                        or (suffixes and value.endswith(suffixes)):
+                    return True
+                for part in parts:
+                    if part in value:
+                        return True
+        for wanted_tag, classes, tests in self.others:
+            if (wanted_tag is None or wanted_tag == tag) and _class_words(element).issuperset(classes) \
+                    and all(_attribute_test(operator, element.get(name), wanted) for name, operator, wanted in tests):
+                return True
+        return False
+
+    def select(self, node) -> list:
+        """The matching elements under `node` (itself included), in document order."""
+        return [element for element in node.iter(etree.Element) if self.matches(element)]
+
+
+def _class_words(element) -> set[str]:
+    value = element.get("class")
+    return set(_XML_WHITESPACE.split(value)) if value else set()
+
+
 # Text blocks: the element kinds first (cheap), then, on at most {scan} of them, the
 # checks that walk the tree (ancestors, descendants). One XPath call is one C call that
 # no time limit can interrupt: on 50,000 paragraphs 2,000 <div>s deep, checking them all
@@ -351,13 +456,12 @@ BLOCKS_XPATH = (
 # Teaser blocks: their images, links and bylines belong to other articles. The rule, written
 # once: a tag name, a word of the class value (normalize-space(): split at XML whitespace), or
 # a part of it anywhere. TEASER_ANCESTOR asks it of a node's ancestors in XPath, is_teaser_block
-# of one element in Python (Vocabulary.in_teaser walks a node's ancestors with it, each once
-# per page; tests/test_layouts.py checks the two agree).
+# of one element in Python, as a SimpleMatch of the same rule (Vocabulary.in_teaser walks a
+# node's ancestors with it, each once per page; tests/test_layouts.py checks the two agree).
 _TEASER_TAGS = ("nav", "footer", "header")
 _TEASER_CLASS_WORD = "related-articles"
 _TEASER_CLASS_PARTS = ("related-articles-carousel", "fp_choose_placement_related_posts", "excerpt-content",
                        "post-content--after", "related_posts")
-_XML_WHITESPACE = re.compile(r"[ \t\r\n]+")
 TEASER_ANCESTOR = (
     f"ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' {_TEASER_CLASS_WORD} ')"
     + "".join(f" or contains(@class, '{part}')" for part in _TEASER_CLASS_PARTS)
@@ -365,14 +469,13 @@ TEASER_ANCESTOR = (
 )
 
 
+_TEASER_BLOCK = SimpleMatch(", ".join([f".{_TEASER_CLASS_WORD}", *(f"[class*={part}]" for part in _TEASER_CLASS_PARTS),
+                                       *_TEASER_TAGS]))
+
+
 def is_teaser_block(element) -> bool:
     """Whether an element is one of the blocks TEASER_ANCESTOR looks for."""
-    if element.tag in _TEASER_TAGS:
-        return True
-    value = element.get("class")
-    if not value:
-        return False
-    return any(part in value for part in _TEASER_CLASS_PARTS) or _TEASER_CLASS_WORD in _XML_WHITESPACE.split(value)
+    return _TEASER_BLOCK.matches(element)
 
 
 # What a real FP article page has, with ample room: beyond these a page is broken or
@@ -517,107 +620,6 @@ def absolute_url(urljoin, href) -> str | None:
 def ld_text(value) -> str | None:
     """A JSON-LD value that should be text: anything else (objects, numbers) is ignored."""
     return value if isinstance(value, str) else None
-
-
-def _attribute_test(operator: str | None, value: str | None, wanted: str | None) -> bool:
-    """An attribute selector's test of an element's value (None: no such attribute), as
-    cssselect writes it in XPath (an empty wanted text matches nothing but with `=`)."""
-    if value is None:
-        return False
-    if operator is None:
-        return True
-    if operator == "=":
-        return value == wanted
-    if not wanted:
-        return False
-    if operator == "^=":
-        return value.startswith(wanted)
-    if operator == "$=":
-        return value.endswith(wanted)
-    return wanted in value  # "*="
-
-
-class SimpleMatch:
-    """Which elements under a node match a group of simple selectors (a tag name or `*`,
-    classes, ids and the attribute tests [a], [a=v], [a^=v], [a$=v], [a*=v]; no combinators,
-    no pseudo-classes), tested in Python during one walk of the node. The same elements as
-    the group's query (tests/test_layouts.py), which for a group of many alternatives is a
-    walk of the node per tag name (body junk: ~60 alternatives, nine walks plus the plan).
-    Anything else in the group is a ValueError when the match is built."""
-
-    _OPERATORS = ("exists", "=", "^=", "$=", "*=")
-
-    def __init__(self, css: str):
-        self.tags: set[str] = set()         # alternatives that are a tag name alone
-        self.class_words: set[str] = set()  # ... one class alone (.caption)
-        # ... one attribute test alone: name -> (with it at all?, {values}, (prefixes), (suffixes), (parts))
-        alone: dict[str, dict] = {}
-        self.others: list[tuple] = []       # the rest: (tag or None, class words, ((name, operator, value), ...))
-        for selector in css_parser.parse(css):
-            tree, classes, tests = selector.parsed_tree, [], []
-            while not isinstance(tree, css_parser.Element):
-                if isinstance(tree, css_parser.Class):
-                    classes.append(tree.class_name)
-                elif isinstance(tree, css_parser.Hash):
-                    tests.append(("id", "=", tree.id))
-                elif (isinstance(tree, css_parser.Attrib) and tree.namespace is None and tree.flag is None
-                      and tree.operator in self._OPERATORS and (tree.operator == "exists") == (tree.value is None)):
-                    operator = None if tree.operator == "exists" else tree.operator
-                    tests.append((tree.attrib.lower(), operator, tree.value and tree.value.value))
-                else:
-                    raise ValueError(f"not a simple selector: {selector.canonical()} in {css!r}")
-                tree = tree.selector
-            if selector.pseudo_element is not None or tree.namespace is not None:
-                raise ValueError(f"not a simple selector: {selector.canonical()} in {css!r}")
-            tag = tree.element.lower() if tree.element else None
-            if tag is not None and not classes and not tests:
-                self.tags.add(tag)
-            elif tag is None and len(classes) == 1 and not tests:
-                self.class_words.add(classes[0])
-            elif tag is None and not classes and len(tests) == 1:
-                name, operator, wanted = tests[0]
-                tested = alone.setdefault(name, {None: [], "=": [], "^=": [], "$=": [], "*=": []})
-                if operator in (None, "=") or wanted:  # an empty prefix, suffix or part matches nothing
-                    tested[operator].append(wanted)
-            else:
-                self.others.append((tag, tuple(classes), tuple(tests)))
-        self.attributes = {name: (bool(tested[None]), set(tested["="]), tuple(tested["^="]), tuple(tested["$="]),
-                                  tuple(tested["*="])) for name, tested in alone.items()}
-
-    def matches(self, element) -> bool:
-        tag = element.tag
-        if tag in self.tags:
-            return True
-        value = element.get("class")
-        # A class selector tests the words of normalize-space(@class), split at XML whitespace.
-        # str.split() splits at those and more: a class word (no whitespace) that is an XML word
-        # is one of its words too, so it only picks the values worth the exact split.
-        if value and not self.class_words.isdisjoint(value.split()) \
-                and not self.class_words.isdisjoint(_XML_WHITESPACE.split(value)):
-            return True
-        for name, (anyhow, values, prefixes, suffixes, parts) in self.attributes.items():
-            value = element.get(name)
-            if value is not None:
-                if anyhow or value in values or (prefixes and value.startswith(prefixes)) \
-                        or (suffixes and value.endswith(suffixes)):
-                    return True
-                for part in parts:
-                    if part in value:
-                        return True
-        for wanted_tag, classes, tests in self.others:
-            if (wanted_tag is None or wanted_tag == tag) and _class_words(element).issuperset(classes) \
-                    and all(_attribute_test(operator, element.get(name), wanted) for name, operator, wanted in tests):
-                return True
-        return False
-
-    def select(self, node) -> list:
-        """The matching elements under `node` (itself included), in document order."""
-        return [element for element in node.iter(etree.Element) if self.matches(element)]
-
-
-def _class_words(element) -> set[str]:
-    value = element.get("class")
-    return set(_XML_WHITESPACE.split(value)) if value else set()
 
 
 # All of BODY_JUNK, asked of every element of the container's copy (the container itself may be junk).
