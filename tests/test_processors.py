@@ -5,6 +5,7 @@ a naive scraper took from the real page of 2016-08-04.
 """
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -791,3 +792,7 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     assert epoch is not None and epoch == parse_datetime("1622294284") and parse_datetime(1622294284.0) is None
     clear_caches()
     assert image_url.cache_info().currsize == normalize_name.cache_info().currsize == _name_key.cache_info().currsize == 0
+    # Every cached function is emptied, the ones added later too: the decorator registers them.
+    source = Path(p.__file__).read_text("utf-8")
+    assert len(p._CACHES) == source.count("\n@cached_for_short(") == 7
+    assert all(cache.cache_info().currsize == 0 for cache in p._CACHES)
