@@ -262,8 +262,12 @@ class CrawlState:
             self.db.execute("INSERT OR REPLACE INTO walks (url, page, reason, failures, recorded_at)"
                             " VALUES (?, ?, ?, ?, ?)", (w["url"], w["page"], w["reason"], w["failures"], now))
 
+def state_dir(settings) -> str:
+    return str(settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR)
+
+
 def state_path(settings) -> Path:
-    return Path(settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR) / "cable-state.sqlite3"
+    return Path(state_dir(settings)) / "cable-state.sqlite3"
 
 
 class StateError(RuntimeError):
@@ -280,7 +284,7 @@ def lock(settings) -> None:
     two crawls recording into one state would each take the other's articles as written.
     Our `scrapy crawl` takes it before the crawl; the pipelines take it again with every
     item (a crawl run without our command), not when built: `scrapy parse` only reads."""
-    key = (os.getcwd(), str(settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR))
+    key = (os.getcwd(), state_dir(settings))
     if key in _locked:  # held until the process exits (locks.py)
         return
     path = state_path(settings)

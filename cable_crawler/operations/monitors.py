@@ -36,6 +36,7 @@ from spidermon.contrib.stats.statscollectors.local_storage import LocalStorageSt
 from spidermon.core.actions import Action
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
+from cable_crawler.incremental.state import state_dir
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ class StateDirStatsHistoryCollector(LocalStorageStatsHistoryCollector):
     the one path method of Spidermon's collector; loading and saving are its own."""
 
     def _stats_location(self, spider):
-        folder = Path(self._crawler.settings.get("CABLE_STATE_DIR") or defaults.CABLE_STATE_DIR) / "stats"
+        folder = Path(state_dir(self._crawler.settings)) / "stats"
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{spider.name}_stats_history"
 
