@@ -46,8 +46,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 CONCURRENT_ITEMS = 8
 # Scrapy's check that a generator callback returns no value reads the callback's source
 # and parses it with ast: its cache holds the callback by a weak reference, and each
-# request's bound method is a new one, dropped with the request. For parse_article that is
-# 1.3 ms a parse, ~0.5 s of a 1,000-article crawl's CPU (1,050 checks, 280 parses).
+# request's bound method is a new one, dropped with the request. For parse_article that was
+# 1.3 ms a parse, ~0.5 s of a 1,000-article crawl's CPU (1,050 checks, 280 parses); it is an
+# async generator now, which the check skips, but the index and API callbacks are not.
 # tests/test_spider.py runs the same check on every generator method of the spider instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_TIMEOUT = 30
@@ -116,8 +117,11 @@ CABLE_RETRY_FAILED_MAX = 50
 # ...until they failed in this many runs (then given up, with the reason in the rejects file).
 CABLE_FAILED_MAX_ATTEMPTS = 5
 # Reading one article page takes well under a second; a page that takes longer than this
-# (on the reactor thread, blocking the crawl) is rejected and the crawl goes on.
+# is rejected and the crawl goes on.
 CABLE_MAX_PARSE_SECONDS = 10
+# Article pages are read in this many worker processes beside the crawl, on other cores
+# (crawl/page_reader.py); 0: in the crawl's own process, on the reactor thread.
+CABLE_READER_PROCESSES = 1
 # Python's cyclic collector runs after this many allocations (net) while the engine runs,
 # not 700: reading a page allocates thousands of short-lived objects (crawl/gc_threshold.py).
 # 0: Python's default.
@@ -146,6 +150,8 @@ EXTENSIONS = {
     # First: hides credentials before Scrapy logs the overridden settings.
     "cable_crawler.crawl.redact.RedactSecrets": -1000,
     "cable_crawler.crawl.gc_threshold.GcThreshold": 0,
+    # Reads the article pages, in a worker process (CABLE_READER_PROCESSES).
+    "cable_crawler.crawl.page_reader.PageReader": 0,
     "cable_crawler.operations.summary.CrawlSummary": 500,
     # Incremental crawling: the crawl state, this run's writes, retries, JOBDIR resume, and the publish
     # step. Before Spidermon: it closes and publishes the output files before the close monitors check them.

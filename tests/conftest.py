@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -20,6 +21,25 @@ REPO = Path(__file__).resolve().parent.parent
 # For unit tests' get_crawler(): the incremental component among the extensions, as in a real
 # crawl (settings.py); the spider and the pipelines find it with crawler.get_extension().
 INCREMENTAL = {"EXTENSIONS": {"cable_crawler.incremental.component.IncrementalCrawl": 0}}
+
+
+def collect(output) -> list:
+    """What a spider callback gives: a generator's objects, or an async generator's that never
+    waits (parse_article reads in the test's own process when no crawl runs the PageReader)."""
+    if not inspect.isasyncgen(output):
+        return list(output)
+    objects = []
+    while True:
+        step = output.__anext__()
+        try:
+            step.send(None)
+        except StopIteration as given:
+            objects.append(given.value)
+        except StopAsyncIteration:
+            return objects
+        else:
+            step.close()
+            raise AssertionError("the callback waited: without a crawl it must read in this process")
 
 
 @pytest.fixture(scope="session")

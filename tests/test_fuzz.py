@@ -32,7 +32,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from conftest import INCREMENTAL
+from conftest import INCREMENTAL, collect
 
 from cable_crawler.extraction import processors as p
 from cable_crawler.extraction.boundary import same_site
@@ -793,7 +793,7 @@ def mutated(draw, fixtures: list[str]):
 
 
 def article_output(spider, page: Page) -> list:
-    out = list(spider.parse_article(html_response(page.url, page.body)))
+    out = collect(spider.parse_article(html_response(page.url, page.body)))
     assert all(isinstance(obj, (ArticleItem, PageFailure)) for obj in out), out
     return out
 

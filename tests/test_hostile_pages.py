@@ -131,13 +131,20 @@ def test_a_rejected_item_with_a_long_unbroken_text_reaches_the_rejects_file(tmp_
     assert paragraph in record["item"]["body"]  # the content kept as read, nothing masked
 
 
-def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):
+@pytest.mark.parametrize("processes, reason", [
+    # In the crawl's process: parse_guard's SIGTERM handler cuts the parse short.
+    (0, "article page: parse interrupted by SIGTERM"),
+    # In a worker: the watchdog kills it, the page having been read for over SHUTDOWN_PARSE_SECONDS.
+    (1, f"article page: parse took longer than {SHUTDOWN_PARSE_SECONDS:g} s (crawl shutting down)"),
+])
+def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path, processes, reason):
     # 40 MB: about a minute and a half of reading on the former code, which let SIGTERM
     # wait for it (the graceful stop is scheduled on the reactor the parse blocks).
     pages = {page_path(5): html_page(article_html(5, body=slow_paragraphs(2_500_000, count=8)))}
     with PageSite(pages) as site:
         command = crawl_command(tmp_path / "output", f"base_url={site.url}", f"urls={site.url}{page_path(5)}",
-                                settings={"CABLE_MAX_PARSE_SECONDS": 600, "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024})
+                                settings={"CABLE_MAX_PARSE_SECONDS": 600, "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,
+                                          "CABLE_READER_PROCESSES": processes})
         log_path = tmp_path / "crawl.log"
         with open(log_path, "w") as log:
             crawl = subprocess.Popen(command, cwd=REPO, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
@@ -158,7 +165,7 @@ def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path):
     assert "Received SIGTERM, shutting down gracefully" in text
     reasons = [reason for line in (tmp_path / "output").glob("rejects-*.jsonl")
                for record in map(json.loads, line.read_text("utf-8").splitlines()) for reason in record["reasons"]]
-    assert "article page: parse interrupted by SIGTERM" in reasons, text[-3000:]
+    assert reasons == [reason], text[-3000:]
 
 
 def test_a_100000_deep_jsonld_array_is_ignored_and_the_article_kept(tmp_path):

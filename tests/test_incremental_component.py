@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler, get_reactor_settings
 
-from conftest import INCREMENTAL
+from conftest import INCREMENTAL, collect
 from test_pipelines import article
 from test_spider import INSIDER_PAGE
 
@@ -198,7 +198,7 @@ def test_the_listing_signature_reaches_the_state_from_the_request_meta(tmp_path)
                           headline="An Insider Post")
     request = spider.article_request(listed.url, listed)
     assert request.meta["listing"] == {"url": url, "signature": listed.signature}
-    [item] = spider.parse_article(HtmlResponse(url=url, body=INSIDER_PAGE, request=request))
+    [item] = collect(spider.parse_article(HtmlResponse(url=url, body=INSIDER_PAGE, request=request)))
     component = spider.incremental
     assert item["listing"] == request.meta["listing"] and component.listings == {}  # on the item only
     pipelines = [cls.from_crawler(crawler) for cls in (ValidationPipeline, DeduplicationPipeline,

@@ -239,7 +239,10 @@ def test_articles_a_crawl_closed_before_reaching_are_made_by_the_next_run(tmp_pa
     everything = {copy(n) for n in range(6)}
     early = {**FAST, "CONCURRENT_REQUESTS": 1, "CLOSESPIDER_ITEMCOUNT": 3,
              # first in, first out within a priority: page 1's articles in page order
-             "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue"}
+             "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
+             # each page read as it arrives: a worker would read every page already downloaded
+             # before the third item closes the crawl, and run 2 would have nothing left to make
+             "CABLE_READER_PROCESSES": 0}
     with FaultySite(fault_rate=0.0, site_dir=tmp_path / "site") as site:
         first = scrapy_crawl(tmp_path / "output-1", f"base_url={site.url}",
                              settings={**early, "CABLE_STATE_DIR": str(tmp_path / "state")})

@@ -13,6 +13,11 @@ lxml's C calls (parsing, one XPath query) only notice the signal when they retur
 is why pages/article.py bounds its loops; each single C call on a page of at most
 DOWNLOAD_MAXSIZE bytes is short.
 
+Article pages are read by default in a worker process (crawl/page_reader.py): this guard
+runs there in the worker's main thread as it does here, and the crawl's process keeps a
+watchdog that kills a worker whose page overruns its limit (one long C call included) or
+is still read once the crawl stops. Index pages are read here.
+
 A shutdown signal (SIGTERM, SIGINT) during a parse is handed to the handler that was
 installed before (Scrapy's: it schedules the graceful stop), and the parse goes on within
 SHUTDOWN_PARSE_SECONDS, as every page read while the crawl shuts down: a normal page takes

@@ -15,18 +15,19 @@ from functools import cached_property
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.crawl import playwright
 from cable_crawler.crawl.args import parse_args
 from cable_crawler.crawl.download_errors import download_error_reason
+from cable_crawler.crawl.page_reader import CrawlPages, PageReader
 from cable_crawler.crawl.parse_guard import ParseAbandoned, parse_time_limit
 from cable_crawler.crawl.splash import SplashRequest, splash_args, splash_error, splash_url
 from cable_crawler.distributed.addon import redis_url
 from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.pages.encoding import readable
-from cable_crawler.extraction.pages.layouts import article_page
 from cable_crawler.extraction.pages.listing import ListingEntry, ListingPage, parse_listing
 from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
@@ -94,7 +95,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         self.playwright = False     # -a render=playwright: pages rendered in Chromium (crawl/playwright.py)
         self.renderer_unavailable: str | None = None  # why the renderer asked for cannot be used
         # Article URLs this crawl requests: a page's canonical link may not claim another one's.
-        self.article_urls: set[str] = set()
+        self.article_urls = CrawlPages()
         self.start_api()  # WordPress REST API (-a source=api|both): spiders/wordpress_api.py
         self.html_started = False
 
@@ -128,6 +129,11 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         """What earlier runs wrote, what this run writes, what to retry (incremental/component.py).
         Found on first use: Scrapy builds the spider before the extensions (Crawler.crawl)."""
         return IncrementalCrawl.of(self.crawler)
+
+    @cached_property
+    def page_reader(self) -> PageReader:
+        """Where article pages are read: a worker process, or this one (crawl/page_reader.py)."""
+        return PageReader.of(self.crawler)
 
     @cached_property
     def distributed(self):
@@ -440,8 +446,13 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
 
     def parse_limit(self):
         """The time limit for reading one page (parse_guard.py); short once the crawl is stopping."""
-        return parse_time_limit(self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
-                                shutting_down=not self.crawler.crawling)
+        seconds, shutting_down = self.parse_limit_args()
+        return parse_time_limit(seconds, shutting_down=shutting_down)
+
+    def parse_limit_args(self) -> tuple[float, bool]:
+        """(CABLE_MAX_PARSE_SECONDS, whether the crawl is stopping): parse_time_limit's arguments."""
+        return (self.settings.getfloat("CABLE_MAX_PARSE_SECONDS", defaults.CABLE_MAX_PARSE_SECONDS),
+                not self.crawler.crawling)
 
     def index_page_failed(self, response, walk: IndexWalk, page: int, why: str, retry: bool) -> PageFailure:
         """An index page that came back but could not be read: its walk stops there (a resume
@@ -463,7 +474,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
                            retry=retry, listing=meta.get("listing"), failed_runs=meta.get("failed_runs", 0),
                            **fields)
 
-    def parse_article(self, response):
+    async def parse_article(self, response):
         """An article page: one article item.
 
         @url https://foreignpolicy.com/2021/06/02/biden-putin-geneva-summit-expectations-arms-control-cyber/
@@ -483,35 +494,30 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         if not response.body.strip():
             yield self.failure(response, "article page: empty response", retry=True)
             return
-        cuts = PageCuts()
         fetched = canonical_url(response.url)
-        try:
-            # Nothing in this block yields to the reactor: the time limit covers the page alone.
-            # Once the crawl is stopping (SIGTERM), pages still queued get a short limit.
-            with self.parse_limit():
-                response = readable(response)
-                page = article_page(response, base_url=self.args.base_url,
-                                    other_pages=self.article_urls,  # holds `fetched` too: article_url allows for it
-                                    cuts=cuts)
-                item = page.to_item(self.column)
-        except ParseAbandoned as abandoned:  # too slow, or the crawl is shutting down: the crawl goes on
+        read = self.page_reader.read(response, self.column, self.args.base_url, self.article_urls,
+                                     *self.parse_limit_args())
+        if isinstance(read, Deferred):  # read in the worker process: the crawl goes on meanwhile
+            read = await maybe_deferred_to_future(read)
+        if read.abandoned:  # too slow, or the crawl is shutting down: the crawl goes on
             self.crawler.stats.inc_value("cable/page_limits/parse_time")
             # A page left unread because the crawl was stopping is worth another try next run;
             # one that reads too slowly will read as slowly then.
-            yield self.failure(response, f"article page: {abandoned}", retry=abandoned.by_shutdown)
+            yield self.failure(response, f"article page: {read.abandoned}", retry=read.by_shutdown)
             return
-        except Exception as error:  # a page we cannot read must be reported, not lost
-            self.logger.exception("cannot parse %s", response.url)
-            yield self.page_failure(response.request, url=response.url, status=response.status, retry=False,
-                                    reason=f"article page: parse error: {type(error).__name__}: {error}")
+        if read.error:  # a page we cannot read must be reported, not lost
+            self.logger.error("cannot parse %s%s", response.url, f"\n{read.trace}" if read.trace else "")
+            yield self.page_failure(response.request, url=response.url, status=response.status, retry=read.retry,
+                                    reason=f"article page: parse error: {read.error}")
             return
-        self.report_cuts(response.url, cuts)
-        self.crawler.stats.inc_value(f"cable/layout/{page.layout}")
-        if page.layout == "unknown":
+        item = read.item
+        self.report_cuts(response.url, read.cuts)
+        self.crawler.stats.inc_value(f"cable/layout/{read.layout}")
+        if read.layout == "unknown":
             self.logger.warning("page %s has no known layout: read from its JSON-LD, og:/meta data and generic"
                                 " markup only", response.url)
-        if page.canonical_ignored:
-            canonical, why = page.canonical_ignored
+        if read.canonical_ignored:
+            canonical, why = read.canonical_ignored
             self.crawler.stats.inc_value("cable/canonical_ignored")
             self.logger.info("%s: canonical link %r ignored (%s): written under the fetched URL",
                              fetched, canonical[:200], why)
