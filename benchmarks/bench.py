@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,20 +109,45 @@ class Run:
     rc: int
     rss_mib: float
     requests: dict
-    cpu: float = 0.0  # CPU seconds (user + system) of the crawl process: less shaken by other work than wall time
+    cpu: float = 0.0  # CPU seconds (user + system) of the crawl process and its page readers: less shaken than wall time
+    readers_rss_mib: float = 0.0  # the crawl's page reader processes (crawl/page_reader.py): their peaks, summed
 
 
-def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, int, float, dict, float]:
+def children_peaks(pid: int, peaks: dict[int, int], done) -> None:
+    """Until done(): each child process's peak RSS (VmHWM, KiB), read from /proc every 50 ms.
+    wait4's ru_maxrss gives the largest of the crawl's process and its children, not their sum."""
+    while not done():
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().split(")")[-1].split()[1]) != pid:
+                    continue
+                for line in (stat.parent / "status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        child = int(stat.parent.name)
+                        peaks[child] = max(peaks.get(child, 0), int(line.split()[1]))
+            except (OSError, ValueError, IndexError):
+                continue
+        time.sleep(0.05)
+
+
+def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, int, float, dict, float, float]:
     """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind,
-    CPU seconds of that process)."""
+    CPU seconds of that process and its children, the sum of its children's peak RSS in MiB)."""
     before = len(site.requests)
     start = time.perf_counter()
     # Without SCRAPY_* variables (SCRAPY_SETTINGS_MODULE, set by Scrapy in a process that read
     # the project's settings): the bare spider must not run under cable_crawler's settings.
     env = {name: value for name, value in os.environ.items() if not name.startswith("SCRAPY_")}
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peaks: dict[int, int] = {}
+    ended = threading.Event()
+    sampler = threading.Thread(target=children_peaks, args=(process.pid, peaks, ended.is_set), daemon=True)
+    sampler.start()
     stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage (ru_maxrss: KiB on Linux)
+    ended.set()
+    sampler.join()
+    # This child's rusage, its reaped children's included (ru_maxrss: the largest of them, KiB)
+    _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
     process.stderr.close()
@@ -129,7 +155,7 @@ def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, 
         tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
         print(f"    (exit status {process.returncode}: {' | '.join(tail)})", flush=True)
     return (elapsed, process.returncode, usage.ru_maxrss / 1024, kinds(site.requests[before:]),
-            usage.ru_utime + usage.ru_stime)
+            usage.ru_utime + usage.ru_stime, sum(peaks.values()) / 1024)
 
 
 def jsonl_lines(files) -> int:
@@ -141,7 +167,7 @@ def run_bare(site: BenchSite, work: Path) -> Run:
     command = [sys.executable, "-m", "scrapy", "runspider", str(BENCH_DIR / "bare_spider.py"),
                "-a", f"base_url={site.url}", "-O", str(out / "bare.jsonl"), *COMMON]
     # Run outside the project (cwd=out): none of cable_crawler's settings apply.
-    seconds, rc, rss, requests, cpu = run_process(command, out, site)
+    seconds, rc, rss, requests, cpu, _ = run_process(command, out, site)
     return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu)
 
 
@@ -150,8 +176,8 @@ def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None)
     state = state or out / "state"
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}", *args,
                "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON]
-    seconds, rc, rss, requests, cpu = run_process(command, REPO, site)
-    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu)
+    seconds, rc, rss, requests, cpu, readers_rss = run_process(command, REPO, site)
+    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu, readers_rss)
 
 
 def fmt_runs(runs: list[Run]) -> str:
@@ -161,16 +187,22 @@ def fmt_runs(runs: list[Run]) -> str:
 def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
     print(f"\n== crawl: {articles:,} articles on 127.0.0.1, median of {rounds} alternating runs "
           f"(AutoThrottle off, CONCURRENT_REQUESTS=8, _PER_DOMAIN=4, robots.txt obeyed) ==", flush=True)
+    bare = "bare spider (benchmarks/bare_spider.py)"
+    # name: (short label, command); ours read pages in a worker process (CABLE_READER_PROCESSES=1, the
+    # default), and in the crawl's own process for comparison
     contenders = {
-        "bare spider (benchmarks/bare_spider.py)": lambda site: run_bare(site, work),
-        "cable -a mode=full (source=both, default)": lambda site: run_ours(site, work, "-a", "mode=full"),
-        "cable -a mode=full -a source=html": lambda site: run_ours(site, work, "-a", "mode=full",
-                                                                  "-a", "source=html"),
+        bare: ("bare", lambda site: run_bare(site, work)),
+        "cable -a mode=full (source=both, default)": ("source=both", lambda site: run_ours(site, work, "-a",
+                                                                                            "mode=full")),
+        "cable -a mode=full -a source=html": ("source=html", lambda site: run_ours(site, work, "-a", "mode=full",
+                                                                                   "-a", "source=html")),
+        "  the same, read in the crawl's process": ("source=html in process", lambda site: run_ours(
+            site, work, "-a", "mode=full", "-a", "source=html", "-s", "CABLE_READER_PROCESSES=0")),
     }
     runs: dict[str, list[Run]] = {name: [] for name in contenders}
     with BenchSite(grown(work / "crawl-site", articles)) as site:
         for _ in range(rounds):
-            for name, run in contenders.items():
+            for name, (_, run) in contenders.items():
                 runs[name].append(run(site))
     print(f"{'':44} {'median s':>9} {'articles/s':>10} {'items':>6} {'requests':>8} {'cpu s':>6}  runs (s)")
     medians, cpus = {}, {}
@@ -182,19 +214,17 @@ def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
         requests = sum(results[0].requests.values())
         print(f"{name:44} {median:9.2f} {items / median:10.1f} {items:6d} {requests:8d} {cpus[name]:6.2f}"
               f"  {fmt_runs(results)}" + ("" if all(r.rc == 0 for r in results) else f"  exit {[r.rc for r in results]}"))
-    bare_s, bare_items = medians["bare spider (benchmarks/bare_spider.py)"]
+    bare_s, bare_items = medians[bare]
     ratios = {}
-    for name, (seconds, items) in list(medians.items())[1:]:
-        source = "html" if "source=html" in name else "both"
-        ratios[source] = (items / seconds) / (bare_items / bare_s) if bare_items and seconds else 0.0
+    for name, (seconds, items) in medians.items():
+        if name != bare:
+            ratios[contenders[name][0]] = (items / seconds) / (bare_items / bare_s) if bare_items and seconds else 0.0
     print("throughput ratio cable/bare (articles/s): "
-          + ", ".join(f"source={k} {v:.2f}" for k, v in ratios.items()) + "   (goal >= 0.9)")
-    bare_cpu = cpus["bare spider (benchmarks/bare_spider.py)"]
-    print("CPU time ratio bare/cable (the crawl process's user + system seconds, median): "
-          + ", ".join(f"source={'html' if 'source=html' in n else 'both'} {bare_cpu / c:.2f}"
-                      for n, c in list(cpus.items())[1:] if c))
-    return {"bare_s": bare_s, **{f"ours_{k}_s": medians[n][0] for k, n in
-                                 zip(("both", "html"), list(medians)[1:])}, "ratios": ratios}
+          + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()) + "   (goal >= 0.9)")
+    print("CPU time ratio bare/cable (user + system seconds of the crawl's processes, its page reader's included;"
+          " median): " + ", ".join(f"{contenders[n][0]} {cpus[bare] / c:.2f}" for n, c in cpus.items() if n != bare and c))
+    return {"bare_s": bare_s, **{f"ours_{contenders[n][0]}_s": medians[n][0] for n in medians if n != bare},
+            "ratios": ratios}
 
 
 # ------------------------------------------------------------------------------ pages
@@ -363,9 +393,12 @@ def bench_memory_and_recrawl(work: Path, sizes: tuple[int, int], recrawl: bool) 
         with BenchSite(site_dir) as site:
             runs[articles] = run_ours(site, work, "-a", "mode=full", state=state)
         run = runs[articles]
-        print(f"{articles:>7,} articles: peak RSS {run.rss_mib:6.0f} MiB, {run.items:,} written in {run.seconds:.1f} s"
+        print(f"{articles:>7,} articles: peak RSS {run.rss_mib + run.readers_rss_mib:6.0f} MiB (crawl's process"
+              f" {run.rss_mib:.0f}, page reader {run.readers_rss_mib:.0f}), {run.items:,} written in {run.seconds:.1f} s"
               f" ({sum(run.requests.values()):,} requests)" + ("" if run.rc == 0 else f", exit {run.rc}"), flush=True)
-    print(f"peak RSS {large:,} / {small:,} articles: {runs[large].rss_mib / runs[small].rss_mib:.2f}x   (goal <= 1.2x)")
+    total = {n: r.rss_mib + r.readers_rss_mib for n, r in runs.items()}
+    print(f"peak RSS {large:,} / {small:,} articles: {total[large] / total[small]:.2f}x (the crawl's process alone:"
+          f" {runs[large].rss_mib / runs[small].rss_mib:.2f}x)   (goal <= 1.2x)")
     if not recrawl:
         return
     print(f"\n== incremental: the unchanged {large:,}-article site crawled again, with the state of its full crawl ==",
