@@ -181,8 +181,25 @@ async def canonical_claims() -> dict:
             **(await run.close())}
 
 
+async def pages_ahead() -> dict:
+    """A worker holds at most PAGES_AHEAD pages; the others wait in the crawl's process, and
+    every page is answered, in the order handed over."""
+    run = Run(processes=1)
+    run.start()
+    await run.ready()
+    os.kill(run.pids[0], signal.SIGSTOP)
+    pages = article_pages()[:20]
+    pending = [run.hand(r) for r in pages]
+    held, queued = len(run.reader.workers[0].waiting), len(run.reader.queued)
+    os.kill(run.pids[0], signal.SIGCONT)
+    answers = await run.answers(pending)
+    return {"held": held, "queued": queued, "ahead": page_reader.PAGES_AHEAD,
+            "urls_in_order": [a["item"]["url"] for a in answers] == [r.url for r in pages]
+            or [a["item"]["url"] for a in answers], **(await run.close())}
+
+
 SCENARIOS = {f.__name__: f for f in (same_items, stalled_worker, crashing_worker, worker_cannot_start,
-                                     canonical_claims)}
+                                     canonical_claims, pages_ahead)}
 
 
 def main(reactor, name: str):

@@ -137,6 +137,13 @@ def test_a_worker_knows_the_crawls_pages_as_they_were_when_each_page_was_handed_
     assert result["after_same_as_here"]
 
 
+def test_a_worker_holds_a_few_pages_the_rest_wait_and_all_are_answered_in_order():
+    result = drive("pages_ahead")
+    assert (result["held"], result["queued"]) == (result["ahead"], 20 - result["ahead"])
+    assert result["urls_in_order"] is True, result["urls_in_order"]
+    assert result["stats"]["cable/reader/pages_in_worker"] == 20 and result["alive_after_close"] == []
+
+
 # ------------------------------------------------------------------------------ crawls
 
 

@@ -64,6 +64,7 @@ READER_GRACE_SECONDS = 2.0   # beyond a page's own limit, which the worker appli
 READER_RESTARTS = 3          # worker ends (crashes) before the crawl reads in its own process
 READER_CLOSE_SECONDS = 5.0   # for the worker to end once its stdin is closed, then killed
 WATCH_SECONDS = 0.25         # how often the watchdog looks at the page being read
+PAGES_AHEAD = 4              # pages in a worker's pipe at once; the others wait here, not copied
 _FRAME = struct.Struct(">Q")  # a frame: its length, then a pickle
 PIPE_BYTES = 1024 * 1024     # each pipe's buffer (Linux's default, 64 KiB, holds one page and a half)
 _READY = "ready"             # the worker's first frame, once its imports are done
@@ -158,6 +159,7 @@ class PageReader:
         self.crawler = crawler
         self.processes = processes  # workers; 0: pages are read here
         self.workers: list[_WorkerProtocol] = []
+        self.queued: deque[_Waiting] = deque()  # for the next worker with room (PAGES_AHEAD)
         self.crashes = 0
         self.closing = False
         self.watchdog = task.LoopingCall(self.watch)
@@ -189,11 +191,22 @@ class PageReader:
             return read_response(response, column, base_url, other_pages, limit, shutting_down)
         while len(self.workers) < self.processes:
             self.start_worker()
-        worker = min(self.workers, key=lambda w: len(w.waiting))  # the one with the fewest pages
         waiting = _Waiting(PageJob.of(response, column, base_url, limit, shutting_down),
                            len(other_pages.added), defer.Deferred(), other_pages)
-        worker.hand(waiting)
+        self.queued.append(waiting)
+        self.dispatch()
         return waiting.answer
+
+    def dispatch(self) -> None:
+        """Queued pages to the workers with room, the one with the fewest pages first. A worker
+        holds at most PAGES_AHEAD: the rest wait here as the crawl's responses, not as copies
+        in pipes and buffers (with all handed over, a 10,000-article crawl's process peaked
+        ~25 MiB higher)."""
+        while self.queued and self.workers:
+            worker = min(self.workers, key=lambda w: len(w.waiting))
+            if len(worker.waiting) >= PAGES_AHEAD:
+                return
+            worker.hand(self.queued.popleft())
 
     def answered(self, worker: _WorkerProtocol, read) -> None:
         if read == _READY:
@@ -201,6 +214,7 @@ class PageReader:
             return
         self.crawler.stats.inc_value("cable/reader/pages_in_worker")
         worker.answered().callback(read)
+        self.dispatch()
 
     # ------------------------------------------------------------------ the workers' lives
 
@@ -254,15 +268,18 @@ class PageReader:
             worker.closed.callback(None)
         if worker.waiting and self.processes and not self.closing:
             self.start_worker(worker.waiting)  # in its place, with the pages it had
+            self.dispatch()
         else:
             self.read_here(worker.waiting)
+            if not self.processes:
+                self.read_here(self.queued)
 
     def fall_back(self, why: str) -> None:
         if self.processes:
             self.processes = 0
             self.crawler.stats.set_value("cable/reader/in_process_fallback", 1)
             logger.error("%s: article pages are read in the crawl's own process from now on", why)
-            for worker in self.workers:  # what the others hold is read here too
+            for worker in self.workers:  # the others read what they hold, then end
                 worker.transport.closeStdin()
 
     def read_here(self, waiting: deque[_Waiting]) -> None:
@@ -287,10 +304,12 @@ class PageReader:
             self.watchdog.stop()
         from twisted.internet import reactor
 
+        unread = PageRead(abandoned="crawl closed before the page was read", by_shutdown=True)
+        while self.queued:  # none, but after a forced stop
+            self.queued.popleft().answer.callback(unread)
         for worker in list(self.workers):
-            while worker.waiting:  # none, but after a forced stop
-                worker.answered().callback(PageRead(abandoned="crawl closed before the page was read",
-                                                    by_shutdown=True))
+            while worker.waiting:
+                worker.answered().callback(unread)
             worker.closed = defer.Deferred()
             worker.transport.closeStdin()  # a worker ends at the end of its input
             kill = reactor.callLater(READER_CLOSE_SECONDS, self.kill_late, worker)
@@ -325,7 +344,7 @@ class _WorkerProtocol(protocol.ProcessProtocol):
         self.pages_sent = max(self.pages_sent, waiting.known)
         frame = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         job.new_pages = []
-        self.transport.write(_FRAME.pack(len(frame)) + frame)
+        self.transport.writeSequence([_FRAME.pack(len(frame)), frame])
 
     def answered(self) -> defer.Deferred:
         """The answer of the page it was reading; it begins the next."""
