@@ -73,7 +73,7 @@ class Run:
         self.pids: list[int] = []
 
     def start(self) -> None:
-        self.reader.engine_started()
+        self.reader.get_ready()
         self.note_pids()
 
     def note_pids(self) -> None:

@@ -206,3 +206,12 @@ def test_a_worker_busy_with_a_page_ends_with_the_crawls_process(tmp_path):
             if crawl.poll() is None:
                 crawl.kill()
                 crawl.wait()
+
+
+def test_a_crawl_that_requests_no_article_starts_no_worker(site, tmp_path):
+    # A scheduled re-crawl that finds nothing new: the first run's state knows every article.
+    first = scrapy_crawl(tmp_path / "output", f"base_url={site.url}")
+    again = scrapy_crawl(tmp_path / "output", f"base_url={site.url}")
+    assert "'cable/reader/workers_started': 1" in first.log
+    assert "known index entries not fetched: 4" in again.log and "articles written: 0" in again.log
+    assert "cable/reader/" not in again.log, again.log[-3000:]

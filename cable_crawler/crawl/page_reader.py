@@ -8,7 +8,7 @@ on (docs/design.md, "Reading pages in a worker process": a 1,000-article loopbac
 cores, throughput ratio to the bare spider ~0.65 in process, ~0.86 with the worker).
 
 How:
-- Workers started with the engine, with Twisted's `spawnProcess` (`python -m
+- Workers started when the first article page is requested, with Twisted's `spawnProcess` (`python -m
   cable_crawler.crawl.page_reader`), the crawl's `sys.path` (an egg of Scrapyd's included)
   and its collector thresholds: they run the same code. A page goes to the worker with the
   fewest pages waiting.
@@ -170,7 +170,6 @@ class PageReader:
         if processes < 0:
             raise ValueError(f"CABLE_READER_PROCESSES must be 0 (read in the crawl's process) or more, not {processes}")
         reader = cls(crawler, processes)
-        crawler.signals.connect(reader.engine_started, signal=signals.engine_started)
         crawler.signals.connect(reader.spider_closed, signal=signals.spider_closed)
         return reader
 
@@ -189,8 +188,7 @@ class PageReader:
              shutting_down: bool) -> PageRead | defer.Deferred:
         if not self.processes or self.closing or type(response) is not HtmlResponse:
             return read_response(response, column, base_url, other_pages, limit, shutting_down)
-        while len(self.workers) < self.processes:
-            self.start_worker()
+        self.get_ready()
         waiting = _Waiting(PageJob.of(response, column, base_url, limit, shutting_down),
                            len(other_pages.added), defer.Deferred(), other_pages)
         self.queued.append(waiting)
@@ -292,10 +290,12 @@ class PageReader:
 
     # ------------------------------------------------------------------ signals
 
-    def engine_started(self) -> None:
-        # After GcThreshold's (a worker takes the crawl's thresholds); their imports run on the
-        # other core while the first index page loads.
-        while len(self.workers) < self.processes:
+    def get_ready(self) -> None:
+        """Starts the workers, when an article page is on its way (the spider requests it): their
+        imports (~0.25 s) run on the other core while it loads, and a crawl that reads no article
+        (a re-crawl that finds nothing new) starts none. The engine runs by then, with
+        GcThreshold's thresholds, which a worker takes."""
+        while len(self.workers) < self.processes and not self.closing:
             self.start_worker()
 
     async def spider_closed(self, spider) -> None:

@@ -267,6 +267,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
         url = canonical_url(url)
         self.article_urls.add(url)  # pages of this crawl: a canonical link naming one is not trusted
         self.incremental.requested(url, listing, failed_runs)
+        self.page_reader.get_ready()  # a page on its way: a worker starts while it loads
         return self.request(url, "article", self.parse_article, meta=meta, priority=priority)
 
     def entry_keys(self, entry: ListingEntry) -> list[str]:
