@@ -198,8 +198,23 @@ async def pages_ahead() -> dict:
             or [a["item"]["url"] for a in answers], **(await run.close())}
 
 
+async def closed_while_reading() -> dict:
+    """The crawl closes (a forced stop) while pages wait: each is answered as unread, the
+    worker's late answers are ignored, and it ends."""
+    from twisted.internet import reactor
+
+    run = Run(processes=1)
+    run.start()
+    await run.ready()
+    os.kill(run.pids[0], signal.SIGSTOP)
+    pending = [run.hand(r) for r in article_pages()[:6]]
+    reactor.callLater(0.5, os.kill, run.pids[0], signal.SIGCONT)  # it answers after the close
+    closed = await run.close()
+    return {"answers": await run.answers(pending), **closed}
+
+
 SCENARIOS = {f.__name__: f for f in (same_items, stalled_worker, crashing_worker, worker_cannot_start,
-                                     canonical_claims, pages_ahead)}
+                                     canonical_claims, pages_ahead, closed_while_reading)}
 
 
 def main(reactor, name: str):

@@ -33,6 +33,7 @@ def drive(scenario: str) -> dict:
     done = subprocess.run([sys.executable, str(DRIVER), scenario], cwd=REPO, capture_output=True, text=True,
                           timeout=HANG_GUARD)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]  # nothing failed unseen in the reactor
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -142,6 +143,13 @@ def test_a_worker_holds_a_few_pages_the_rest_wait_and_all_are_answered_in_order(
     assert (result["held"], result["queued"]) == (result["ahead"], 20 - result["ahead"])
     assert result["urls_in_order"] is True, result["urls_in_order"]
     assert result["stats"]["cable/reader/pages_in_worker"] == 20 and result["alive_after_close"] == []
+
+
+def test_pages_still_waiting_when_the_crawl_closes_are_answered_unread_for_a_later_run():
+    result = drive("closed_while_reading")
+    assert result["answers"] == [{"abandoned": "crawl closed before the page was read", "by_shutdown": True,
+                                  "error": None, "retry": False}] * 6
+    assert "cable/reader/pages_in_worker" not in result["stats"] and result["alive_after_close"] == []
 
 
 # ------------------------------------------------------------------------------ crawls

@@ -201,15 +201,17 @@ class PageReader:
         holds at most PAGES_AHEAD: the rest wait here as the crawl's responses, not as copies
         in pipes and buffers (with all handed over, a 10,000-article crawl's process peaked
         ~25 MiB higher)."""
-        while self.queued and self.workers:
+        while self.processes and self.queued and self.workers:  # none once read here (fall_back)
             worker = min(self.workers, key=lambda w: len(w.waiting))
             if len(worker.waiting) >= PAGES_AHEAD:
                 return
             worker.hand(self.queued.popleft())
 
     def answered(self, worker: _WorkerProtocol, read) -> None:
-        if read == _READY:
+        if isinstance(read, str) and read == _READY:
             worker.ready = True
+            return
+        if not worker.waiting:  # given up already: the crawl was closed before it answered
             return
         self.crawler.stats.inc_value("cable/reader/pages_in_worker")
         worker.answered().callback(read)
@@ -279,7 +281,7 @@ class PageReader:
             self.crawler.stats.set_value("cable/reader/in_process_fallback", 1)
             logger.error("%s: article pages are read in the crawl's own process from now on", why)
             for worker in self.workers:  # the others read what they hold, then end
-                worker.transport.closeStdin()
+                worker.transport.closeStdin()  # (worker_ended reads what is queued)
 
     def read_here(self, waiting: deque[_Waiting]) -> None:
         while waiting:
