@@ -239,6 +239,8 @@ def test_job_log_is_in_logs_dir_and_ends_with_the_summary(scrapyd, finished_job)
     assert "crawl finished (finished)" in log
     assert "articles written: 7" in log
     assert "Traceback" not in log
+    # The page reader's worker ran the deployed egg's code (it gets the job's sys.path)
+    assert "'cable/reader/pages_in_worker'" in log and "in_process_fallback" not in log
     # Scrapyd's own log: the crawl process exited with status 0.
     finished = [line for line in scrapyd.output.splitlines() if f"job={job!r}" in line]
     assert any("Process finished:" in line for line in finished), finished
