@@ -392,6 +392,15 @@ def busy(seconds: float) -> None:
         pass
 
 
+@pytest.mark.parametrize("seconds, stopping, limit", [
+    (10, False, 10), (0, False, 0),  # 0: no limit
+    (10, True, SHUTDOWN_PARSE_SECONDS), (0.5, True, 0.5), (0, True, SHUTDOWN_PARSE_SECONDS),
+])
+def test_a_pages_limit_is_short_once_the_crawl_is_stopping(seconds, stopping, limit):
+    # The parse guard's and the page reader's watchdog's rule (parse_guard.page_limit)
+    assert parse_guard.page_limit(seconds, stopping) == limit
+
+
 @pytest.mark.parametrize("limit, shutting_down, reason", [
     (0.2, False, "parse took longer than 0.2 s"),
     (600, True, f"parse took longer than {SHUTDOWN_PARSE_SECONDS:g} s (crawl shutting down)"),

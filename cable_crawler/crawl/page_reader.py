@@ -54,7 +54,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, protocol, task
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
-from cable_crawler.crawl.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
+from cable_crawler.crawl.parse_guard import ParseAbandoned, page_limit, parse_time_limit, too_slow
 from cable_crawler.extraction.pages.encoding import readable
 from cable_crawler.extraction.pages.layouts import article_page
 from cable_crawler.extraction.pages.markup import PageCuts
@@ -129,8 +129,8 @@ class CrawlPages(set):
 
 def read_response(response, column: str, base_url: str | None, other_pages, limit: float,
                   shutting_down: bool) -> PageRead:
-    """Read one article page within its time limit (crawl/parse_guard.py). Never raises but
-    ParseAbandoned's kin: a page that cannot be read gives its error."""
+    """Read one article page within its time limit (crawl/parse_guard.py). Raises nothing: a page
+    too slow to read gives why it was abandoned, a page that cannot be read its error."""
     cuts = PageCuts()
     try:
         # Nothing in this block yields to the reactor: the time limit covers the page alone.
@@ -241,12 +241,9 @@ class PageReader:
             if not worker.waiting or worker.stopped_for:
                 continue
             job = worker.waiting[0].job
-            limit = job.limit + READER_GRACE_SECONDS if job.limit > 0 else 0.0
-            if stopping:
-                limit = min(limit, SHUTDOWN_PARSE_SECONDS) if limit else SHUTDOWN_PARSE_SECONDS
+            limit = page_limit(job.limit + READER_GRACE_SECONDS if job.limit > 0 else 0.0, stopping)
             if limit and time.monotonic() - worker.reading_since > limit:
-                why = f"parse took longer than {limit:g} s" + (" (crawl shutting down)" if stopping else "")
-                worker.stopped_for = (why, stopping)
+                worker.stopped_for = (too_slow(limit, stopping), stopping)
                 logger.error("page reader process stopped: %s read for longer than %g s", job.url, limit)
                 worker.transport.signalProcess("KILL")
 

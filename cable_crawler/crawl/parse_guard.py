@@ -58,6 +58,19 @@ def can_limit() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+def page_limit(seconds: float, stopping: bool) -> float:
+    """A page's time limit in seconds (0: none): SHUTDOWN_PARSE_SECONDS at most once the crawl
+    is stopping. Also the worker watchdog's (crawl/page_reader.py)."""
+    if stopping:
+        return min(seconds, SHUTDOWN_PARSE_SECONDS) if seconds > 0 else SHUTDOWN_PARSE_SECONDS
+    return seconds
+
+
+def too_slow(seconds: float, stopping: bool) -> str:
+    """The reason a page over its limit is abandoned, as the rejects file says it."""
+    return f"parse took longer than {seconds:g} s" + (" (crawl shutting down)" if stopping else "")
+
+
 @contextmanager
 def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[None]:
     """Raise ParseAbandoned in the block after `seconds` (0: no limit); after
@@ -65,8 +78,7 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
     a SIGTERM/SIGINT arrives during the block (at once on a second one).
     The block must not yield to the reactor (no `yield` of a generator callback inside)."""
     stopping = bool(shutting_down or _shutdown_seen)
-    if stopping:
-        seconds = min(seconds, SHUTDOWN_PARSE_SECONDS) if seconds > 0 else SHUTDOWN_PARSE_SECONDS
+    seconds = page_limit(seconds, stopping)
     if not can_limit():
         yield
         return
@@ -83,7 +95,7 @@ def parse_time_limit(seconds: float, shutting_down: bool = False) -> Iterator[No
     def on_alarm(signum, frame):
         if interrupted:
             abandon(f"parse interrupted by {interrupted[0]}", True)
-        abandon(f"parse took longer than {seconds:g} s" + (" (crawl shutting down)" if stopping else ""), stopping)
+        abandon(too_slow(seconds, stopping), stopping)
 
     previous: dict[int, object] = {}
 
