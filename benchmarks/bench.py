@@ -130,9 +130,12 @@ def children_peaks(pid: int, peaks: dict[int, int], done) -> None:
         time.sleep(0.05)
 
 
-def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, int, float, dict, float, float]:
+def run_process(command: list[str], cwd: Path, site: BenchSite,
+                children_rss: bool = False) -> tuple[float, int, float, dict, float, float]:
     """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind,
-    CPU seconds of that process and its children, the sum of its children's peak RSS in MiB)."""
+    CPU seconds of that process and its children, the sum of its children's peak RSS in MiB when
+    `children_rss`, else 0: the sampler reads /proc every 50 ms, ~1 ms each time, in the process
+    that also serves the site, so the timed runs go without it)."""
     before = len(site.requests)
     start = time.perf_counter()
     # Without SCRAPY_* variables (SCRAPY_SETTINGS_MODULE, set by Scrapy in a process that read
@@ -142,10 +145,12 @@ def run_process(command: list[str], cwd: Path, site: BenchSite) -> tuple[float, 
     peaks: dict[int, int] = {}
     ended = threading.Event()
     sampler = threading.Thread(target=children_peaks, args=(process.pid, peaks, ended.is_set), daemon=True)
-    sampler.start()
+    if children_rss:
+        sampler.start()
     stderr = process.stderr.read()
     ended.set()
-    sampler.join()
+    if sampler.is_alive():
+        sampler.join()
     # This child's rusage, its reaped children's included (ru_maxrss: the largest of them, KiB)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -171,12 +176,12 @@ def run_bare(site: BenchSite, work: Path) -> Run:
     return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu)
 
 
-def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None) -> Run:
+def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None, children_rss: bool = False) -> Run:
     out = Path(tempfile.mkdtemp(prefix="cable-", dir=work))
     state = state or out / "state"
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}", *args,
                "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON]
-    seconds, rc, rss, requests, cpu, readers_rss = run_process(command, REPO, site)
+    seconds, rc, rss, requests, cpu, readers_rss = run_process(command, REPO, site, children_rss)
     return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu, readers_rss)
 
 
@@ -391,7 +396,7 @@ def bench_memory_and_recrawl(work: Path, sizes: tuple[int, int], recrawl: bool) 
         site_dir = grown(work / f"memory-site-{articles}", articles)
         state = work / f"memory-state-{articles}"
         with BenchSite(site_dir) as site:
-            runs[articles] = run_ours(site, work, "-a", "mode=full", state=state)
+            runs[articles] = run_ours(site, work, "-a", "mode=full", state=state, children_rss=True)
         run = runs[articles]
         print(f"{articles:>7,} articles: peak RSS {run.rss_mib + run.readers_rss_mib:6.0f} MiB (crawl's process"
               f" {run.rss_mib:.0f}, page reader {run.readers_rss_mib:.0f}), {run.items:,} written in {run.seconds:.1f} s"
