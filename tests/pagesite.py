@@ -9,9 +9,9 @@ path is a 404. `served` lists the paths sent whole, in order.
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from fpsite import SITE_ORIGINS
+from fpsite import SITE_ORIGINS, LoopbackHTTPServer
 
 HTML = "text/html; charset=UTF-8"
 
@@ -44,7 +44,7 @@ class PageSite:
 
         self.pages = pages
         self.served: list[str] = []
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -57,3 +57,29 @@ def test_bench_prints_every_section_with_numbers():
     assert match, out
     index, api, articles, written = map(int, match.groups())
     assert (api, articles, written) == (0, 100, 100) and index >= 1
+
+
+def test_the_loopback_site_queues_a_crawls_connections_while_busy():
+    """The sites the crawls and `make bench` read queue pending connections as a web server
+    does: Python's default backlog of 5 made Linux drop a crawl's SYNs while the server's
+    thread waited for the CPU, each dropped one costing a 1 s retransmission."""
+    import socket
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fpsite import FPSite
+
+    site = FPSite()  # not started: nobody accepts, so every connection waits in the backlog
+    try:
+        host, port = site.httpd.server_address[:2]
+        connections = []
+        try:
+            for _ in range(32):  # 4 times CONCURRENT_REQUESTS
+                connection = socket.socket()
+                connections.append(connection)
+                connection.settimeout(0.5)  # a dropped SYN is sent again after 1 s
+                connection.connect((host, port))
+        finally:
+            for connection in connections:
+                connection.close()
+    finally:
+        site.httpd.server_close()
