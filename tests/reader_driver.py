@@ -114,6 +114,7 @@ async def same_items() -> dict:
     """Every article page read by two workers and in this process: the same items."""
     run = Run(processes=2)
     run.start()
+    await run.ready()
     pages = article_pages()
     here = [outcome(read_response(r, "The Cable", None, run.pages, 10.0, False)) for r in pages]
     there = await run.answers([run.hand(r) for r in pages])
@@ -153,12 +154,18 @@ async def crashing_worker() -> dict:
     return {"answers": answers, "processes_after": run.reader.processes, **(await run.close())}
 
 
+def padded(response: HtmlResponse) -> HtmlResponse:
+    """The page made larger than EARLY_PAGE_BYTES (a comment after it): it waits for a worker."""
+    return response.replace(body=response.body + b"<!-- " + b"x" * page_reader.EARLY_PAGE_BYTES + b" -->")
+
+
 async def worker_cannot_start() -> dict:
-    """A worker that exits before it is ready: the pages are read here, once said at ERROR."""
+    """A worker that exits before it is ready: the pages waiting for it are read here, once
+    said at ERROR."""
     sys.executable = "/bin/false"
     run = Run(processes=1)
     run.start()
-    pages = article_pages()[:3]
+    pages = [padded(r) for r in article_pages()[:3]]
     answers = await run.answers([run.hand(r) for r in pages])
     here = [outcome(read_response(r, "The Cable", None, run.pages, 10.0, False)) for r in pages]
     return {"same_as_here": answers == here, "processes_after": run.reader.processes, **(await run.close())}
@@ -169,6 +176,7 @@ async def canonical_claims() -> dict:
     over: a canonical link naming another page of the crawl is not trusted, as in this process."""
     run = Run(processes=1)
     run.start()
+    await run.ready()
     page = article_pages()[0]  # its canonical link names its own URL
     copy = page.replace(url=f"{BASE}/2021/06/02/a-copy/")
     before = run.hand(copy)   # the canonical page is not one of the crawl's: the copy is written under it
@@ -213,7 +221,26 @@ async def closed_while_reading() -> dict:
     return {"answers": await run.answers(pending), **closed}
 
 
-SCENARIOS = {f.__name__: f for f in (same_items, stalled_worker, crashing_worker, worker_cannot_start,
+async def early_pages() -> dict:
+    """Until the worker is ready, a page of ordinary size is read here at once (no Deferred), a
+    larger one waits for the worker; once it is ready, every page goes to it."""
+    run = Run(processes=1)
+    run.start()
+    small = article_pages()[:5]
+    big = padded(small[0].replace(url=f"{BASE}/2021/06/02/a-large-copy/"))
+    early = [run.reader.read(r, "The Cable", None, run.pages, 10.0, False) for r in small[:3]]
+    waiting = run.hand(big)
+    ready_when_handed = any(w.ready for w in run.reader.workers)
+    await run.ready()
+    later = [run.hand(r) for r in small[3:]]
+    answers = [outcome(read) for read in early if not isinstance(read, defer.Deferred)]
+    answers += await run.answers([waiting, *later])
+    here = [outcome(read_response(r, "The Cable", None, run.pages, 10.0, False)) for r in [*small[:3], big, *small[3:]]]
+    return {"read_at_once": sum(not isinstance(read, defer.Deferred) for read in early),
+            "ready_when_handed": ready_when_handed, "same_as_here": answers == here, **(await run.close())}
+
+
+SCENARIOS = {f.__name__: f for f in (same_items, early_pages, stalled_worker, crashing_worker, worker_cannot_start,
                                      canonical_claims, pages_ahead, closed_while_reading)}
 
 

@@ -20,6 +20,7 @@ from scrapy.utils.test import get_crawler
 from scrapy import Spider
 
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
+from fpsite import FPSite
 from pagesite import PageSite
 
 from cable_crawler.crawl import page_reader
@@ -100,6 +101,15 @@ def test_workers_read_every_saved_and_fixture_page_as_the_crawls_process_does():
     assert result["alive_after_close"] == []
 
 
+def test_until_the_worker_is_ready_ordinary_pages_are_read_here_and_large_ones_wait_for_it():
+    result = drive("early_pages")
+    assert result["read_at_once"] == 3 and result["ready_when_handed"] is False
+    assert result["same_as_here"]
+    assert result["stats"] == {"cable/reader/workers_started": 1, "cable/reader/pages_read_before_worker_ready": 3,
+                               "cable/reader/pages_in_worker": 3}  # the large page and the two after ready
+    assert result["alive_after_close"] == []
+
+
 def test_a_stalled_worker_is_killed_its_page_abandoned_and_the_next_page_read_by_a_new_one():
     result = drive("stalled_worker")
     stalled, next_page = result["answers"]
@@ -166,12 +176,16 @@ def comparable(records: list[dict]) -> list[str]:
     return sorted(json.dumps(without_run_times(r), sort_keys=True) for r in records)
 
 
-def test_a_crawl_writes_the_same_articles_and_rejects_with_or_without_workers(site, tmp_path):
-    results = {n: scrapy_crawl(tmp_path / f"{n}" / "output", f"base_url={site.url}", "mode=full",
-                               settings={"CABLE_READER_PROCESSES": n}) for n in (0, 1)}
+def test_a_crawl_writes_the_same_articles_and_rejects_with_or_without_workers(tmp_path):
+    # Article pages answered 1 s late: the worker is ready (~0.25 s) before the first one comes,
+    # so it reads them all (on time, the first few would be read here while it starts).
+    with FPSite(article_delay=1.0) as site:
+        results = {n: scrapy_crawl(tmp_path / f"{n}" / "output", f"base_url={site.url}", "mode=full",
+                                   settings={"CABLE_READER_PROCESSES": n}) for n in (0, 1)}
     assert results[0].articles and comparable(results[0].articles) == comparable(results[1].articles)
     assert comparable(results[0].rejects) == comparable(results[1].rejects)
     assert "'cable/reader/pages_in_worker'" in results[1].log
+    assert "pages_read_before_worker_ready" not in results[1].log
     assert "'cable/reader/pages_in_worker'" not in results[0].log
     assert results[0].returncode == results[1].returncode
 

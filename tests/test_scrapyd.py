@@ -26,7 +26,7 @@ from urllib.request import urlopen
 import pytest
 
 from conftest import REPO
-from fpsite import free_port
+from fpsite import FPSite, free_port
 
 PROJECT = "cable_crawler"
 SPIDER = "cable"
@@ -165,6 +165,15 @@ def deployed(scrapyd):
 
 
 @pytest.fixture(scope="module")
+def site():
+    """The fixture site with its article pages answered 1 s late: the job's page reader worker
+    is ready (~0.25 s of imports) before the first comes, so the job's log shows it read them
+    (on time, a small site's pages are read in the crawl's process while it starts)."""
+    with FPSite(article_delay=1.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
 def finished_job(site, scrapyd, deployed, tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("scrapyd-output")
     scheduled = scrapyd.post("schedule.json", [
@@ -241,6 +250,7 @@ def test_job_log_is_in_logs_dir_and_ends_with_the_summary(scrapyd, finished_job)
     assert "Traceback" not in log
     # The page reader's worker ran the deployed egg's code (it gets the job's sys.path)
     assert "'cable/reader/pages_in_worker'" in log and "in_process_fallback" not in log
+    assert "pages_read_before_worker_ready" not in log
     # Scrapyd's own log: the crawl process exited with status 0.
     finished = [line for line in scrapyd.output.splitlines() if f"job={job!r}" in line]
     assert any("Process finished:" in line for line in finished), finished

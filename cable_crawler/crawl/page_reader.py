@@ -13,6 +13,10 @@ How:
   cable_crawler.crawl.page_reader`), the crawl's `sys.path` (an egg of Scrapyd's included)
   and its collector thresholds: they run the same code. A page goes to the worker with the
   fewest pages waiting.
+- Until a worker is ready (its imports: ~0.25 s), a page of at most EARLY_PAGE_BYTES is read in
+  the crawl's process (`cable/reader/pages_read_before_worker_ready`); a larger one waits for
+  the worker. So a small crawl does not wait for the worker's start (100 new articles:
+  1.22-1.29 s, as fast as reading in process, against 1.89-2.04 s when every page waited).
 - Each page goes to a worker as one frame on its stdin (length, then a pickle): the response's URL,
   status, headers, body and encoding, the page's time limit, and the crawl's article URLs the
   worker has not been sent yet (a page's canonical link may not claim one of them). It answers
@@ -69,6 +73,7 @@ PAGES_AHEAD = 4              # pages in a worker's pipe at once; the others wait
 _FRAME = struct.Struct(">Q")  # a frame: its length, then a pickle
 PIPE_BYTES = 1024 * 1024     # each pipe's buffer (Linux's default, 64 KiB, holds one page and a half)
 _READY = "ready"             # the worker's first frame, once its imports are done
+EARLY_PAGE_BYTES = 512 * 1024  # until a worker is ready, pages up to this size are read here
 
 
 @dataclass
@@ -190,6 +195,11 @@ class PageReader:
         if not self.processes or self.closing or type(response) is not HtmlResponse:
             return read_response(response, column, base_url, other_pages, limit, shutting_down)
         self.get_ready()
+        if len(response.body) <= EARLY_PAGE_BYTES and not any(worker.ready for worker in self.workers):
+            # The worker is still importing (~0.25 s): a page of ordinary size is read here, not
+            # held until it is ready; a larger one waits for it, not to hold the reactor.
+            self.crawler.stats.inc_value("cable/reader/pages_read_before_worker_ready")
+            return read_response(response, column, base_url, other_pages, limit, shutting_down)
         waiting = _Waiting(PageJob.of(response, column, base_url, limit, shutting_down),
                            len(other_pages.added), defer.Deferred(), other_pages)
         self.queued.append(waiting)
@@ -292,8 +302,9 @@ class PageReader:
 
     def get_ready(self) -> None:
         """Starts the workers, when an article page is on its way (the spider requests it): their
-        imports (~0.25 s) run on the other core while it loads, and a crawl that reads no article
-        (a re-crawl that finds nothing new) starts none. The engine runs by then, with
+        imports (~0.25 s) run on the other core while it loads (pages that come before they end
+        are read here, see `read`), and a crawl that reads no article (a re-crawl that finds
+        nothing new) starts none. The engine runs by then, with
         GcThreshold's thresholds, which a worker takes."""
         while len(self.workers) < self.processes and not self.closing:
             self.start_worker()
