@@ -5,8 +5,8 @@ Why a second process: reading a page (parse, find, normalize: ~2.4 ms of a crawl
 an article) is Python that holds the crawl process's one core, and the downloads, the
 pipelines and the log wait for it. In a worker it runs on another core while the crawl goes
 on (docs/design.md, "Reading pages in a worker process": a 1,000-article loopback crawl on 2
-cores, `-a source=html`: throughput ratio to the bare spider 0.64-0.69 read in process,
-0.71-0.76 with the worker).
+cores, `-a source=html`: throughput ratio to the bare spider 0.65-0.67 read in process,
+0.86-0.94 with the worker).
 
 How:
 - Workers started when the first article page is requested, with Twisted's `spawnProcess` (`python -m
