@@ -6,7 +6,9 @@ extractors, in one run. Prints figures; asserts nothing about time.
    default -a source=both (which also reads the site's WordPress REST API replica) and with
    -a source=html, on the same loopback site grown by tests/fpsite.grow_site; alternating runs,
    median of --rounds; AutoThrottle off, CONCURRENT_REQUESTS=8, CONCURRENT_REQUESTS_PER_DOMAIN=4,
-   robots.txt obeyed, LOG_LEVEL=WARNING for all. Throughput ratio ours/bare (goal >= 0.9).
+   robots.txt obeyed, LOG_LEVEL=WARNING for all. Throughput ratio ours/bare (goal >= 0.9). Then
+   one more run of each with benchmarks/timeline.py: where the time goes (start-up, the first
+   item, the pace between 10 % and 90 % of the items, the end).
 2. pages: per-page cost on the fixture article pages and the real 2021 FP page: lxml parse,
    a naive 7-field parsel read, our read_article(), trafilatura's bare_extraction(with_metadata=True)
    and newspaper4k (image fetching off, the HTML handed over: no network). The two peers are
@@ -29,6 +31,7 @@ Wall times include the start of each Scrapy process (about 1.5 s here).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -113,6 +116,8 @@ class Run:
     requests: dict
     cpu: float = 0.0  # CPU seconds (user + system) of the crawl process and its page readers: less shaken than wall time
     readers_rss_mib: float = 0.0  # the crawl's page reader processes (crawl/page_reader.py): their peaks, summed
+    started: float = 0.0  # time.time() when the process was started, and when it had ended
+    ended: float = 0.0
 
 
 def children_peaks(pid: int, peaks: dict[int, int], done) -> None:
@@ -133,16 +138,19 @@ def children_peaks(pid: int, peaks: dict[int, int], done) -> None:
 
 
 def run_process(command: list[str], cwd: Path, site: BenchSite,
-                children_rss: bool = False) -> tuple[float, int, float, dict, float, float]:
+                children_rss: bool = False) -> tuple[float, int, float, dict, float, float, float, float]:
     """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind,
     CPU seconds of that process and its children, the sum of its children's peak RSS in MiB when
     `children_rss`, else 0: the sampler reads /proc every 50 ms, ~1 ms each time, in the process
-    that also serves the site, so the timed runs go without it)."""
+    that also serves the site, so the timed runs go without it), and time.time() at the start
+    and the end."""
     before = len(site.requests)
+    started = time.time()
     start = time.perf_counter()
     # Without SCRAPY_* variables (SCRAPY_SETTINGS_MODULE, set by Scrapy in a process that read
     # the project's settings): the bare spider must not run under cable_crawler's settings.
     env = {name: value for name, value in os.environ.items() if not name.startswith("SCRAPY_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH_DIR), env.get("PYTHONPATH")]))  # timeline.py
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     ended = threading.Event()
@@ -157,34 +165,51 @@ def run_process(command: list[str], cwd: Path, site: BenchSite,
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
+    ended = time.time()
     process.stderr.close()
     if process.returncode not in (0,):
         tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
         print(f"    (exit status {process.returncode}: {' | '.join(tail)})", flush=True)
     return (elapsed, process.returncode, usage.ru_maxrss / 1024, kinds(site.requests[before:]),
-            usage.ru_utime + usage.ru_stime, sum(peaks.values()) / 1024)
+            usage.ru_utime + usage.ru_stime, sum(peaks.values()) / 1024, started, ended)
 
 
 def jsonl_lines(files) -> int:
     return sum(len(f.read_bytes().splitlines()) for f in files)
 
 
-def run_bare(site: BenchSite, work: Path) -> Run:
+TIMELINE = "timeline.CrawlTimeline"  # benchmarks/timeline.py
+
+
+def with_timeline(extensions: dict, path: Path | None) -> list[str]:
+    """The settings that add the timeline extension to a crawl's EXTENSIONS (all of them: a
+    -s EXTENSIONS replaces the project's), or none."""
+    if path is None:
+        return []
+    return ["-s", f"EXTENSIONS={json.dumps({**extensions, TIMELINE: 0})}", "-s", f"BENCH_TIMELINE_FILE={path}"]
+
+
+def run_bare(site: BenchSite, work: Path, timeline: Path | None = None) -> Run:
     out = Path(tempfile.mkdtemp(prefix="bare-", dir=work))
     command = [sys.executable, "-m", "scrapy", "runspider", str(BENCH_DIR / "bare_spider.py"),
-               "-a", f"base_url={site.url}", "-O", str(out / "bare.jsonl"), *COMMON]
+               "-a", f"base_url={site.url}", "-O", str(out / "bare.jsonl"), *COMMON, *with_timeline({}, timeline)]
     # Run outside the project (cwd=out): none of cable_crawler's settings apply.
-    seconds, rc, rss, requests, cpu, _ = run_process(command, out, site)
-    return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu)
+    seconds, rc, rss, requests, cpu, _, started, ended = run_process(command, out, site)
+    return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu, 0.0, started, ended)
 
 
-def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None, children_rss: bool = False) -> Run:
+def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None, children_rss: bool = False,
+             timeline: Path | None = None) -> Run:
+    from cable_crawler import settings as project
+
     out = Path(tempfile.mkdtemp(prefix="cable-", dir=work))
     state = state or out / "state"
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}", *args,
-               "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON]
-    seconds, rc, rss, requests, cpu, readers_rss = run_process(command, REPO, site, children_rss)
-    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu, readers_rss)
+               "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON,
+               *with_timeline(project.EXTENSIONS, timeline)]
+    seconds, rc, rss, requests, cpu, readers_rss, started, ended = run_process(command, REPO, site, children_rss)
+    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu, readers_rss,
+               started, ended)
 
 
 def fmt_runs(runs: list[Run]) -> str:
@@ -198,19 +223,24 @@ def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
     # name: (short label, command); ours read pages in a worker process (CABLE_READER_PROCESSES=1, the
     # default), and in the crawl's own process for comparison
     contenders = {
-        bare: ("bare", lambda site: run_bare(site, work)),
-        "cable -a mode=full (source=both, default)": ("source=both", lambda site: run_ours(site, work, "-a",
-                                                                                            "mode=full")),
-        "cable -a mode=full -a source=html": ("source=html", lambda site: run_ours(site, work, "-a", "mode=full",
-                                                                                   "-a", "source=html")),
-        "  the same, read in the crawl's process": ("source=html in process", lambda site: run_ours(
-            site, work, "-a", "mode=full", "-a", "source=html", "-s", "CABLE_READER_PROCESSES=0")),
+        bare: ("bare", lambda site, **kw: run_bare(site, work, **kw)),
+        "cable -a mode=full (source=both, default)": ("source=both", lambda site, **kw: run_ours(
+            site, work, "-a", "mode=full", **kw)),
+        "cable -a mode=full -a source=html": ("source=html", lambda site, **kw: run_ours(
+            site, work, "-a", "mode=full", "-a", "source=html", **kw)),
+        "  the same, read in the crawl's process": ("source=html in process", lambda site, **kw: run_ours(
+            site, work, "-a", "mode=full", "-a", "source=html", "-s", "CABLE_READER_PROCESSES=0", **kw)),
     }
     runs: dict[str, list[Run]] = {name: [] for name in contenders}
+    timelines: dict[str, tuple[Run, dict]] = {}
     with BenchSite(grown(work / "crawl-site", articles)) as site:
         for _ in range(rounds):
             for name, (_, run) in contenders.items():
                 runs[name].append(run(site))
+        for name, (_, run) in contenders.items():  # one more run each, with the timeline (not timed above)
+            path = work / f"timeline-{len(timelines)}.json"
+            timelined = run(site, timeline=path)
+            timelines[name] = (timelined, json.loads(path.read_text("utf-8")) if path.exists() else {})
     print(f"{'':44} {'median s':>9} {'articles/s':>10} {'items':>6} {'requests':>8} {'cpu s':>6}  runs (s)")
     medians, cpus = {}, {}
     for name, results in runs.items():
@@ -230,8 +260,27 @@ def bench_crawl(work: Path, articles: int, rounds: int) -> dict:
           + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()) + "   (goal >= 0.9)")
     print("CPU time ratio bare/cable (user + system seconds of the crawl's processes, its page reader's included;"
           " median): " + ", ".join(f"{contenders[n][0]} {cpus[bare] / c:.2f}" for n, c in cpus.items() if n != bare and c))
+    print_timelines(timelines)
     return {"bare_s": bare_s, **{f"ours_{contenders[n][0]}_s": medians[n][0] for n in medians if n != bare},
             "ratios": ratios}
+
+
+def print_timelines(timelines: dict[str, tuple[Run, dict]]) -> None:
+    """Where each contender's time goes, from its timeline run: the process's start-up (to the
+    engine's start), the wait for the first item, the pace between the 10th and the 90th
+    percent of the items, and from the last item to the process's end."""
+    print("where the time goes (one more run each, with benchmarks/timeline.py; seconds):")
+    print(f"  {'':42} {'start-up':>8} {'1st item':>8} {'10-90% of items':>22} {'last item to exit':>17} {'wall':>6}")
+    for name, (run, marks) in timelines.items():
+        items = marks.get("items", [])
+        if "engine_started" not in marks or len(items) < 2:
+            print(f"  {name.strip():42} no timeline (exit status {run.rc}, {len(items)} items)")
+            continue
+        first, last = (len(items) // 10, len(items) * 9 // 10 - 1) if len(items) >= 10 else (0, len(items) - 1)
+        spent = items[last] - items[first]
+        pace = f"{spent:.2f} ({spent / (last - first) * 1000:.2f} ms/item)"
+        print(f"  {name.strip():42} {marks['engine_started'] - run.started:8.2f} {items[0] - marks['engine_started']:8.2f}"
+              f" {pace:>22} {run.ended - items[-1]:17.2f} {run.ended - run.started:6.2f}")
 
 
 # ------------------------------------------------------------------------------ pages

@@ -27,6 +27,11 @@ def test_bench_prints_every_section_with_numbers():
     ratios = rf"source=both {NUMBER}, source=html {NUMBER}, source=html in process {NUMBER}"
     assert re.search(rf"throughput ratio cable/bare \(articles/s\): {ratios}", out)
     assert re.search(rf"CPU time ratio bare/cable .*: {ratios}", out)
+    # where the time goes: each contender's timeline run (start-up, first item, pace, end)
+    for name in ("bare spider", r"cable -a mode=full \(source=both, default\)", "cable -a mode=full -a source=html",
+                 "the same, read in the crawl's process"):
+        assert re.search(rf"^  {name}.*?\s{NUMBER}\s+{NUMBER}\s+{NUMBER} \({NUMBER} ms/item\)\s+{NUMBER}\s+{NUMBER}$",
+                         out, re.M), (name, out)
     # pages: every engine measured or said to be missing, and the ratios
     for name in ("lxml parse", "naive 7-field parsel read", r"ours: read_article\(\)"):
         assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}$", out, re.M), (name, out)

@@ -6,7 +6,7 @@ an article) is Python that holds the crawl process's one core, and the downloads
 pipelines and the log wait for it. In a worker it runs on another core while the crawl goes
 on (docs/design.md, "Reading pages in a worker process": a 1,000-article loopback crawl on 2
 cores, `-a source=html`: throughput ratio to the bare spider 0.65-0.67 read in process,
-0.86-0.94 with the worker).
+0.83-0.94 with the worker).
 
 How:
 - Workers started when the first article page is requested, with Twisted's `spawnProcess` (`python -m
