@@ -58,3 +58,39 @@ def test_zero_keeps_pythons_threshold():
 def test_a_bad_threshold_is_a_clear_error(value, error):
     with pytest.raises(ValueError, match=error):
         GcThreshold.from_crawler(get_crawler(Spider, {"CABLE_GC_THRESHOLD": value}))
+
+
+def test_before_exit_puts_the_heap_out_of_the_collectors_sight():
+    from cable_crawler.crawl.gc_threshold import before_exit
+
+    held = [object() for _ in range(10)]  # noqa: F841 (objects alive now: frozen with the rest)
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        before_exit()
+        assert gc.get_freeze_count() > 0  # what exists now is never walked again, at exit either
+    finally:
+        gc.unfreeze()  # this test process goes on
+
+
+def test_a_crawl_ends_with_its_heap_frozen_and_its_files_whole(site, tmp_path):
+    """`scrapy crawl` freezes the collector once the crawl is over (the exit does not walk the
+    heap), after every file is written: the articles are all in the published JSONL."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO, crawl_command, crawl_env
+
+    command = crawl_command(tmp_path / "output", f"base_url={site.url}", "mode=full")
+    scrapy_args = command[command.index("scrapy") + 1:]
+    probe = ("import atexit, gc, sys; atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), "
+             "file=sys.stderr)); from scrapy.cmdline import execute; sys.argv = ['scrapy'] + sys.argv[1:]; execute()")
+    done = subprocess.run([sys.executable, "-c", probe, *scrapy_args], cwd=REPO, env=crawl_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    frozen = int(done.stderr.rsplit("frozen at exit: ", 1)[1].split()[0])
+    assert frozen > 100_000, frozen  # the crawl's objects, not a handful
+    [published] = (tmp_path / "output").glob("the-cable-*.jsonl")
+    articles = [json.loads(line) for line in published.read_text("utf-8").splitlines()]
+    assert len(articles) == 7 and all(article["body"] for article in articles)

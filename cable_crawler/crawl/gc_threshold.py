@@ -11,6 +11,8 @@ more; the peak RSS of a 1,000- and a 10,000-article crawl is unchanged (make ben
 A Scrapy extension, so that every way of running the crawl (our command, plain `scrapy
 crawl`, Scrapyd) gets it; Python's thresholds are set back when the engine stops.
 CABLE_GC_THRESHOLD = 0 leaves them alone.
+
+`before_exit()` is for the end of a process whose crawl is over (the crawl command calls it).
 """
 
 from __future__ import annotations
@@ -48,3 +50,13 @@ class GcThreshold:
         if self.previous is not None:
             gc.set_threshold(*self.previous)
             self.previous = None
+
+
+def before_exit() -> None:
+    """The crawl is over and the process is about to exit: the objects it holds (~100 MB
+    after a 1,000-article crawl) are moved out of the collector's sight (gc.freeze), so that
+    the interpreter's finalization does not walk them: 0.16-0.20 s of that crawl's exit,
+    ~0.025 s frozen. Nothing waits on it: the crawl's files are written, closed and published
+    by then, atexit handlers (logging's flush among them) still run, and Python does not
+    promise to finalize objects still alive at exit anyway."""
+    gc.freeze()

@@ -36,6 +36,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from cable_crawler.crawl.args import arguments_help
+from cable_crawler.crawl.gc_threshold import before_exit
 from cable_crawler.distributed.check import DistributedError, check_redis
 from cable_crawler.incremental import resume, state
 from cable_crawler.incremental.locks import AlreadyLocked
@@ -145,6 +146,7 @@ class Command(ScrapyCrawlCommand):
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
+        before_exit()  # the process ends after this command (crawl/gc_threshold.py)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1  # the crawl never started; Scrapy logged why (its stats may not exist)
             return
