@@ -112,7 +112,7 @@ def test_non_html_response_is_a_page_failure(spider):
 def test_unreadable_page_is_a_page_failure(spider, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("selector exploded")
-    monkeypatch.setattr("cable_crawler.crawl.page_reader.article_page", broken)
+    monkeypatch.setattr("cable_crawler.extraction.pages.article.article_page", broken)  # read_page looks it up there
     response = page("https://foreignpolicy.com/2023/03/01/x/", b"<html></html>")
     [failure] = collect(spider().parse_article(response))
     assert failure["reason"] == "article page: parse error: RuntimeError: selector exploded"

@@ -59,8 +59,7 @@ from twisted.internet import defer, protocol, task
 
 from cable_crawler import settings as defaults  # settings.py: the one place a CABLE_* default is written
 from cable_crawler.crawl.parse_guard import ParseAbandoned, page_limit, parse_time_limit, too_slow
-from cable_crawler.extraction.pages.encoding import readable
-from cable_crawler.extraction.pages.layouts import article_page
+from cable_crawler.extraction.pages.article import read_page
 from cable_crawler.extraction.pages.markup import PageCuts
 
 logger = logging.getLogger(__name__)
@@ -140,8 +139,7 @@ def read_response(response, column: str, base_url: str | None, other_pages, limi
     try:
         # Nothing in this block yields to the reactor: the time limit covers the page alone.
         with parse_time_limit(limit, shutting_down=shutting_down):
-            page = article_page(readable(response), base_url=base_url, other_pages=other_pages, cuts=cuts)
-            item = page.to_item(column)
+            item, page = read_page(response, column, base_url, other_pages, cuts)
     except ParseAbandoned as abandoned:
         return PageRead(abandoned=str(abandoned), by_shutdown=abandoned.by_shutdown)
     except Exception as error:  # a page we cannot read must be reported, not lost
