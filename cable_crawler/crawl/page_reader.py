@@ -190,19 +190,18 @@ class PageReader:
 
     def read(self, response, column: str, base_url: str | None, other_pages: CrawlPages, limit: float,
              shutting_down: bool) -> PageRead | defer.Deferred:
-        if not self.processes or self.closing or type(response) is not HtmlResponse:
-            return read_response(response, column, base_url, other_pages, limit, shutting_down)
-        self.get_ready()
-        if len(response.body) <= EARLY_PAGE_BYTES and not any(worker.ready for worker in self.workers):
-            # The worker is still importing (~0.25 s): a page of ordinary size is read here, not
-            # held until it is ready; a larger one waits for it, not to hold the reactor.
+        if self.processes and not self.closing and type(response) is HtmlResponse:
+            self.get_ready()
+            # While the worker is still importing (~0.25 s), a page of ordinary size is read here,
+            # not held until it is ready; a larger one waits for it, not to hold the reactor.
+            if len(response.body) > EARLY_PAGE_BYTES or any(worker.ready for worker in self.workers):
+                waiting = _Waiting(PageJob.of(response, column, base_url, limit, shutting_down),
+                                   len(other_pages.added), defer.Deferred(), other_pages)
+                self.queued.append(waiting)
+                self.dispatch()
+                return waiting.answer
             self.crawler.stats.inc_value("cable/reader/pages_read_before_worker_ready")
-            return read_response(response, column, base_url, other_pages, limit, shutting_down)
-        waiting = _Waiting(PageJob.of(response, column, base_url, limit, shutting_down),
-                           len(other_pages.added), defer.Deferred(), other_pages)
-        self.queued.append(waiting)
-        self.dispatch()
-        return waiting.answer
+        return read_response(response, column, base_url, other_pages, limit, shutting_down)
 
     def dispatch(self) -> None:
         """Queued pages to the workers with room, the one with the fewest pages first. A worker
