@@ -153,12 +153,12 @@ def run_process(command: list[str], cwd: Path, site: BenchSite,
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH_DIR), env.get("PYTHONPATH")]))  # timeline.py
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
-    ended = threading.Event()
-    sampler = threading.Thread(target=children_peaks, args=(process.pid, peaks, ended.is_set), daemon=True)
+    sampled = threading.Event()
+    sampler = threading.Thread(target=children_peaks, args=(process.pid, peaks, sampled.is_set), daemon=True)
     if children_rss:
         sampler.start()
     stderr = process.stderr.read()
-    ended.set()
+    sampled.set()
     if sampler.is_alive():
         sampler.join()
     # This child's rusage, its reaped children's included (ru_maxrss: the largest of them, KiB)
@@ -384,11 +384,11 @@ def bench_pages(rounds: int) -> dict:
         else:
             print(f"{peer} / ours: not installed")
     print_reader_stages(pages, rounds)
-    print_lexbor_estimate(pages, rounds, results)
+    print_lexbor_estimate(pages, rounds)
     return results
 
 
-def print_lexbor_estimate(pages: list[tuple[str, bytes]], rounds: int, results: dict) -> None:
+def print_lexbor_estimate(pages: list[tuple[str, bytes]], rounds: int) -> None:
     """What a reader on Lexbor (selectolax) could cost: an estimate, not a reader. The CSS
     queries our reader runs on each page are recorded, then replayed with Lexbor on its own
     parse (a query our reader runs under an inner node, under the first element its previous
