@@ -45,9 +45,8 @@ fixture: $(INSTALLED)
 ## (ARGS go to bench-crawl; each part runs alone with its own target)
 bench: bench-crawl bench-workers bench-render
 
-## bench-crawl: our crawl vs a bare Scrapy spider, per-page cost vs lxml/parsel/trafilatura/newspaper4k
-## (and a Lexbor estimate), peak RSS
-## 1k vs 10k articles, the incremental re-crawl (ARGS=--quick for a smaller run; the peers:
+## bench-crawl: our crawl vs a bare Scrapy spider, per-page cost vs lxml/parsel/trafilatura/newspaper4k,
+## peak RSS 1k vs 10k articles, the incremental re-crawl (ARGS=--quick for a smaller run; the peers:
 ## $(BIN)/pip install -e '.[bench]', else "not installed")
 bench-crawl: $(INSTALLED)
 	$(BIN)/python benchmarks/bench.py $(ARGS)

@@ -13,9 +13,7 @@ extractors, in one run. Prints figures; asserts nothing about time.
    a naive 7-field parsel read, our read_article(), trafilatura's bare_extraction(with_metadata=True)
    and newspaper4k (image fetching off, the HTML handed over: no network). The two peers are
    the optional extra `bench` (pip install -e '.[bench]'); "not installed" when absent. Then
-   read_article() stage by stage: encoding repair, parse, layout, finding, the processors; and
-   a Lexbor estimate (selectolax, the same extra): its parse, and the CSS queries our reader
-   runs on each page replayed on it with the text of what they find (an estimate, not a reader).
+   read_article() stage by stage: encoding repair, parse, layout, finding, the processors.
 3. memory: peak RSS of a `scrapy crawl cable -a mode=full` of --memory sizes (1,000 and
    10,000 articles): the crawl process with its state, ledger, dupefilter and stats (goal:
    large <= 1.2x small).
@@ -384,74 +382,7 @@ def bench_pages(rounds: int) -> dict:
         else:
             print(f"{peer} / ours: not installed")
     print_reader_stages(pages, rounds)
-    print_lexbor_estimate(pages, rounds)
     return results
-
-
-def print_lexbor_estimate(pages: list[tuple[str, bytes]], rounds: int) -> None:
-    """What a reader on Lexbor (selectolax) could cost: an estimate, not a reader. The CSS
-    queries our reader runs on each page are recorded, then replayed with Lexbor on its own
-    parse (a query our reader runs under an inner node, under the first element its previous
-    page-wide query found), reading the text of every element found (its first 50). Our
-    processors would stay as they are; docs/design.md weighs it ("Reading a page fast")."""
-    try:
-        from selectolax.lexbor import LexborHTMLParser
-    except ImportError:
-        print("Lexbor estimate: selectolax not installed   (pip install -e '.[bench]')")
-        return
-    import re
-
-    from scrapy.http import HtmlResponse
-
-    from cable_crawler.extraction.pages import markup, read_article
-
-    recorded: list[tuple[str, bool, int]] = []
-    plain_select = markup.Vocabulary.select
-
-    def recording(vocabulary, node, css):  # what the reader asks, under which node, how much it finds
-        found = plain_select(vocabulary, node, css)
-        recorded.append((css, node is vocabulary.node, len(found)))
-        return found
-
-    queries = []
-    markup.Vocabulary.select = recording
-    try:
-        for url, body in pages:
-            recorded.clear()
-            read_article(HtmlResponse(url=url, body=body, encoding="utf-8"), column="The Cable")
-            queries.append(list(recorded))
-    finally:
-        markup.Vocabulary.select = plain_select
-    pseudo = re.compile(r"::(?:text|attr\([^)]*\))")  # Lexbor selects the elements; attributes are read after
-    parse_ms, query_ms, same, compared = [], [], 0, 0
-    for (url, body), asked in zip(pages, queries):
-        replay = [(pseudo.sub("", css), on_root) for css, on_root, _ in asked]
-        parses, runs = [], []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            tree = LexborHTMLParser(body)
-            parsed = time.perf_counter()
-            scope = None
-            for css, on_root in replay:
-                found = tree.css(css) if on_root or scope is None else scope.css(css)
-                for node in found[:50]:
-                    node.text(deep=True, separator="")
-                if found and on_root:
-                    scope = found[0]
-            parses.append(parsed - start)
-            runs.append(time.perf_counter() - parsed)
-        parse_ms.append(min(parses) * 1000)
-        query_ms.append(min(runs) * 1000)
-        tree = LexborHTMLParser(body)
-        for css, on_root, found in asked:  # the same elements? (page-wide element queries)
-            if on_root and "::" not in css:
-                compared += 1
-                same += len(tree.css(css)) == found
-    queries_per_page = sum(map(len, queries)) / len(queries)
-    print(f"Lexbor estimate (selectolax, an estimate, not a reader): parse {statistics.mean(parse_ms):.3f} ms, "
-          f"our reader's {queries_per_page:.0f} queries a page with the text of what they find "
-          f"{statistics.mean(query_ms):.3f} ms (all pages; real page {parse_ms[-1]:.2f} + {query_ms[-1]:.2f} ms); "
-          f"the same number of elements in {same} of {compared} page-wide element queries")
 
 
 def print_reader_stages(pages: list[tuple[str, bytes]], rounds: int) -> None:
@@ -462,10 +393,10 @@ def print_reader_stages(pages: list[tuple[str, bytes]], rounds: int) -> None:
     from cable_crawler.extraction.loaders import ArticleLoader
     from cable_crawler.extraction.pages.encoding import readable
     from cable_crawler.extraction.pages.layouts import LAYOUTS, PAGE_FIELDS, detect_layout
-    from cable_crawler.extraction.pages.markup import Vocabulary, page_root
+    from cable_crawler.extraction.pages.markup import page_root
     from cable_crawler.extraction.processors import clear_caches
 
-    stages = ("encoding repair (readable)", "parse (page_root)", "layout and vocabulary",
+    stages = ("encoding repair (readable)", "parse (page_root)", "layout (detect_layout)",
               "finding: the page methods", "input processors (add_value)", "output processors, derived fields")
     medians: dict[str, list[float]] = {stage: [] for stage in stages}
     for url, body in pages:
@@ -477,8 +408,7 @@ def print_reader_stages(pages: list[tuple[str, bytes]], rounds: int) -> None:
             marks.append(time.perf_counter())
             root = page_root(response)
             marks.append(time.perf_counter())
-            vocabulary = Vocabulary(root)
-            page = LAYOUTS[detect_layout(root, vocabulary)](response, vocabulary=vocabulary, root=root)
+            page = LAYOUTS[detect_layout(root)](response, root=root)
             marks.append(time.perf_counter())
             loader, finding, adding = ArticleLoader(), 0.0, 0.0
             for field in PAGE_FIELDS:

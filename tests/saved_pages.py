@@ -25,6 +25,7 @@ from scrapy.http import HtmlResponse
 
 from cable_crawler.extraction.pages import read_article as read_article_page
 from cable_crawler.extraction.pages.layouts import detect_layout
+from cable_crawler.extraction.pages.markup import page_root
 from cable_crawler.extraction.pages.encoding import readable
 from cable_crawler.extraction.pages.listing import parse_listing
 from cable_crawler.spiders.cable import COLUMN_NAME, channel_name
@@ -108,7 +109,7 @@ def result_json(result: dict) -> str:
 def layout_of(response) -> str:
     """The page's layout (template era), as the crawl tells it. The only place
     save_page.py and the tests ask."""
-    return detect_layout(readable(response).selector)
+    return detect_layout(page_root(readable(response)))
 
 
 def differences(expected, actual, path: str = "") -> list[str]:

@@ -293,10 +293,15 @@ def test_next_page_link(html, expected_next):
     assert next_url == (None if expected_next is None else "https://foreignpolicy.com" + expected_next)
 
 
+# Entries inside an article, aside, footer or related-posts block are teasers, not entries.
+OUTSIDE_LISTING = ("ancestor::*[contains(@class, 'related') or contains(@class, 'fp_choose_placement')"
+                   " or self::article or self::aside or self::footer]")
+
+
 def _listing_by_parsel(response):
     """parse_listing as it was written on parsel's Selectors (before the compiled queries on
     lxml elements): the oracle of the test below."""
-    from cable_crawler.extraction.pages.listing import ENTRY_NODES, NEXT_LINKS, OUTSIDE_LISTING, ListingEntry
+    from cable_crawler.extraction.pages.listing import ENTRY_NODES, NEXT_LINKS, ListingEntry
     from cable_crawler.extraction.processors import clean_text, date_from_url, parse_datetime
 
     def entry(node):

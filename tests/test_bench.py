@@ -42,9 +42,6 @@ def test_bench_prints_every_section_with_numbers():
         assert re.search(rf"^{peer} / ours: (all pages {NUMBER}x, real page {NUMBER}x|not installed)", out, re.M)
     assert re.search(rf"ours / lxml parse: all pages {NUMBER}x, real page {NUMBER}x", out)
     assert re.search(rf"^the crawl benchmark's article .*: lxml {NUMBER} ms, naive {NUMBER} ms, ours {NUMBER} ms", out, re.M)
-    # the Lexbor estimate: the reader's queries replayed on another engine, or why not
-    assert re.search(rf"^Lexbor estimate( \(selectolax.*parse {NUMBER} ms, our reader's \d+ queries a page .* {NUMBER} ms "
-                     rf".*in \d+ of [1-9]\d* page-wide element queries$|: selectolax not installed)", out, re.M), out
     # memory: both crawl sizes wrote every article, peak RSS of each and their ratio
     for n in (12, 24):  # the crawl's process and its page reader (a worker process) each measured
         match = re.search(rf"^\s+{n} articles: peak RSS\s+(\d+) MiB \(crawl's process (\d+), page reader (\d+)\),"

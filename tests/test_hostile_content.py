@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from jsonschema import Draft202012Validator
-from parsel import Selector
+from scrapy.http import HtmlResponse
 
 from conftest import REPO, scrapy_crawl
 from cable_crawler import settings
@@ -311,12 +311,43 @@ def test_article_url_without_a_base_url_uses_the_fetched_site():
     ("<address>Line<br>break</address>", "Line break"),
 ])
 def test_node_text_is_visible_text_only(html, expected):
-    assert markup.node_text(Selector(text=html).css("address")[0]) == expected
+    assert markup.node_text(markup.select(_root(html), "address")[0]) == expected
 
 
 def test_node_text_of_a_node_inside_noscript_keeps_its_own_text():
-    node = Selector(text="<noscript><p class='c'>Caption <b>text</b></p></noscript>").css("p.c")[0]
+    node = markup.select(_root("<noscript><p class='c'>Caption <b>text</b></p></noscript>"), "p.c")[0]
     assert markup.node_text(node) == "Caption text"
+
+
+@pytest.mark.parametrize("html, expected", [
+    ("<p>One.</p><h2>Two</h2><ul><li>Three</li></ul><blockquote>Four</blockquote>", ["One.", "Two", "Three", "Four"]),
+    # junk and all it holds is left out, the text after it kept
+    ("<p>Before <span class='caption'>junk <b>too</b></span>after.</p>", ["Before after."]),
+    ("<div class='related-articles'><p>Teaser.</p><div class='caption'><p>Nested junk.</p></div></div><p>Kept.</p>",
+     ["Kept."]),
+    ("<figure><p>In a figure.</p></figure><p class='pull-quote'>Pulled.</p><p>Text.</p>", ["Text."]),
+    # a block inside another block is its text, not a block of its own
+    ("<ul><li>Item <p>with a paragraph</p></li></ul>", ["Item with a paragraph"]),
+    # a blockquote that holds paragraphs gives them, one by one; its paragraphs in junk do not count
+    ("<blockquote><p>Quoted one.</p><p>Quoted two.</p></blockquote>", ["Quoted one.", "Quoted two."]),
+    ("<blockquote>Said <div class='caption'><p>junk</p></div>so.</blockquote>", ["Said so."]),
+    # <br> is a space, script is no text
+    ("<p>Line<br>break<script>x()</script></p>", ["Line break"]),
+])
+def test_body_blocks_leave_out_junk_and_blocks_within_blocks(html, expected):
+    container = markup.select(_root(f"<html><body><div class='entry-content'>{html}</div></body></html>"),
+                              "div.entry-content")[0]
+    assert markup.body_blocks(container) == expected
+
+
+def test_body_blocks_of_a_junk_container_are_none():
+    container = markup.select(_root("<div class='entry-content caption'><p>Text.</p></div>"), "div.entry-content")[0]
+    assert markup.body_blocks(container) == []
+
+
+def _root(html: str):
+    """The reader's tree of a page (markup.page_root)."""
+    return markup.page_root(HtmlResponse(url="https://foreignpolicy.com/", body=html.encode("utf-8"), encoding="utf-8"))
 
 
 def record(**overrides) -> dict:

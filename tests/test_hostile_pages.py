@@ -20,7 +20,7 @@ from cable_crawler.crawl import parse_guard
 
 from cable_crawler.extraction import processors as p
 from cable_crawler.extraction.pages import read_article
-from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article
+from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article, page_root
 from cable_crawler.extraction.pages.encoding import corrected_encoding, readable
 from cable_crawler.crawl.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
 from conftest import REPO, crawl_command, crawl_env, scrapy_crawl
@@ -323,7 +323,7 @@ def test_page_bounds_cut_and_count(what, html):
 def test_jsonld_article(blocks, expected, cut):
     scripts = "".join(f'<script type="application/ld+json">{block}</script>' for block in blocks)
     cuts = PageCuts()
-    assert jsonld_article(response(f"<html><head>{scripts}</head></html>").selector, cuts) == expected
+    assert jsonld_article(page_root(response(f"<html><head>{scripts}</head></html>")), cuts) == expected
     assert dict(cuts) == cut
 
 

@@ -56,7 +56,7 @@ def test_insider_post_body_comes_from_jsonld_articlebody(spider):
 
 def test_an_article_page_is_parsed_once(spider, monkeypatch):
     # The spider used to ask hasattr(response, "selector") to tell an HTML response: that
-    # property parses the page (parsel, lxml.html) beside the page reader's own tree.
+    # property parses the page (parsel, lxml.html) beside the page reader's own tree (Lexbor).
     import parsel.selector
 
     from cable_crawler.extraction.pages import markup
@@ -69,7 +69,7 @@ def test_an_article_page_is_parsed_once(spider, monkeypatch):
         return parse
 
     monkeypatch.setattr(parsel.selector, "create_root_node", counting(parsel.selector.create_root_node))
-    monkeypatch.setattr(markup, "create_root_node", counting(markup.create_root_node))
+    monkeypatch.setattr(markup, "LexborHTMLParser", counting(markup.LexborHTMLParser))
     response = page("https://foreignpolicy.com/2023/03/01/insider-post/", INSIDER_PAGE)
     [item] = collect(spider().parse_article(response))
     assert item["headline"] == "An Insider Post"

@@ -6,9 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from lxml import etree
-
-from cable_crawler.extraction.pages.markup import page_root, select, select_first
+from cable_crawler.extraction.pages.markup import attr, page_root, select, select_first
 from cable_crawler.extraction.processors import clean_text, comparison_key, date_from_url, parse_datetime
 
 # Column entries in the main listing. Sidebars ("Trending", "Recent") use plain
@@ -18,10 +16,9 @@ ENTRY_NODES = (
     "div.blog-list-layout div.excerpt-content",
     "div.blog-list-layout",
 )
-OUTSIDE_LISTING = (
-    "ancestor::*[contains(@class, 'related') or contains(@class, 'fp_choose_placement')"
-    " or self::article or self::aside or self::footer]"
-)
+# Teaser blocks inside an article ("Read More", "More from Foreign Policy") are not entries.
+_OUTSIDE_LISTING_TAGS = ("article", "aside", "footer")
+_OUTSIDE_LISTING_CLASS_PARTS = ("related", "fp_choose_placement")
 NEXT_LINKS = (
     "a.next.page-numbers::attr(href)", "link[rel=next]::attr(href)", "a[rel=next]::attr(href)",
     ".pagination a.next::attr(href)", "a.load-more::attr(href)", "a.load-more::attr(data-href)",
@@ -51,15 +48,21 @@ class ListingPage:
     next_url: str | None
 
 
-# Queries compiled once and run on the parsed tree's lxml elements (markup.select): parsel's
-# Selector.css() translates, compiles and wraps every result on each call, 160 calls a page.
-_IS_OUTSIDE_LISTING = etree.XPath(f"boolean({OUTSIDE_LISTING})")
-_STRING = etree.XPath("string()")  # an element's string value, as parsel's .xpath("string()")
+def _outside_listing(node) -> bool:
+    """Whether an ancestor of the node is an article, aside, footer or related-posts block."""
+    ancestor = node.parent
+    while ancestor is not None and ancestor.is_element_node:
+        value = attr(ancestor, "class") or ""
+        if ancestor.tag in _OUTSIDE_LISTING_TAGS or any(part in value for part in _OUTSIDE_LISTING_CLASS_PARTS):
+            return True
+        ancestor = ancestor.parent
+    return False
 
 
 def _string_of_first(node, css: str) -> str | None:
+    """The string value of the first element `css` selects (all its text, as XPath string())."""
     found = select_first(node, css)
-    return _STRING(found) if found is not None else None
+    return found.text(deep=True, separator="") if found is not None else None
 
 
 def _entry(node, urljoin) -> ListingEntry | None:
@@ -76,7 +79,7 @@ def _entry(node, urljoin) -> ListingEntry | None:
     published = when.date() if when else date_from_url(url)
     headline = clean_text(_string_of_first(node, "h3.hed") or _string_of_first(node, "a.hed-heading"))
     dek = clean_text(_string_of_first(node, "p.dek"))
-    return ListingEntry(url=url, published=published, post_id=node.get("data-post-id"),
+    return ListingEntry(url=url, published=published, post_id=attr(node, "data-post-id"),
                         headline=headline, dek=dek)
 
 
@@ -84,8 +87,7 @@ def parse_listing(response) -> ListingPage:
     root = page_root(response)
     entries: list[ListingEntry] = []
     for query in ENTRY_NODES:
-        # Teaser blocks inside an article ("Read More", "More from Foreign Policy") are not entries.
-        nodes = [n for n in select(root, query) if not _IS_OUTSIDE_LISTING(n)]
+        nodes = [n for n in select(root, query) if not _outside_listing(n)]
         if nodes:
             entries = [e for e in (_entry(n, response.urljoin) for n in nodes) if e]
             break

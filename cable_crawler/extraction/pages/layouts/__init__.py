@@ -13,13 +13,8 @@ in whatever theme was current when the page was saved or rendered.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from lxml import etree
-from parsel.csstranslator import HTMLTranslator
-
 from cable_crawler.extraction.pages.layouts.base import PAGE_FIELDS, ArticlePage
-from cable_crawler.extraction.pages.markup import Vocabulary, element, page_root
+from cable_crawler.extraction.pages.markup import page_root
 from cable_crawler.extraction.pages.layouts.current import CurrentPage
 from cable_crawler.extraction.pages.layouts.fp2017 import Fp2017Page
 from cable_crawler.extraction.pages.layouts.legacy_blog import LegacyBlogPage
@@ -43,21 +38,13 @@ LAYOUT_MARKERS = (
     ("fp2017", "link[href*='/foreign-policy-2017/'], script[src*='/foreign-policy-2017/'],"
                " div.post-content-main, span.hed-heading h1.hed, article.article[data-post-id]"),
 )
-# One XPath boolean per marker (of those a page's classes and ids allow: see
-# markup.Vocabulary): a single C call however often a marker repeats.
-@lru_cache(maxsize=None)
-def _has_markers(css: str) -> etree.XPath:
-    return etree.XPath(f"boolean({HTMLTranslator().css_to_xpath(css)})")
 
 
-def detect_layout(sel, vocabulary: Vocabulary | None = None) -> str:
+def detect_layout(root) -> str:
     """The page's layout name (a key of LAYOUTS): the first in LAYOUT_MARKERS whose
-    markers the page has, else "unknown". `sel`: the page's Selector or root element."""
-    root = element(sel)
-    vocabulary = Vocabulary(root) if vocabulary is None else vocabulary
+    markers the page has, else "unknown". `root`: the page's root node (markup.page_root)."""
     for layout, css in LAYOUT_MARKERS:
-        # One marker at a time: the first one found decides, the others need not be looked for.
-        if any(_has_markers(marker)(root) for marker in vocabulary.live(css)):
+        if root.css_matches(css):  # stops at the first element that matches
             return layout
     return "unknown"
 
@@ -65,9 +52,7 @@ def detect_layout(sel, vocabulary: Vocabulary | None = None) -> str:
 def article_page(response, base_url: str | None = None, other_pages=frozenset(), cuts=None) -> ArticlePage:
     """The page object of the response's layout."""
     root = page_root(response)
-    vocabulary = Vocabulary(root)
-    return LAYOUTS[detect_layout(root, vocabulary)](response, base_url=base_url, other_pages=other_pages,
-                                                    cuts=cuts, vocabulary=vocabulary, root=root)
+    return LAYOUTS[detect_layout(root)](response, base_url=base_url, other_pages=other_pages, cuts=cuts, root=root)
 
 
 __all__ = ["LAYOUTS", "LAYOUT_MARKERS", "PAGE_FIELDS", "ArticlePage", "article_page", "detect_layout"]

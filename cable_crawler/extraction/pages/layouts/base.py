@@ -32,15 +32,14 @@ import re
 from functools import cached_property, partial
 from urllib.parse import urljoin
 
-from lxml import etree
 from scrapy.http import TextResponse
 from scrapy.utils.response import get_base_url
 
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, Vocabulary, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
-    node_text, not_in_teaser, page_root, select, select_first,
+    PageCuts, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
+    node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -54,12 +53,14 @@ _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})/([01]\d)/([0-3]\d)/")
 _JSON_POST_RE = re.compile(r"/posts/(\d+)")
 _SHORTLINK_POST_RE = re.compile(r"[?&]p=(\d+)")
 _BODY_CLASS_POST_RE = re.compile(r"\bpostid-(\d+)")
-_LINK_ABOVE_XPATH = etree.XPath("ancestor::a[1]/@href", smart_strings=False)
-
-
 def _link_above(node) -> str | None:
-    found = _LINK_ABOVE_XPATH(node)
-    return found[0] if found else None
+    """The href of the nearest <a> above the node (None: no link, or it has no href)."""
+    ancestor = node.parent
+    while ancestor is not None and ancestor.is_element_node:
+        if ancestor.tag == "a":
+            return attr(ancestor, "href")
+        ancestor = ancestor.parent
+    return None
 
 
 def _first_group(values: list[str], regex: re.Pattern) -> str | None:
@@ -95,23 +96,21 @@ class ArticlePage:
     PREMIUM_CONTAINER = "div.post-content"  # its data-premium says whether the post is for subscribers
 
     def __init__(self, response, base_url: str | None = None, other_pages=frozenset(),
-                 cuts: PageCuts | None = None, vocabulary: Vocabulary | None = None, root=None):
+                 cuts: PageCuts | None = None, root=None):
         self.response = response
-        # The parsed tree's root element (markup.page_root): every query runs on lxml elements.
+        # The root element of the page's HTML5 tree (markup.page_root): every query runs on its nodes.
         self.root = page_root(response) if root is None else root
-        # The page's class and id values: queries for classes the page lacks are not run.
-        self.vocabulary = Vocabulary(self.root) if vocabulary is None else vocabulary
+        self.in_teaser = teaser_lookup()  # whether a node lies in a teaser block, each ancestor asked once
         self.base_url = base_url
         self.other_pages = other_pages  # URLs of other pages of this crawl (see article_url)
         self.cuts = PageCuts() if cuts is None else cuts
 
     def find(self, css: str) -> list:
         """What `css` selects in the page (elements, or strings for ::text and ::attr())."""
-        return self.vocabulary.select(self.root, css)
+        return select(self.root, css)
 
     def find_first(self, css: str):
-        found = self.vocabulary.select(self.root, css)
-        return found[0] if found else None
+        return select_first(self.root, css)
 
     # ----------------------------------------------------------------- the item
 
@@ -154,15 +153,15 @@ class ArticlePage:
 
     @cached_property
     def byline_node(self):
-        return first_node(self.root, self.BYLINES + self.GENERIC_BYLINES, self.vocabulary)
+        return first_node(self.root, self.BYLINES + self.GENERIC_BYLINES, self.in_teaser)
 
     @cached_property
     def lead_figure(self):
-        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES, self.vocabulary)
+        return first_node(self.image_scope, self.LEAD_FIGURES + self.GENERIC_LEAD_FIGURES, self.in_teaser)
 
     @cached_property
     def image_scope(self):
-        scope = first_node(self.root, self.IMAGE_SCOPES, self.vocabulary)
+        scope = first_node(self.root, self.IMAGE_SCOPES, self.in_teaser)
         return self.root if scope is None else scope
 
     @cached_property
@@ -174,8 +173,8 @@ class ArticlePage:
         """Every image of the article: the lead figure first, then each figure, caption block
         and gallery item outside teasers (the same image often appears several times)."""
         candidates = [self.lead_candidate]
-        containers = self.cuts.capped(self.vocabulary.select(self.image_scope, self.IMAGE_CONTAINERS), "images")
-        candidates += [self.image_candidate(container) for container in not_in_teaser(containers, self.vocabulary)]
+        containers = self.cuts.capped(select(self.image_scope, self.IMAGE_CONTAINERS), "images")
+        candidates += [self.image_candidate(container) for container in not_in_teaser(containers, self.in_teaser)]
         return [candidate for candidate in candidates if candidate]
 
     def image_candidate(self, container) -> dict | None:
@@ -188,8 +187,8 @@ class ArticlePage:
                or attr(img, "data-src") or attr(img, "src")
                or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
         renderings = []
-        for caption_node in self.vocabulary.select(container, self.CAPTIONS):
-            credit = next((node_text(n) for n in self.vocabulary.select(caption_node, "span.attribution")), None)
+        for caption_node in select(container, self.CAPTIONS):
+            credit = next((node_text(n) for n in select(caption_node, "span.attribution")), None)
             renderings.append({"text": node_text(caption_node), "credit": credit})
         renderings += [{"text": alt, "credit": None} for alt in select(container, "img::attr(alt)")]
         try:
@@ -216,7 +215,7 @@ class ArticlePage:
     def headline(self) -> list[str]:
         candidates = []
         for query in self.HEADLINES + self.GENERIC_HEADLINES:
-            nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"), self.vocabulary)
+            nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"), self.in_teaser)
             candidates += [node_text(node) for node in nodes]
         candidates += self.find("meta[property='og:title']::attr(content)")
         candidates.append(ld_text(self.ld.get("headline")))
@@ -225,7 +224,7 @@ class ArticlePage:
 
     def dek(self) -> list[str]:
         deks = self.find(", ".join(self.DEKS + self.GENERIC_DEKS))
-        deks = not_in_teaser(self.cuts.capped(deks, "deks", "candidates"), self.vocabulary)
+        deks = not_in_teaser(self.cuts.capped(deks, "deks", "candidates"), self.in_teaser)
         return [node_text(node) for node in deks]
 
     def byline(self) -> list[str]:
@@ -238,7 +237,7 @@ class ArticlePage:
         candidates: list[dict] = []
         # 1. Links in the byline: the name may exist only here ("By <a>Name</a>, a staff writer").
         if self.byline_node is not None:
-            for link in cuts.capped(self.vocabulary.select(self.byline_node, self.AUTHOR_LINKS), "authors"):
+            for link in cuts.capped(select(self.byline_node, self.AUTHOR_LINKS), "authors"):
                 candidates.append({"name": node_text(link), "url": absolute_url(urljoin, attr(link, "href"))})
             for name in cuts.capped(byline_names(node_text(self.byline_node)), "authors"):
                 candidates.append({"name": name})
@@ -265,7 +264,7 @@ class ArticlePage:
         candidates = [ld_text(self.ld.get("datePublished"))]
         candidates += self.find("meta[property='article:published_time']::attr(content)")
         candidates += self.find("meta[name=parsely-pub-date]::attr(content)")
-        times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"), self.vocabulary)
+        times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"), self.in_teaser)
         candidates += [attr(node, "datetime") for node in times]
         url_date = _URL_DATE_RE.search(self.response.url) or _URL_DATE_RE.search(self.chosen_url[0])
         if url_date:
@@ -296,7 +295,7 @@ class ArticlePage:
     def body(self) -> list[str]:
         """The body container's text blocks; when it has no text, the paragraphs of JSON-LD's
         Articlebody (Insider posts carry the full text only there)."""
-        container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS, self.vocabulary)
+        container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS, self.in_teaser)
         paragraphs = body_blocks(container, self.cuts) if container is not None else []
         ld_body = ld_text(self.ld.get("Articlebody")) or ld_text(self.ld.get("articleBody"))
         if not [p for p in paragraphs if p] and ld_body:
@@ -311,8 +310,8 @@ class ArticlePage:
         """Teasers {'headline', 'url'} of the related-articles rails, in page order."""
         teasers = []  # (node, is a heading), all rails together: one bound for the page
         for block in self.find(self.RELATED_BLOCKS):
-            teasers += [(link, False) for link in self.vocabulary.select(block, "a.hed-heading, h3 a, a:has(h3)")]
-            teasers += [(heading, True) for heading in self.vocabulary.select(block, "h3.hed")]
+            teasers += [(link, False) for link in select(block, "a.hed-heading, h3 a, a:has(h3)")]
+            teasers += [(heading, True) for heading in select(block, "h3.hed")]
         related = []
         for node, is_heading in self.cuts.capped(teasers, "related"):
             if is_heading:
