@@ -149,6 +149,16 @@ def test_debugging_commands_run_no_crawl_monitors(site, tmp_path, command):
     assert "MONITORS" not in done.stdout + done.stderr and "Spidermon" not in done.stdout + done.stderr
 
 
+def test_scrapy_shell_offers_the_page_readers_view(site, tmp_path):
+    code = "(page.layout, page.headline()[0], [n.tag for n in select(page.root, 'h1')])"
+    done = scrapy_command(tmp_path, "shell", site.url + ARTICLE, "-c", code)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().startswith("('fp2017', 'Biden"), done.stdout
+    assert done.stdout.strip().endswith("['h1'])"), done.stdout
+    done = scrapy_command(tmp_path, "shell", site.url + "/robots.txt", "-c", "page")
+    assert done.returncode == 0 and done.stdout.strip() == "None", done.stdout  # not an HTML page
+
+
 def test_scrapy_crawl_help_lists_the_spider_arguments_from_their_one_declaration():
     import inspect
     from cable_crawler.crawl.args import ARGUMENTS, parse_args
