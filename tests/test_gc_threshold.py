@@ -85,12 +85,15 @@ def test_a_crawl_ends_with_its_heap_frozen_and_its_files_whole(site, tmp_path):
     command = crawl_command(tmp_path / "output", f"base_url={site.url}", "mode=full")
     scrapy_args = command[command.index("scrapy") + 1:]
     probe = ("import atexit, gc, sys; atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), "
-             "file=sys.stderr)); from scrapy.cmdline import execute; sys.argv = ['scrapy'] + sys.argv[1:]; execute()")
+             "'tracked:', len(gc.get_objects()), file=sys.stderr)); from scrapy.cmdline import execute; "
+             "sys.argv = ['scrapy'] + sys.argv[1:]; execute()")
     done = subprocess.run([sys.executable, "-c", probe, *scrapy_args], cwd=REPO, env=crawl_env(),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    frozen = int(done.stderr.rsplit("frozen at exit: ", 1)[1].split()[0])
-    assert frozen > 100_000, frozen  # the crawl's objects, not a handful
+    frozen, _, tracked = done.stderr.rsplit("frozen at exit: ", 1)[1].split()[:3]
+    # The crawl's heap (~100,000 objects), not a handful: the collector's generations hold what
+    # was made after the freeze, a few hundred objects.
+    assert int(frozen) > 50 * int(tracked) and int(frozen) > 10_000, (frozen, tracked)
     [published] = (tmp_path / "output").glob("the-cable-*.jsonl")
     articles = [json.loads(line) for line in published.read_text("utf-8").splitlines()]
     assert len(articles) == 7 and all(article["body"] for article in articles)
