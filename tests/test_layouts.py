@@ -447,3 +447,16 @@ def test_class_words_split_at_html_whitespace(css, expected):
               '<div class="captions">5</div><div class="Caption">6</div></body></html>')
     found = [node.text() for node in select(page_root(response(markup)), css)]
     assert found == expected
+
+
+def test_attribute_values_match_as_in_a_browser():
+    """Attribute selectors compare values as the HTML standard says: without regard to case
+    for the attributes it lists (rel, type...), exactly for the others (property)."""
+    from cable_crawler.extraction.pages.markup import select
+
+    root = page_root(response('<!DOCTYPE html><html><head><link rel="Canonical" href="/a/"><link rel="canonical"'
+                              ' href="/b/"><meta property="OG:title" content="C"><meta property="og:title" content="D">'
+                              '<link rel="alternate" type="Application/JSON" href="/e/"></head></html>'))
+    assert select(root, "link[rel=canonical]::attr(href)") == ["/a/", "/b/"]
+    assert select(root, "meta[property='og:title']::attr(content)") == ["D"]
+    assert select(root, 'link[rel=alternate][type="application/json"]::attr(href)') == ["/e/"]
