@@ -485,9 +485,11 @@ def versions() -> str:
     import lxml.etree
     import parsel
     import scrapy
+    import selectolax
 
     return (f"Python {platform.python_version()}, Scrapy {scrapy.__version__}, parsel {parsel.__version__}, "
-            f"lxml {'.'.join(map(str, lxml.etree.LXML_VERSION[:3]))}, {os.cpu_count()} cores, {platform.machine()}")
+            f"lxml {'.'.join(map(str, lxml.etree.LXML_VERSION[:3]))}, selectolax {selectolax.__version__} (the reader's "
+            f"Lexbor), {os.cpu_count()} cores, {platform.machine()}")
 
 
 def main(argv: list[str] | None = None) -> None:
