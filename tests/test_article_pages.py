@@ -299,8 +299,8 @@ OUTSIDE_LISTING = ("ancestor::*[contains(@class, 'related') or contains(@class, 
 
 
 def _listing_by_parsel(response):
-    """parse_listing as it was written on parsel's Selectors (before the compiled queries on
-    lxml elements): the oracle of the test below."""
+    """parse_listing as it was written on parsel's Selectors (libxml2's tree, before the
+    readers moved to Lexbor's): the oracle of the test below."""
     from cable_crawler.extraction.pages.listing import ENTRY_NODES, NEXT_LINKS, ListingEntry
     from cable_crawler.extraction.processors import clean_text, date_from_url, parse_datetime
 
@@ -354,7 +354,7 @@ TRICKY_LISTING = """<html><head><link rel="next" href=" /channel/the-cable/page/
 
 
 def test_listing_reader_reads_what_parsel_reads(site):
-    """parse_listing runs compiled queries on lxml elements; on every index page of the fixture
+    """parse_listing runs Lexbor's queries on its HTML5 tree; on every index page of the fixture
     site, the saved real index page and tricky markup it reads what the parsel version read."""
     from saved_pages import saved_pages
 

@@ -153,7 +153,7 @@ def test_sigterm_ends_a_crawl_busy_reading_a_slow_page(tmp_path, processes, reas
                 while not site.served and time.monotonic() < deadline and crawl.poll() is None:
                     time.sleep(0.1)
                 assert site.served, log_path.read_text()
-                time.sleep(3)  # downloaded and parsed by lxml: the crawl is reading the text
+                time.sleep(3)  # downloaded and being parsed: the crawl is reading the text
                 assert crawl.poll() is None
                 crawl.send_signal(signal.SIGTERM)
                 crawl.wait(timeout=25)  # hang guard: the former code read the whole page first

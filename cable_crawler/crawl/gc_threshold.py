@@ -1,6 +1,6 @@
 """A larger first generation for Python's cyclic garbage collector while the engine runs.
 
-Reading an article page allocates thousands of objects (lxml's element proxies, texts,
+Reading an article page allocates thousands of objects (the tree's node wrappers, texts,
 candidate dicts), nearly all freed by reference counting. With Python's default threshold
 (a collection every 700 allocations net) a 1,000-article crawl ran ~450 collections, three
 of them of the whole heap (~40 ms each): ~0.25 s, 4 % of its CPU. With CABLE_GC_THRESHOLD

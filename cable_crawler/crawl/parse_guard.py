@@ -9,8 +9,8 @@ runaway parse would go on burning CPU, and Scrapy's graceful stop and the reacto
 shutdown wait for it all the same (the reactor joins its thread pool): SIGTERM would still
 not end the crawl. In the main thread, SIGALRM (setitimer) makes Python raise into the
 running parse at its next bytecode, which stops it and frees what it built. The limit:
-lxml's C calls (parsing, one XPath query) only notice the signal when they return, which
-is why pages/article.py bounds its loops; each single C call on a page of at most
+the parser's C calls (parsing, one CSS query) only notice the signal when they return, which
+is why the page readers bound their loops (markup.PAGE_LIMITS); each single C call on a page of at most
 DOWNLOAD_MAXSIZE bytes is short.
 
 Article pages are read by default in a worker process (crawl/page_reader.py): this guard

@@ -57,7 +57,7 @@ def corrected_encoding(body: bytes, declared: str | None) -> str | None:
 
 
 # C0 control characters other than tab, newline and carriage return: never text in
-# HTML, and lxml refuses them when a tree is edited (a Word paste, a broken CMS).
+# HTML (a Word paste, a broken CMS), and no field should carry them.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 

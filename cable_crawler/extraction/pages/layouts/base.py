@@ -53,6 +53,8 @@ _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})/([01]\d)/([0-3]\d)/")
 _JSON_POST_RE = re.compile(r"/posts/(\d+)")
 _SHORTLINK_POST_RE = re.compile(r"[?&]p=(\d+)")
 _BODY_CLASS_POST_RE = re.compile(r"\bpostid-(\d+)")
+
+
 def _link_above(node) -> str | None:
     """The href of the nearest <a> above the node (None: no link, or it has no href)."""
     ancestor = node.parent
