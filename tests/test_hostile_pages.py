@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse
 from cable_crawler.crawl import parse_guard
 
 from cable_crawler.extraction import processors as p
-from cable_crawler.extraction.pages import read_article
+from cable_crawler.extraction.pages import markup, read_article
 from cable_crawler.extraction.pages.markup import PAGE_LIMITS, PageCuts, jsonld_article, page_root
 from cable_crawler.extraction.pages.encoding import corrected_encoding, readable
 from cable_crawler.crawl.parse_guard import SHUTDOWN_PARSE_SECONDS, ParseAbandoned, parse_time_limit
@@ -179,6 +179,48 @@ def test_a_100000_deep_jsonld_array_is_ignored_and_the_article_kept(tmp_path):
     assert article["published_at"].startswith("2021-06-02")
     assert article["body"][0] == "Hostile page number 7." and len(article["body"]) > 5
     assert "'cable/page_limits/jsonld_too_deep': 1" in result.log
+
+
+def test_a_page_nested_200000_deep_is_rejected_with_the_reason_and_the_crawl_goes_on(tmp_path):
+    # Lexbor's tree building costs O(depth) per start tag: 49 s in one C call for this page
+    # (hours for 16 MB), where no signal can stop it. The page is refused before the parse.
+    deep = "<div>" * 200_000 + "x" + "</div>" * 200_000
+    pages = {page_path(9): html_page(article_html(9, body=deep)), page_path(10): html_page(article_html(10))}
+    result, articles, rejected = crawl_pages(tmp_path, pages)
+    assert result.returncode == 0, result.log[-3000:]
+    assert list(articles) == [page_path(10)]
+    assert rejected == {page_path(9): [f"article page: parse error: MarkupTooDeep: elements nested more than "
+                                       f"{markup.MAX_NESTING:,} deep: not parsed (the HTML5 parser's time grows with "
+                                       f"the square of the depth)"]}
+
+
+@pytest.mark.parametrize("html, depth", [
+    ("<div><div><div>x</div></div></div>", 3),
+    ("<DIV><div></DIV><div>", 2),                       # an end tag closes what it holds; case does not matter
+    ("<div><span><b></div><i>", 3),
+    ("<p>a<p>b<p>c", 0),                                # optional end tags: side by side, not nested
+    ("<ul><li>a<li>b<li>c</ul>", 1),
+    ("<table><tr><td><table><tr><td>x", 2),
+    ("<br><img src=x><hr><input>", 0),                  # void elements hold nothing
+    ("<div></span><div></span><div>", 3),               # a stray end tag closes nothing
+    ("<div/><div/><div/>", 3),                          # <div/> opens a div in HTML
+    ("<svg><g/><g/><g/></svg><math><mi/></math>", 1),   # ... and closes itself in SVG and MathML
+    ("<script>'<div><div><div>'</script><div>", 1),     # raw text holds no tags
+    ("<style>a>b{}</style><textarea><div><div></textarea>", 0),
+    ("<!-- <div><div> --><b>", 1),
+    ("<div>" * 6000, 6000),
+])
+def test_nesting_depth_estimates_the_tree_the_parser_builds(html, depth):
+    assert markup.nesting_depth(html.encode()) == depth
+
+
+def test_the_nesting_check_asks_only_pages_with_more_tags_than_the_limit():
+    markup.check_nesting(b"<div>" * markup.MAX_NESTING)  # no more tags than the limit: cannot be deeper
+    markup.check_nesting(b"<p>x" * (3 * markup.MAX_NESTING))  # many tags, flat
+    with pytest.raises(markup.MarkupTooDeep, match="nested more than 5,000 deep"):
+        markup.check_nesting(b"<div>" * (markup.MAX_NESTING + 1))
+    with pytest.raises(markup.MarkupTooDeep):
+        read_article(HtmlResponse(url="https://foreignpolicy.com/2021/06/02/x/", body=b"<b>" * 10_000, encoding="utf-8"))
 
 
 def test_a_utf8_page_served_as_utf16_is_read_as_utf8(tmp_path):
@@ -466,6 +508,18 @@ def test_a_second_sigterm_abandons_the_parse_at_once(scrapy_handler, monkeypatch
             os.kill(os.getpid(), signal.SIGTERM)
             busy(30)
     assert scrapy_handler == [signal.SIGTERM, signal.SIGTERM]
+
+
+def test_an_index_page_nested_too_deep_is_rejected_and_paging_stops_with_the_reason(tmp_path):
+    index = "<html><body>" + "<div>" * 100_000 + "</body></html>"
+    with PageSite({"/channel/the-cable/": html_page(index)}) as site:
+        result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", timeout=HANG_GUARD)
+    [reject] = result.rejects
+    assert reject["url"] == site.url + "/channel/the-cable/"
+    assert reject["reasons"] == [f"index page: elements nested more than {markup.MAX_NESTING:,} deep: not parsed"
+                                 " (the HTML5 parser's time grows with the square of the depth)"]
+    assert "stop paging (index_failed)" in result.log
+    assert result.articles == [] and result.returncode == 1
 
 
 def test_an_index_page_that_reads_too_long_is_rejected_and_paging_stops_with_the_reason(tmp_path):

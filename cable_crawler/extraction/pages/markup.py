@@ -115,10 +115,84 @@ _UTF8_NAMES = ("utf-8", "utf8")
 def page_root(response):
     """The root element of a response's HTML5 tree (Lexbor). A UTF-8 page is handed over as
     its bytes (BOM dropped, as response.text drops it), which Lexbor reads as UTF-8: giving it
-    the text would encode it again (0.12 ms on the real 2021 page, a quarter of its parse)."""
+    the text would encode it again (0.12 ms on the real 2021 page, a quarter of its parse).
+    A page whose elements would nest deeper than MAX_NESTING is refused (MarkupTooDeep)."""
     if response.encoding.lower().replace("_", "-") in _UTF8_NAMES:
-        return LexborHTMLParser(response.body.removeprefix(codecs.BOM_UTF8)).root
-    return LexborHTMLParser(response.text).root
+        markup = response.body.removeprefix(codecs.BOM_UTF8)
+    else:
+        markup = response.text
+    check_nesting(markup if isinstance(markup, bytes) else markup.encode("utf-8", "replace"))
+    return LexborHTMLParser(markup).root
+
+
+# Lexbor builds the tree as browsers do but without their cap on its depth (Blink flattens
+# below 512): a start tag inside N open elements costs it O(N), so 200,000 nested <div>s take
+# 49 s in one C call that no signal interrupts (a 16 MB page: hours). Real pages nest a few
+# dozen deep and hold ~1,000-2,000 tags; a page with more tags than MAX_NESTING is first
+# scanned for how deep its elements would nest, and refused beyond it.
+MAX_NESTING = 5_000
+
+
+class MarkupTooDeep(ValueError):
+    """A page whose elements would nest deeper than MAX_NESTING: not parsed."""
+
+
+# Elements that never hold others (void), or that the parser closes when a sibling starts
+# (optional end tags: <p><p> are two paragraphs side by side), and raw text whose content is no tags.
+_VOID = frozenset(b"area base br col embed hr img input link meta source track wbr param keygen basefont bgsound "
+                  b"frame image".split())
+_NOT_NESTING = _VOID | frozenset(b"p li dt dd option optgroup tr td th thead tbody tfoot colgroup caption rb rt "
+                                 b"rtc rp html head body".split())
+_RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes".split())
+_FOREIGN = frozenset((b"svg", b"math"))  # inside them, <x/> closes itself
+_TAG_RE = re.compile(rb"<!--.*?(?:-->|$)|<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>", re.S)
+
+
+def nesting_depth(markup: bytes, limit: int | None = None) -> int:
+    """How deep the page's elements would nest in its HTML5 tree, estimated from its tags (the
+    parser's rules for optional end tags, void and raw-text elements and stray end tags, not its
+    formatting-element repairs). With `limit`, stops as soon as the depth passes it."""
+    open_tags: list[bytes] = []
+    counts: dict[bytes, int] = {}
+    deepest = 0
+    position = 0
+    while (match := _TAG_RE.search(markup, position)) is not None:
+        position = match.end()
+        closing, name, self_closing = match.group(1), match.group(2), match.group(3)
+        if name is None:
+            continue  # a comment
+        name = name.lower()
+        if closing:
+            if counts.get(name):  # else a stray end tag, which the parser ignores
+                while True:
+                    popped = open_tags.pop()
+                    counts[popped] -= 1
+                    if popped == name:
+                        break
+            continue
+        if name in _RAW_TEXT:
+            end = re.compile(rb"</" + re.escape(name) + rb"[\s/>]", re.I).search(markup, position)
+            position = end.end() if end else len(markup)
+            continue
+        if name in _NOT_NESTING or (self_closing and (counts.get(b"svg") or counts.get(b"math"))):
+            continue
+        open_tags.append(name)
+        counts[name] = counts.get(name, 0) + 1
+        if len(open_tags) > deepest:
+            deepest = len(open_tags)
+            if limit is not None and deepest > limit:
+                break
+    return deepest
+
+
+def check_nesting(markup: bytes) -> None:
+    """MarkupTooDeep for a page whose elements would nest deeper than MAX_NESTING (a page with
+    fewer tags than that cannot, and is not scanned)."""
+    if markup.count(b"<") > MAX_NESTING:
+        depth = nesting_depth(markup, limit=MAX_NESTING)
+        if depth > MAX_NESTING:
+            raise MarkupTooDeep(f"elements nested more than {MAX_NESTING:,} deep: not parsed (the HTML5"
+                                f" parser's time grows with the square of the depth)")
 
 
 # Teaser blocks: their images, links and bylines belong to other articles. A tag name, a word of
@@ -336,6 +410,20 @@ _BLOCK_KINDS = "p, h2, h3, h4, li, blockquote"
 _BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
 
 
+def _above(nodes, top) -> set:
+    """The mem_ids of the elements between each node and `top` (top included, the nodes not):
+    each element is visited once, however many of the nodes lie below it."""
+    found = set()
+    for node in nodes:
+        ancestor = node.parent
+        while ancestor is not None and ancestor.mem_id not in found:
+            found.add(ancestor.mem_id)
+            if ancestor.mem_id == top.mem_id:
+                break
+            ancestor = ancestor.parent
+    return found
+
+
 def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
     """Paragraph texts of the body container: its text blocks (p, h2-h4, li, blockquote) that
     are not inside another block, a blockquote only when it holds no paragraph, with the
@@ -346,21 +434,15 @@ def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
         return []  # the container itself is junk
     junk_ids = {node.mem_id for node in junk}
     in_junk = AncestorLookup(lambda node: node.mem_id in junk_ids, top=container)
-    holds_junk = set()  # the container and the elements between it and a junk node: their text skips the junk
-    for node in junk:
-        ancestor = node.parent
-        while ancestor is not None and ancestor.mem_id not in holds_junk:
-            holds_junk.add(ancestor.mem_id)
-            if ancestor.mem_id == container.mem_id:
-                break
-            ancestor = ancestor.parent
+    holds_junk = _above(junk, container)  # their text skips the junk
     blocks = [node for node in container.css(_BLOCK_KINDS) if node.mem_id not in junk_ids and not in_junk(node)]
+    holds_paragraph = _above((node for node in blocks if node.tag == "p"), container)
     if len(blocks) > _BLOCK_SCAN:
         cuts["body_blocks"] += len(blocks) - _BLOCK_SCAN
         blocks = blocks[:_BLOCK_SCAN]
     in_block = AncestorLookup(lambda node: node.tag in ("p", "li"), top=container)  # a <p> in an <li> is its text
-    kept = [node for node in blocks if not in_block(node) and not (
-        node.tag == "blockquote" and any(p.mem_id not in junk_ids and not in_junk(p) for p in node.css("p")))]
+    kept = [node for node in blocks if not in_block(node)
+            and not (node.tag == "blockquote" and node.mem_id in holds_paragraph)]
     return [clean_text(visible_text(node, junk_ids if node.mem_id in holds_junk else frozenset()))
             for node in cuts.capped(kept, "body_blocks")]
 
