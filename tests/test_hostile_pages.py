@@ -208,7 +208,13 @@ def test_a_page_nested_200000_deep_is_rejected_with_the_reason_and_the_crawl_goe
     ("<script>'<div><div><div>'</script><div>", 1),     # raw text holds no tags
     ("<style>a>b{}</style><textarea><div><div></textarea>", 0),
     ("<!-- <div><div> --><b>", 1),
+    ("<div><!-- <div><div>", 1),                        # a comment the page ends in holds the rest
+    ("<div><span", 1),                                  # ... and so does a tag without its ">"
     ("<div>" * 6000, 6000),
+    # One scan, whatever the page holds (a regular expression that backtracks took minutes here):
+    ("<a" * 200_000, 0),
+    ("<div " + "x" * 1_000_000, 0),
+    ("<div><script>" + "<div>" * 100_000, 1),
 ])
 def test_nesting_depth_estimates_the_tree_the_parser_builds(html, depth):
     assert markup.nesting_depth(html.encode()) == depth

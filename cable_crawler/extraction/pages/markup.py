@@ -144,8 +144,10 @@ _VOID = frozenset(b"area base br col embed hr img input link meta source track w
 _NOT_NESTING = _VOID | frozenset(b"p li dt dd option optgroup tr td th thead tbody tfoot colgroup caption rb rt "
                                  b"rtc rp html head body".split())
 _RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes".split())
-_FOREIGN = frozenset((b"svg", b"math"))  # inside them, <x/> closes itself
-_TAG_RE = re.compile(rb"<!--.*?(?:-->|$)|<(/?)([a-zA-Z][^\s/>]*)[^>]*?(/?)>", re.S)
+# A comment's start, or a tag: `<`, a name, whatever comes before the next `>`, and that `>` if
+# any. Every part is greedy and the last optional, so a match never backtracks: one scan of the
+# page whatever it holds (a page of 100,000 `<a` without a `>` included).
+_TAG_RE = re.compile(rb"<!--|<(/?)([a-zA-Z][^\s/>]*)([^>]*)(>?)")
 
 
 def nesting_depth(markup: bytes, limit: int | None = None) -> int:
@@ -157,11 +159,16 @@ def nesting_depth(markup: bytes, limit: int | None = None) -> int:
     deepest = 0
     position = 0
     while (match := _TAG_RE.search(markup, position)) is not None:
+        if match.group(2) is None:  # a comment, to its end
+            end = markup.find(b"-->", match.end())
+            if end < 0:
+                break
+            position = end + 3
+            continue
+        if not match.group(4):
+            break  # a tag the page ends in: the parser drops it, and no tag can follow
         position = match.end()
-        closing, name, self_closing = match.group(1), match.group(2), match.group(3)
-        if name is None:
-            continue  # a comment
-        name = name.lower()
+        closing, name = match.group(1), match.group(2).lower()
         if closing:
             if counts.get(name):  # else a stray end tag, which the parser ignores
                 while True:
@@ -174,6 +181,7 @@ def nesting_depth(markup: bytes, limit: int | None = None) -> int:
             end = re.compile(rb"</" + re.escape(name) + rb"[\s/>]", re.I).search(markup, position)
             position = end.end() if end else len(markup)
             continue
+        self_closing = match.group(3).endswith(b"/")
         if name in _NOT_NESTING or (self_closing and (counts.get(b"svg") or counts.get(b"math"))):
             continue
         open_tags.append(name)
