@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import time
@@ -182,50 +183,66 @@ def test_a_100000_deep_jsonld_array_is_ignored_and_the_article_kept(tmp_path):
 
 
 def test_a_page_nested_200000_deep_is_rejected_with_the_reason_and_the_crawl_goes_on(tmp_path):
-    # Lexbor's tree building costs O(depth) per start tag: 49 s in one C call for this page
-    # (hours for 16 MB), where no signal can stop it. The page is refused before the parse.
+    # Lexbor's tree building walks the open elements at each start tag: 49 s in one C call for
+    # this page (hours for 16 MB), where no signal can stop it. The page is refused before the parse.
     deep = "<div>" * 200_000 + "x" + "</div>" * 200_000
     pages = {page_path(9): html_page(article_html(9, body=deep)), page_path(10): html_page(article_html(10))}
     result, articles, rejected = crawl_pages(tmp_path, pages)
     assert result.returncode == 0, result.log[-3000:]
     assert list(articles) == [page_path(10)]
-    assert rejected == {page_path(9): [f"article page: parse error: MarkupTooDeep: elements nested more than "
-                                       f"{markup.MAX_NESTING:,} deep: not parsed (the HTML5 parser's time grows with "
-                                       f"the square of the depth)"]}
+    [reason] = rejected[page_path(9)]
+    assert re.fullmatch(r"article page: parse error: MarkupTooCostly: markup that would cost the HTML5 parser more"
+                        r" than 30,000,000 steps \(elements nested [\d,]+ deep, or a list of too many options\):"
+                        r" not parsed", reason), reason
 
 
-@pytest.mark.parametrize("html, depth", [
-    ("<div><div><div>x</div></div></div>", 3),
-    ("<DIV><div></DIV><div>", 2),                       # an end tag closes what it holds; case does not matter
-    ("<div><span><b></div><i>", 3),
-    ("<p>a<p>b<p>c", 0),                                # optional end tags: side by side, not nested
-    ("<ul><li>a<li>b<li>c</ul>", 1),
-    ("<table><tr><td><table><tr><td>x", 2),
-    ("<br><img src=x><hr><input>", 0),                  # void elements hold nothing
-    ("<div></span><div></span><div>", 3),               # a stray end tag closes nothing
-    ("<div/><div/><div/>", 3),                          # <div/> opens a div in HTML
-    ("<svg><g/><g/><g/></svg><math><mi/></math>", 1),   # ... and closes itself in SVG and MathML
-    ("<script>'<div><div><div>'</script><div>", 1),     # raw text holds no tags
-    ("<style>a>b{}</style><textarea><div><div></textarea>", 0),
-    ("<!-- <div><div> --><b>", 1),
-    ("<div><!-- <div><div>", 1),                        # a comment the page ends in holds the rest
-    ("<div><span", 1),                                  # ... and so does a tag without its ">"
-    ("<div>" * 6000, 6000),
+@pytest.mark.parametrize("html, steps, depth", [
+    ("<div><div><div>x</div></div></div>", 3, 3),       # each start tag walks the elements open around it
+    ("<DIV><div></DIV><div>", 2, 2),                    # an end tag closes what it holds; case does not matter
+    ("<div><span><b></div><i>", 3, 3),
+    ("<p>a<p>b<p>c", 0, 0),                             # optional end tags: side by side, not nested
+    ("<div><p>a<p>b<p>c", 3, 1),
+    ("<ul><li>a<li>b<li>c</ul>", 3, 1),
+    ("<table><tr><td><table><tr><td>x", 7, 2),
+    ("<br><img src=x><hr><input>", 0, 0),               # void elements hold nothing
+    ("<div></span><div></span><div>", 3, 3),            # a stray end tag closes nothing
+    ("<div/><div/><div/>", 3, 3),                       # <div/> opens a div in HTML
+    ("<svg><g/><g/><g/></svg><math><mi/></math>", 4, 1),  # ... and closes itself in SVG and MathML
+    ("<rt><rt><optgroup>", 3, 3),                       # outside ruby and select, these nest
+    ("<select><option>a<option>b<option>c</select><select><option>", 7, 1),  # an option walks the list's
+    ("<script>'<div><div><div>'</script><div>", 0, 1),  # raw text holds no tags
+    ("<style>a>b{}</style><textarea><div><div></textarea>", 0, 0),
+    ("<!-- <div><div> --><b>", 0, 1),
+    ("<div><!-- <div><div>", 0, 1),                     # a comment the page ends in holds the rest
+    ("<div><span", 0, 1),                               # ... and so does a tag without its ">"
+    ("<div>" * 6000, 6000 * 5999 // 2, 6000),
     # One scan, whatever the page holds (a regular expression that backtracks took minutes here):
-    ("<a" * 200_000, 0),
-    ("<div " + "x" * 1_000_000, 0),
-    ("<div><script>" + "<div>" * 100_000, 1),
+    ("<a" * 200_000, 0, 0),
+    ("<div " + "x" * 1_000_000, 0, 0),
+    ("<div><script>" + "<div>" * 100_000, 1, 1),
 ])
-def test_nesting_depth_estimates_the_tree_the_parser_builds(html, depth):
-    assert markup.nesting_depth(html.encode()) == depth
+def test_parse_work_estimates_the_parsers_walks(html, steps, depth):
+    assert markup.parse_work(html.encode()) == (steps, depth)
 
 
-def test_the_nesting_check_asks_only_pages_with_more_tags_than_the_limit():
-    markup.check_nesting(b"<div>" * markup.MAX_NESTING)  # no more tags than the limit: cannot be deeper
-    markup.check_nesting(b"<p>x" * (3 * markup.MAX_NESTING))  # many tags, flat
-    with pytest.raises(markup.MarkupTooDeep, match="nested more than 5,000 deep"):
-        markup.check_nesting(b"<div>" * (markup.MAX_NESTING + 1))
-    with pytest.raises(markup.MarkupTooDeep):
+@pytest.mark.parametrize("html, refused", [
+    ("<div>" * 5_000, False),                  # no more tags than are left unscanned
+    ("<p>x" * 100_000, False),                 # many tags, flat
+    ("<article><div><div>" + "<p>x</p>" * 25_000, False),
+    ("<div>" * 8_000, True),                   # 32 million steps
+    ("<div>" * 4_900 + "<p>x" * 100_000, True),  # 15 s of Lexbor's time
+    ("<select>" + "<option>x" * 100_000, True),  # 32 s of Lexbor's time
+])
+def test_the_parse_work_check_refuses_what_would_take_the_parser_seconds(html, refused):
+    if refused:
+        with pytest.raises(markup.MarkupTooCostly, match="more than 30,000,000 steps"):
+            markup.check_parse_work(html.encode())
+    else:
+        markup.check_parse_work(html.encode())
+
+
+def test_read_article_refuses_a_page_too_costly_to_parse():
+    with pytest.raises(markup.MarkupTooCostly):
         read_article(HtmlResponse(url="https://foreignpolicy.com/2021/06/02/x/", body=b"<b>" * 10_000, encoding="utf-8"))
 
 
@@ -522,8 +539,8 @@ def test_an_index_page_nested_too_deep_is_rejected_and_paging_stops_with_the_rea
         result = scrapy_crawl(tmp_path / "output", f"base_url={site.url}", timeout=HANG_GUARD)
     [reject] = result.rejects
     assert reject["url"] == site.url + "/channel/the-cable/"
-    assert reject["reasons"] == [f"index page: elements nested more than {markup.MAX_NESTING:,} deep: not parsed"
-                                 " (the HTML5 parser's time grows with the square of the depth)"]
+    assert reject["reasons"] == ["index page: markup that would cost the HTML5 parser more than 30,000,000 steps"
+                                 " (elements nested 7,746 deep, or a list of too many options): not parsed"]
     assert "stop paging (index_failed)" in result.log
     assert result.articles == [] and result.returncode == 1
 

@@ -29,7 +29,7 @@ from cable_crawler.distributed.addon import redis_url
 from cable_crawler.extraction.boundary import is_on_site
 from cable_crawler.extraction.pages.encoding import readable
 from cable_crawler.extraction.pages.listing import ListingEntry, ListingPage, parse_listing
-from cable_crawler.extraction.pages.markup import PAGE_LIMITS, MarkupTooDeep, PageCuts
+from cable_crawler.extraction.pages.markup import PAGE_LIMITS, MarkupTooCostly, PageCuts
 from cable_crawler.extraction.processors import article_id, canonical_url, http_url, parse_datetime
 from cable_crawler.incremental.component import IncrementalCrawl
 from cable_crawler.incremental.unfinished import IndexWalk, retryable
@@ -310,7 +310,7 @@ class CableSpider(WordPressApiSource, scrapy.Spider):
             self.crawler.stats.inc_value("cable/page_limits/parse_time")
             yield self.index_page_failed(response, walk, page, str(abandoned), retry=abandoned.by_shutdown)
             return
-        except MarkupTooDeep as refused:
+        except MarkupTooCostly as refused:
             yield self.index_page_failed(response, walk, page, str(refused), retry=False)
             return
         self.crawler.stats.inc_value("cable/index_pages")

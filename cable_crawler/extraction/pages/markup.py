@@ -116,33 +116,37 @@ def page_root(response):
     """The root element of a response's HTML5 tree (Lexbor). A UTF-8 page is handed over as
     its bytes (BOM dropped, as response.text drops it), which Lexbor reads as UTF-8: giving it
     the text would encode it again (0.12 ms on the real 2021 page, a quarter of its parse).
-    A page whose elements would nest deeper than MAX_NESTING is refused (MarkupTooDeep)."""
+    A page that would cost the parser too much is refused (MarkupTooCostly)."""
     if response.encoding.lower().replace("_", "-") in _UTF8_NAMES:
         markup = response.body.removeprefix(codecs.BOM_UTF8)
     else:
         markup = response.text
-    check_nesting(markup if isinstance(markup, bytes) else markup.encode("utf-8", "replace"))
+    check_parse_work(markup if isinstance(markup, bytes) else markup.encode("utf-8", "replace"))
     return LexborHTMLParser(markup).root
 
 
 # Lexbor builds the tree as browsers do but without their cap on its depth (Blink flattens
-# below 512): a start tag inside N open elements costs it O(N), so 200,000 nested <div>s take
-# 49 s in one C call that no signal interrupts (a 16 MB page: hours). Real pages nest a few
-# dozen deep and hold ~1,000-2,000 tags; a page with more tags than MAX_NESTING is first
-# scanned for how deep its elements would nest, and refused beyond it.
-MAX_NESTING = 5_000
+# below 512), and some of its steps walk the open elements: a start tag inside N of them costs
+# it O(N) (200,000 nested <div>s: 49 s; 4,900 nested <div>s then 100,000 <p>s: 15 s), and an
+# <option> O(options before it in the list) (100,000 options: 32 s), each in one C call that no
+# signal interrupts (a 16 MB page: hours). parse_work() counts those steps from the page's
+# tags; a page over MAX_PARSE_WORK is refused. Real pages hold ~1,000-2,100 tags a few dozen
+# deep (~50,000 steps); a page with fewer tags than sqrt(MAX_PARSE_WORK) stays under it and is
+# not scanned.
+MAX_PARSE_WORK = 30_000_000  # ~1 s of the parser's time at the slowest step measured (30 ns)
+_UNSCANNED_TAGS = 5_000  # (5,000 tags nested 5,000 deep: 12.5 million steps)
 
 
-class MarkupTooDeep(ValueError):
-    """A page whose elements would nest deeper than MAX_NESTING: not parsed."""
+class MarkupTooCostly(ValueError):
+    """A page whose markup would cost the HTML5 parser more than MAX_PARSE_WORK steps: not parsed."""
 
 
 # Elements that never hold others (void), or that the parser closes when a sibling starts
-# (optional end tags: <p><p> are two paragraphs side by side), and raw text whose content is no tags.
+# wherever they are (<p><p> are two paragraphs side by side), and raw text whose content is no tags.
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr param keygen basefont bgsound "
                   b"frame image".split())
-_NOT_NESTING = _VOID | frozenset(b"p li dt dd option optgroup tr td th thead tbody tfoot colgroup caption rb rt "
-                                 b"rtc rp html head body".split())
+_NOT_NESTING = _VOID | frozenset(b"p li dt dd option tr td th thead tbody tfoot colgroup caption html head "
+                                 b"body".split())
 _RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes".split())
 # A comment's start, or a tag: `<`, a name, whatever comes before the next `>`, and that `>` if
 # any. Every part is greedy and the last optional, so a match never backtracks: one scan of the
@@ -150,13 +154,15 @@ _RAW_TEXT = frozenset(b"script style textarea title xmp iframe noembed noframes"
 _TAG_RE = re.compile(rb"<!--|<(/?)([a-zA-Z][^\s/>]*)([^>]*)(>?)")
 
 
-def nesting_depth(markup: bytes, limit: int | None = None) -> int:
-    """How deep the page's elements would nest in its HTML5 tree, estimated from its tags (the
-    parser's rules for optional end tags, void and raw-text elements and stray end tags, not its
-    formatting-element repairs). With `limit`, stops as soon as the depth passes it."""
+def parse_work(markup: bytes, limit: int | None = None) -> tuple[int, int]:
+    """(steps, depth): the steps the HTML5 parser's walks of its open elements would take on the
+    page (for each start tag, the elements open around it; for each <option>, the options before
+    it in its list), and how deep its elements would nest, estimated from its tags (the parser's
+    rules for optional end tags, void and raw-text elements and stray end tags, not its
+    formatting-element repairs). With `limit`, stops as soon as the steps pass it."""
     open_tags: list[bytes] = []
     counts: dict[bytes, int] = {}
-    deepest = 0
+    steps = deepest = options = 0
     position = 0
     while (match := _TAG_RE.search(markup, position)) is not None:
         if match.group(2) is None:  # a comment, to its end
@@ -176,7 +182,17 @@ def nesting_depth(markup: bytes, limit: int | None = None) -> int:
                     counts[popped] -= 1
                     if popped == name:
                         break
+            if name == b"select":
+                options = 0
             continue
+        steps += len(open_tags)
+        if name == b"option":
+            steps += options
+            options += 1
+        elif name == b"select":
+            options = 0
+        if limit is not None and steps > limit:
+            break
         if name in _RAW_TEXT:
             end = re.compile(rb"</" + re.escape(name) + rb"[\s/>]", re.I).search(markup, position)
             position = end.end() if end else len(markup)
@@ -186,21 +202,18 @@ def nesting_depth(markup: bytes, limit: int | None = None) -> int:
             continue
         open_tags.append(name)
         counts[name] = counts.get(name, 0) + 1
-        if len(open_tags) > deepest:
-            deepest = len(open_tags)
-            if limit is not None and deepest > limit:
-                break
-    return deepest
+        deepest = max(deepest, len(open_tags))
+    return steps, deepest
 
 
-def check_nesting(markup: bytes) -> None:
-    """MarkupTooDeep for a page whose elements would nest deeper than MAX_NESTING (a page with
-    fewer tags than that cannot, and is not scanned)."""
-    if markup.count(b"<") > MAX_NESTING:
-        depth = nesting_depth(markup, limit=MAX_NESTING)
-        if depth > MAX_NESTING:
-            raise MarkupTooDeep(f"elements nested more than {MAX_NESTING:,} deep: not parsed (the HTML5"
-                                f" parser's time grows with the square of the depth)")
+def check_parse_work(markup: bytes) -> None:
+    """MarkupTooCostly for a page whose markup would cost the parser more than MAX_PARSE_WORK
+    steps (parse_work); a page with fewer tags than _UNSCANNED_TAGS is not scanned."""
+    if markup.count(b"<") > _UNSCANNED_TAGS:
+        steps, depth = parse_work(markup, limit=MAX_PARSE_WORK)
+        if steps > MAX_PARSE_WORK:
+            raise MarkupTooCostly(f"markup that would cost the HTML5 parser more than {MAX_PARSE_WORK:,} steps"
+                                  f" (elements nested {depth:,} deep, or a list of too many options): not parsed")
 
 
 # Teaser blocks: their images, links and bylines belong to other articles. A tag name, a word of
