@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from cable_crawler.extraction.pages.markup import attr, page_root, select, select_first
+from cable_crawler.extraction.pages.markup import ancestors, attr, page_root, select, select_first
 from cable_crawler.extraction.processors import clean_text, comparison_key, date_from_url, parse_datetime
 
 # Column entries in the main listing. Sidebars ("Trending", "Recent") use plain
@@ -50,13 +50,9 @@ class ListingPage:
 
 def _outside_listing(node) -> bool:
     """Whether an ancestor of the node is an article, aside, footer or related-posts block."""
-    ancestor = node.parent
-    while ancestor is not None and ancestor.is_element_node:
-        value = attr(ancestor, "class") or ""
-        if ancestor.tag in _OUTSIDE_LISTING_TAGS or any(part in value for part in _OUTSIDE_LISTING_CLASS_PARTS):
-            return True
-        ancestor = ancestor.parent
-    return False
+    return any(ancestor.tag in _OUTSIDE_LISTING_TAGS
+               or any(part in (attr(ancestor, "class") or "") for part in _OUTSIDE_LISTING_CLASS_PARTS)
+               for ancestor in ancestors(node))
 
 
 def _string_of_first(node, css: str) -> str | None:

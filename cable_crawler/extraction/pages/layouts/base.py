@@ -38,7 +38,7 @@ from scrapy.utils.response import get_base_url
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, absolute_url, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
+    PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
     node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
 )
 
@@ -57,12 +57,8 @@ _BODY_CLASS_POST_RE = re.compile(r"\bpostid-(\d+)")
 
 def _link_above(node) -> str | None:
     """The href of the nearest <a> above the node (None: no link, or it has no href)."""
-    ancestor = node.parent
-    while ancestor is not None and ancestor.is_element_node:
-        if ancestor.tag == "a":
-            return attr(ancestor, "href")
-        ancestor = ancestor.parent
-    return None
+    link = next((ancestor for ancestor in ancestors(node) if ancestor.tag == "a"), None)
+    return attr(link, "href") if link is not None else None
 
 
 def _first_group(values: list[str], regex: re.Pattern) -> str | None:
