@@ -241,9 +241,10 @@ def test_the_parse_work_check_refuses_what_would_take_the_parser_seconds(html, r
         markup.check_parse_work(html.encode())
 
 
-def test_read_article_refuses_a_page_too_costly_to_parse():
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])  # the bytes handed over, or the text
+def test_read_article_refuses_a_page_too_costly_to_parse(encoding):
     with pytest.raises(markup.MarkupTooCostly):
-        read_article(HtmlResponse(url="https://foreignpolicy.com/2021/06/02/x/", body=b"<b>" * 10_000, encoding="utf-8"))
+        read_article(HtmlResponse(url="https://foreignpolicy.com/2021/06/02/x/", body=b"<b>" * 10_000, encoding=encoding))
 
 
 def test_a_utf8_page_served_as_utf16_is_read_as_utf8(tmp_path):

@@ -121,7 +121,7 @@ def page_root(response):
         markup = response.body.removeprefix(codecs.BOM_UTF8)
     else:
         markup = response.text
-    check_parse_work(markup if isinstance(markup, bytes) else markup.encode("utf-8", "replace"))
+    check_parse_work(markup)
     return LexborHTMLParser(markup).root
 
 
@@ -206,11 +206,13 @@ def parse_work(markup: bytes, limit: int | None = None) -> tuple[int, int]:
     return steps, deepest
 
 
-def check_parse_work(markup: bytes) -> None:
-    """MarkupTooCostly for a page whose markup would cost the parser more than MAX_PARSE_WORK
-    steps (parse_work); a page with fewer tags than _UNSCANNED_TAGS is not scanned."""
-    if markup.count(b"<") > _UNSCANNED_TAGS:
-        steps, depth = parse_work(markup, limit=MAX_PARSE_WORK)
+def check_parse_work(markup: bytes | str) -> None:
+    """MarkupTooCostly for a page whose markup (bytes, or the text of a page in another encoding)
+    would cost the parser more than MAX_PARSE_WORK steps (parse_work); a page with fewer tags
+    than _UNSCANNED_TAGS is not scanned (nor encoded for the scan)."""
+    text = isinstance(markup, str)
+    if markup.count("<" if text else b"<") > _UNSCANNED_TAGS:
+        steps, depth = parse_work(markup.encode("utf-8", "replace") if text else markup, limit=MAX_PARSE_WORK)
         if steps > MAX_PARSE_WORK:
             raise MarkupTooCostly(f"markup that would cost the HTML5 parser more than {MAX_PARSE_WORK:,} steps"
                                   f" (elements nested {depth:,} deep, or a list of too many options): not parsed")
