@@ -69,7 +69,7 @@ def _split_group(css: str) -> list[str]:
 
 @lru_cache(maxsize=None)
 def _query(css: str) -> tuple[str, int, str | None]:
-    """(the group without its pseudo-element, how many alternatives, None | "text" | the attribute)."""
+    """(the group without its pseudo-element, how many alternatives, None | "::text" | the attribute)."""
     alternatives, pseudos = [], set()
     for part in _split_group(css):
         match = _PSEUDO_RE.search(part)
@@ -386,12 +386,7 @@ def visible_text(node, skipped=frozenset()) -> str:
         if tag == "br" and item is not node:
             parts.append(" ")
         hidden = hidden or tag in _NON_TEXT
-        children = []
-        child = item.child
-        while child is not None:
-            children.append(child)
-            child = child.next
-        stack.extend((child, hidden) for child in reversed(children))
+        stack.extend((child, hidden) for child in reversed(list(item.iter(include_text=True))))
     return "".join(parts)
 
 
