@@ -284,12 +284,20 @@ TRICKY_MARKUP = """<!DOCTYPE html><html><body class="postid-1 is-fp-insider-not"
 </body></html>"""
 
 
+def _element_key(node) -> tuple:
+    """(tag, class, id) of an element of either tree: a parsel Selector's or a Lexbor node."""
+    from cable_crawler.extraction.pages.markup import attr
+
+    if hasattr(node, "root"):
+        return node.root.tag.lower(), node.root.get("class"), node.root.get("id")
+    return node.tag.lower(), attr(node, "class"), attr(node, "id")
+
+
 def _signature(found) -> list:
     """What a query found, comparable across the two parsers: strings as they are, elements
     as their tag, class, id and text. An element whose class value holds a form feed is left
     out: HTML splits class values at it (Lexbor and browsers find `.caption` in "x\fcaption"),
     libxml2's normalize-space() does not (test_class_words_split_at_html_whitespace)."""
-    from cable_crawler.extraction.pages.markup import attr
     from parsel import Selector
 
     out = []
@@ -298,28 +306,19 @@ def _signature(found) -> list:
             out.append(node)
         elif isinstance(node, Selector) and isinstance(node.root, str):
             out.append(node.root)
-        elif isinstance(node, Selector):
-            root = node.root
-            out.append((root.tag.lower(), root.get("class"), root.get("id"),
-                        " ".join(node.xpath("string()").get().split())))
         else:
-            out.append((node.tag.lower(), attr(node, "class"), attr(node, "id"), " ".join(node.text(deep=True).split())))
+            text = node.xpath("string()").get() if isinstance(node, Selector) else node.text(deep=True)
+            out.append((*_element_key(node), " ".join(text.split())))
     return [found for found in out if isinstance(found, str) or "\x0c" not in (found[1] or "")]
 
 
 def _pairs(ours: list, theirs: list) -> list:
     """Inner nodes of the two trees paired by tag, class and id (the n-th of each with the
     n-th): where the parsers nest a stray tag differently, positions alone would not pair."""
-    from cable_crawler.extraction.pages.markup import attr
-
-    def key(node):
-        return (node.root.tag, node.root.get("class"), node.root.get("id")) if hasattr(node, "root") \
-            else (node.tag, attr(node, "class"), attr(node, "id"))
-
     waiting: dict = {}
     for node in theirs:
-        waiting.setdefault(key(node), []).append(node)
-    return [(node, waiting[key(node)].pop(0)) for node in ours if waiting.get(key(node))]
+        waiting.setdefault(_element_key(node), []).append(node)
+    return [(node, waiting[_element_key(node)].pop(0)) for node in ours if waiting.get(_element_key(node))]
 
 
 @pytest.mark.parametrize("css", _layout_selectors())
@@ -401,7 +400,7 @@ def test_teaser_lookup_agrees_with_the_teaser_ancestor_query():
     in document order and in reverse (what it remembers of an ancestor must not leak)."""
     from collections import Counter
 
-    from cable_crawler.extraction.pages.markup import attr, select, teaser_lookup
+    from cable_crawler.extraction.pages.markup import select, teaser_lookup
     from saved_pages import saved_pages
 
     teaser_markup = TRICKY_MARKUP.replace("<b ", "<header><b ").replace("</b>", "</b></header>").replace("</body>", (
@@ -415,14 +414,13 @@ def test_teaser_lookup_agrees_with_the_teaser_ancestor_query():
     for page in pages:
         # The two parsers build slightly different trees (HTML5 adds an empty <p> for a stray </p>):
         # the elements each finds in teaser blocks are compared by tag, class and id.
-        theirs = Counter((node.root.tag.lower(), node.root.get("class"), node.root.get("id")) for node in page.xpath("//*")
+        theirs = Counter(_element_key(node) for node in page.xpath("//*")
                          if node.xpath(f"boolean({TEASER_ANCESTOR})").get() == "1")
         for order in (list, lambda nodes: list(reversed(nodes))):
             root = page_root(page)
             in_teaser = teaser_lookup()
             nodes = order(select(root, "*"))
-            ours = Counter((node.tag.lower(), attr(node, "class"), attr(node, "id")) for node in nodes
-                           if in_teaser(node))
+            ours = Counter(_element_key(node) for node in nodes if in_teaser(node))
             assert ours == theirs, page.url
         seen += sum(theirs.values())
     assert seen > 100  # teaser blocks were there to find
