@@ -776,12 +776,14 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     assert _clean_str.cache_info().currsize == 1  # the short text only: a megabyte page text is never kept
     long_url = "https://www.foreignpolicy.com/2020/01/02/" + "s" * 3000
     assert canonical_url(long_url) == "https://foreignpolicy.com/2020/01/02/" + "s" * 3000 + "/"
-    assert canonical_url.cache_info().currsize == 0
+    from cable_crawler.extraction.processors import _canonical_url, _image_url, image_url
+    assert _canonical_url.cache_info().currsize == 0
     assert canonical_url(["not", "hashable"]) == canonical_url(str(["not", "hashable"]))  # unhashable: computed
-    from cable_crawler.extraction.processors import image_url
-    image = "https://foreignpolicy.com/wp-content/uploads/2021/06/a.jpg"
+    image = "https://foreignpolicy.com/wp-content/uploads/2021/06/a%20b.jpg"  # not plain: the full way, cached
     assert image_url(image + "?w=1000&quality=90") == image_url(image + "?w=1000&quality=90") == image
-    assert image_url(image + "?" + "w" * 3000) == image and image_url.cache_info().currsize == 1
+    assert image_url(image + "?" + "w" * 3000) == image and _image_url.cache_info().currsize == 1
+    plain = "https://foreignpolicy.com/wp-content/uploads/2021/06/a.jpg"  # the short way: nothing kept
+    assert image_url(plain + "?w=1000") == plain and _image_url.cache_info().currsize == 1
     from cable_crawler.extraction.processors import _name_key, normalize_name
     assert normalize_name(" BY ELIAS GROLL ") == normalize_name(" BY ELIAS GROLL ") == "Elias Groll"
     assert normalize_name({"@type": "Person"}) == "" and normalize_name(7) == ""  # unhashable, not text
@@ -791,8 +793,62 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     epoch = parse_datetime(1622294284)  # JSON-LD may carry a number: 1622294284.0 is another value
     assert epoch is not None and epoch == parse_datetime("1622294284") and parse_datetime(1622294284.0) is None
     clear_caches()
-    assert image_url.cache_info().currsize == normalize_name.cache_info().currsize == _name_key.cache_info().currsize == 0
+    assert _image_url.cache_info().currsize == normalize_name.cache_info().currsize == _name_key.cache_info().currsize == 0
     # Every cached function is emptied, the ones added later too: the decorator registers them.
     source = Path(p.__file__).read_text("utf-8")
     assert len(p._CACHES) == source.count("\n@cached_for_short(") == 7
     assert all(cache.cache_info().currsize == 0 for cache in p._CACHES)
+
+
+# ------------------------------------------------------------------ plain URLs' short way
+# canonical_url, http_url, image_url and the page's urljoin answer a URL of the plain shape
+# (PLAIN_HTTP_URL_RE) without parsing it. Each must give what the full way gives, on every
+# URL built from these pieces, on both sides of the shape's edges (upper case, "www.",
+# ports with zeros or too large, escapes, ";", "#", empty "?", "/amp", no path...).
+_URL_PIECES = (
+    ("https://", "http://", "HTTP://", "//", ""),
+    ("foreignpolicy.com", "www.foreignpolicy.com", "WWW.fp.com", "127.0.0.1", "-a.com", "caf\u00e9.com", ""),
+    ("", ":8080", ":080", ":0", ":65535", ":65536", ":x"),
+    ("", "/", "/2021/06/02/slug/", "/2021/06/02/slug", "/a.jpg", "/x/amp", "/x/amp/", "/x/amp/amp/", "/~x/",
+     "/a b/", "/%zz/", "/a;p=1/", "/caf\u00e9/", "/../x/", "/&amp;/", "/posts/2013/05/02/under_slug"),
+    ("", "?", "?w=1024&h=683&quality=90", "?utm_source=x", "?p=1&amp=1", "?a=b;c", "?resize=150,100", "?x=%20",
+     "?w=1&#038;h=2", "?q=a b"),
+    ("", "#", "#top"),
+)
+
+
+def test_plain_urls_short_way_agrees_with_the_full_way():
+    from itertools import product
+    from urllib.parse import urljoin
+
+    from cable_crawler.extraction.pages.markup import join_url
+    shortcuts = 0
+    for url in map("".join, product(*_URL_PIECES)):
+        full = p._canonical_url(url)
+        assert p.canonical_url(url) == full, url
+        assert p.http_url(url) == (full if p.is_http_url(full) else None), url
+        assert p.image_url(url) == p._image_url(url), url
+        for base in ("https://foreignpolicy.com/2021/06/02/slug/", "http://127.0.0.1:8765/a/"):
+            assert join_url(base, url) == urljoin(base, url), (base, url)
+        shortcuts += p.plain_http_url(url) is not None
+    assert shortcuts > 500  # the short way was taken, not only the full one
+
+
+@pytest.mark.parametrize("url, plain", [
+    ("https://foreignpolicy.com/2021/06/02/slug/", True),
+    ("http://127.0.0.1:8765/author/colum-lynch/", True),
+    ("https://foreignpolicy.com/wp-content/uploads/a.jpg?w=1024&h=683&quality=90", True),
+    ("https://foreignpolicy.com/", True),
+    ("https://foreignpolicy.com", False),          # safe_url_string adds the "/" before a query
+    ("https://foreignpolicy.com:65536/", False),   # no such port
+    ("https://foreignpolicy.com:080/", False),     # urlsplit reads it as 80: not the same text
+    ("https://ForeignPolicy.com/", False),         # the host is lower-cased
+    ("https://foreignpolicy.com/a%20b/", False),   # escapes: safe_url_string's business
+    ("https://foreignpolicy.com/a/?", False),      # an empty query is dropped
+    ("https://foreignpolicy.com/a/#top", False),
+    ("https://foreignpolicy.com/a;b/", False),
+    ("//foreignpolicy.com/a/", False),
+    (None, False),
+])
+def test_plain_http_url(url, plain):
+    assert (p.plain_http_url(url) is not None) is plain

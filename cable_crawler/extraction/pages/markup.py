@@ -15,12 +15,14 @@ import json
 import re
 from collections import Counter, deque
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
 from cable_crawler.extraction.boundary import is_on_site
-from cable_crawler.extraction.processors import NON_TEXT_TAGS, canonical_url, clean_text, http_url, is_article_url
+from cable_crawler.extraction.processors import (
+    NON_TEXT_TAGS, canonical_url, clean_text, http_url, is_article_url, plain_http_url,
+)
 
 # Never article text, wherever they sit inside the body container.
 BODY_JUNK = (
@@ -405,6 +407,11 @@ def attr(node, name: str) -> str | None:
         return None
     value = attributes[name]
     return "" if value is None else value
+
+
+def join_url(base: str, href: str) -> str:
+    """urljoin(base, href); a plain absolute URL (processors.plain_http_url) is its own answer."""
+    return href if plain_http_url(href) else urljoin(base, href)
 
 
 def absolute_url(urljoin, href) -> str | None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import re
 from functools import cached_property, partial
-from urllib.parse import urljoin
 
 from scrapy.http import TextResponse
 from scrapy.utils.response import get_base_url
@@ -38,8 +37,8 @@ from scrapy.utils.response import get_base_url
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, jsonld_article, ld_text,
-    node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
+    PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, join_url, jsonld_article,
+    ld_text, node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -129,7 +128,7 @@ class ArticlePage:
     def urljoin(self):
         """response.urljoin with the page's base URL read once (Scrapy looks it up per call)."""
         base = get_base_url(self.response) if isinstance(self.response, TextResponse) else self.response.url
-        return partial(urljoin, base)
+        return partial(join_url, base)
 
     @cached_property
     def ld(self) -> dict:
