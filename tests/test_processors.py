@@ -4,6 +4,8 @@ Rows marked "seed" come from tests/data/seed_000_746d469ef31f3483.txt, the text
 a naive scraper took from the real page of 2016-08-04.
 """
 
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -78,6 +80,15 @@ def test_clean_text(raw, expected):
 ])
 def test_html_to_text(raw, expected):
     assert p.html_to_text(raw) == expected
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(["a", " ", "&lt;b&gt;", "&amp;", "<", ">", "<b>", "</b>", "<script>x</script>", "\n",
+                                 "\u00a0", "&#60;", "caf\u00e9"]), max_size=8).map("".join))
+def test_html_to_text_without_a_tag_is_clean_text(raw):
+    # The short way for text without "<" must give what removing the tags first gives.
+    from w3lib.html import remove_tags, remove_tags_with_content
+    assert p.html_to_text(raw) == p.clean_text(remove_tags(remove_tags_with_content(raw, p.NON_TEXT_TAGS)))
 
 
 @pytest.mark.parametrize("a, b, same", [
@@ -665,13 +676,40 @@ _CLEANING_ALPHABET = st.sampled_from(
                           "\u00e9", "e\u0301", "\u00c3", "\u00a9", "\u00e2\u20ac\u2122", "\u00c2", "\u2019", "\U0001f600"])
 
 
+def _clean_once_as_written(text: str) -> str:
+    """The cleaning rule as first written, every step over the whole text: _clean_once skips
+    the steps a text cannot need and must give the same answer."""
+    from w3lib.html import replace_entities
+    text = p.fix_mojibake(replace_entities(text))
+    text = re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+    text = re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)
+    text = unicodedata.normalize("NFC", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _is_clean_as_written(text: str) -> bool:
+    return (not p._NEEDS_CLEANING_RE.search(text) and "  " not in text and not text.startswith(" ")
+            and not text.endswith(" ") and (text.isascii() or unicodedata.is_normalized("NFC", text)))
+
+
 @settings(max_examples=3000, deadline=None, derandomize=True, database=None)
 @given(st.lists(_CLEANING_ALPHABET, max_size=12).map("".join) | st.text(max_size=30))
 def test_clean_text_fast_path_agrees_with_full_cleaning(raw):
-    full = p.fixed_point(p._clean_once, raw)
+    full = p.fixed_point(_clean_once_as_written, raw)
+    assert p._clean_once(raw) == _clean_once_as_written(raw)
     assert p.clean_text(raw) == full
+    assert p.is_clean(raw) == _is_clean_as_written(raw)
     if p.is_clean(raw):
         assert p._clean_once(raw) == raw
+
+
+def test_is_clean_printable_shortcut_covers_the_cleaning_class():
+    # is_clean looks only for "&" and the mojibake leads in a printable text: every other
+    # character the cleaning acts on must be one str.isprintable() refuses.
+    acted_on = [chr(c) for c in range(0x110000) if p._NEEDS_CLEANING_RE.match(chr(c))]
+    printable = {c for c in acted_on if c.isprintable()}
+    assert printable == {"&", *p._MOJIBAKE_LEADS} and len(acted_on) > 40
+    assert all(c.isspace() for c in acted_on if not c.isprintable() and unicodedata.category(c) != "Cf")
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -796,7 +834,7 @@ def test_cached_processors_keep_only_short_values_and_answer_as_uncached():
     assert _image_url.cache_info().currsize == normalize_name.cache_info().currsize == _name_key.cache_info().currsize == 0
     # Every cached function is emptied, the ones added later too: the decorator registers them.
     source = Path(p.__file__).read_text("utf-8")
-    assert len(p._CACHES) == source.count("\n@cached_for_short(") == 7
+    assert len(p._CACHES) == source.count("\n@cached_for_short(") == 8
     assert all(cache.cache_info().currsize == 0 for cache in p._CACHES)
 
 

@@ -467,7 +467,11 @@ def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
     in_block = AncestorLookup(lambda node: node.tag in ("p", "li"), top=container)  # a <p> in an <li> is its text
     kept = [node for node in blocks if not in_block(node)
             and not (node.tag == "blockquote" and node.mem_id in holds_paragraph)]
-    return [clean_text(visible_text(node, junk_ids if node.mem_id in holds_junk else frozenset()))
+    # A block with no junk, <br> or code below it is all text: Lexbor joins it in C, without
+    # visible_text's own query (asked once here for the container, not once per block).
+    needs_walk = holds_junk | _above(container.css(_SPACING_OR_NON_TEXT), container)
+    return [clean_text(visible_text(node, junk_ids if node.mem_id in holds_junk else frozenset())
+                       if node.mem_id in needs_walk else node.text(deep=True, separator=""))
             for node in cuts.capped(kept, "body_blocks")]
 
 
