@@ -19,7 +19,7 @@ from cable_crawler.items import ARTICLE_FIELDS, ArticleItem
 from cable_crawler.extraction.processors import (
     access_level, article_id, body_dateline, body_paragraphs, canonical_url, clean_text, comparison_key,
     content_fingerprint, first_plausible_date, first_post_id, headline_text, html_to_text, iso_datetime,
-    merge_authors, merge_images, parse_caption, parse_datetime, unique, word_count,
+    may_start_with_dateline, merge_authors, merge_images, parse_caption, parse_datetime, unique, word_count,
 )
 
 LIST_FIELDS = ("authors", "images", "body", "tags", "related")
@@ -40,18 +40,23 @@ def unique_related(links: list[dict]) -> list[dict]:
 
 
 def with_captions(candidate: dict, year: int | None, parsed: dict | None = None) -> dict:
-    """An image candidate as found ({'url', 'renderings': [{'text', 'credit'}]}) with each
-    caption rendering parsed (parse_caption); `year` completes caption datelines. `parsed`:
+    """An image candidate as found ({'url', 'renderings': [{'text', 'credit'}]}) with its
+    caption renderings parsed (parse_caption); `year` completes caption datelines. `parsed`:
     the captions of this article parsed so far (a page renders one caption several times,
-    and the lead image is among the images too): each is parsed once, a copy given out."""
+    and the lead image is among the images too): each is parsed once, a copy given out.
+    A rendering that cannot change the image's best_caption is left out unparsed: once a
+    caption and a credit are known, only one that may start with a dateline can add one."""
     parsed = {} if parsed is None else parsed
-    renderings = []
+    renderings, known = [], {"caption": False, "credit": False, "dateline": False}
     for rendering in candidate.get("renderings") or []:
+        if known["caption"] and known["credit"] and (known["dateline"] or not may_start_with_dateline(rendering.get("text"))):
+            continue
         key = (rendering.get("text"), rendering.get("credit"), year)
         if key not in parsed:
             parsed[key] = parse_caption(key[0], credit=key[1], fallback_year=year)
         caption = parsed[key]
         renderings.append({**caption, "dateline": dict(caption["dateline"]) if caption["dateline"] else None})
+        known = {field: found or bool(caption[field]) for field, found in known.items()}
     return {"url": candidate.get("url"), "renderings": renderings}
 
 
