@@ -249,7 +249,7 @@ def _layout_selectors() -> list[str]:
     found = {css for _, css in LAYOUT_MARKERS} | {_BODY_JUNK, *BODY_JUNK}
     # The literal queries of the page methods: self.find("..."), select(node, "...") and the like.
     source = (TESTS.parent / "cable_crawler" / "extraction" / "pages" / "layouts" / "base.py").read_text("utf-8")
-    literals = re.findall(r"""(?:find|find_first|select|select_first)\((?:[\w.]+, )?(?:f?)("[^"]+"|'[^']+')""", source)
+    literals = re.findall(r"""(?:find|find_first|find_in_head|find_first_in_head|select|select_first)\((?:[\w.]+, )?(?:f?)("[^"]+"|'[^']+')""", source)
     found |= {literal[1:-1] for literal in literals if "{" not in literal and re.search("[a-z]", literal)}
     assert len(literals) > 20
     found |= {"a.hed-heading, h3 a, a:has(h3)", "h3.hed", "span.attribution", "noscript img::attr(src)",
@@ -458,3 +458,58 @@ def test_attribute_values_match_as_in_a_browser():
     assert select(root, "link[rel=canonical]::attr(href)") == ["/a/", "/b/"]
     assert select(root, "meta[property='og:title']::attr(content)") == ["D"]
     assert select(root, 'link[rel=alternate][type="application/json"]::attr(href)') == ["/e/"]
+
+
+def _head_queries() -> list[str]:
+    source = (TESTS.parent / "cable_crawler" / "extraction" / "pages" / "layouts" / "base.py").read_text("utf-8")
+    queries = re.findall(r"""find(?:_first)?_in_head\((?:f?)("[^"]+"|'[^']+')""", source)
+    assert len(queries) >= 12
+    return [query[1:-1] for query in queries]
+
+
+def _found(nodes) -> list:
+    return [node if isinstance(node, str) else node.mem_id for node in nodes]  # the same element, not an equal one
+
+
+HEAD_PAGES = {
+    "all in the head": ("<!DOCTYPE html><html><head><title>T</title><meta property='og:title' content='A'>"
+                        "<link rel='canonical' href='/x/'></head><body><p>text</p></body></html>", "head"),
+    "a meta in the body": ("<html><head><meta property='og:title' content='A'></head><body>"
+                           "<meta property='og:title' content='B'><p>text</p></body></html>", "root"),
+    "a link after the body": ("<html><head></head><body><p>text</p></body></html><link rel='canonical' href='/y/'>",
+                              "root"),
+    "an svg title": ("<html><head><title>T</title></head><body><svg><title>Icon</title></svg></body></html>", "root"),
+    "head tags after </head>": ("<html><head></head><meta property='og:title' content='C'><title>T</title>"
+                                "<body><p>text</p></body></html>", "head"),
+    "a frameset": ("<html><head><title>T</title></head><frameset><frame src='a.html'></frameset></html>", "root"),
+    "no head or body tags": ("<title>T</title><meta name='author' content='A B'><p>text</p>", "head"),
+}
+
+
+@pytest.mark.parametrize("name", HEAD_PAGES)
+def test_head_scope_is_the_head_only_when_nothing_outside_it_is_a_head_element(name):
+    from cable_crawler.extraction.pages.markup import head_scope, select
+
+    html, scope = HEAD_PAGES[name]
+    root = page_root(response(html))
+    assert head_scope(root).tag == ("head" if scope == "head" else "html")
+    for css in _head_queries() + ["title", "meta", "link"]:
+        assert _found(select(head_scope(root), css)) == _found(select(root, css)), (name, css)
+
+
+def test_head_queries_find_in_the_head_what_they_find_in_the_page():
+    from cable_crawler.extraction.pages.markup import head_scope, select
+    from saved_pages import saved_pages
+
+    for page in [page.response() for page in saved_pages()] + [response(TRICKY_MARKUP)]:
+        root = page_root(page)
+        for css in _head_queries():
+            assert _found(select(head_scope(root), css)) == _found(select(root, css)), (css, page.url)
+
+
+@pytest.mark.parametrize("css", ["meta p", "body::attr(class)", "metadata", "div.dek, meta", "meta > link"])
+def test_a_query_of_other_elements_is_refused_in_the_head(css):
+    from cable_crawler.extraction.pages.markup import head_query
+
+    with pytest.raises(ValueError, match="not a query of the head"):
+        head_query(css)

@@ -102,6 +102,33 @@ def select(node, css: str) -> list:
     return [value for n in found if (value := attr(n, pseudo)) is not None]
 
 
+_HEAD_TAGS = ("meta", "link", "title")
+
+
+@lru_cache(maxsize=None)
+def head_query(css: str) -> str:
+    """`css`, checked to select meta, link and title elements only (what head_scope holds):
+    each alternative one compound selector on one of those tags."""
+    for alternative in _split_group(css):
+        bare = re.sub(r"\[[^\]]*\]|\([^)]*\)", "", alternative)  # attribute tests, pseudo arguments
+        if not re.fullmatch(r"(?:meta|link|title)(?:[.#:][\w-]+|::[\w-]+)*", bare):
+            raise ValueError(f"not a query of the head's meta, link or title elements: {alternative!r}")
+    return css
+
+
+def head_scope(root):
+    """Where a page's meta, link and title elements are: its <head> when no element outside
+    it is one, else the whole page (`root`: page_root). Real pages keep them all in the head,
+    a seventh of the real 2021 page's elements, so a query of them walks a seventh of the
+    tree; finding out costs one walk of the body that stops at the first such element.
+    (The HTML5 parser puts every element but <html> in the <head> or the <body>.)"""
+    children = list(root.iter())  # element children
+    if [child.tag for child in children] != ["head", "body"]:
+        return root  # no head, a frameset...
+    head, body = children
+    return root if body.css_matches(", ".join(_HEAD_TAGS)) else head
+
+
 def select_first(node, css: str):
     """The first result of `css` under `node`, or None."""
     group, _, pseudo = _query(css)

@@ -37,8 +37,8 @@ from scrapy.utils.response import get_base_url
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, join_url, jsonld_article,
-    ld_text, node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
+    PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, head_query, head_scope, join_url,
+    jsonld_article, ld_text, node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -109,6 +109,23 @@ class ArticlePage:
     def find_first(self, css: str):
         return select_first(self.root, css)
 
+    @cached_property
+    def head(self):
+        """The element that holds the page's meta, link and title elements (markup.head_scope)."""
+        return head_scope(self.root)
+
+    def find_in_head(self, css: str) -> list:
+        """What `css`, a query of meta, link or title elements only, selects (as find)."""
+        return select(self.head, head_query(css))
+
+    def find_first_in_head(self, css: str):
+        return select_first(self.head, head_query(css))
+
+    @cached_property
+    def body_class(self) -> str | None:
+        """The <body>'s class attribute (the post id and the subscriber marker are in it)."""
+        return self.find_first("body::attr(class)")
+
     # ----------------------------------------------------------------- the item
 
     def to_loader(self, column: str) -> ArticleLoader:
@@ -138,8 +155,8 @@ class ArticlePage:
     @cached_property
     def chosen_url(self) -> tuple[str, tuple[str, str] | None]:
         """(the article's URL, (canonical link, why it was not used) or None): see article_url."""
-        canonical = (self.find_first("link[rel=canonical]::attr(href)")
-                     or self.find_first("meta[property='og:url']::attr(content)"))
+        canonical = (self.find_first_in_head("link[rel=canonical]::attr(href)")
+                     or self.find_first_in_head("meta[property='og:url']::attr(content)"))
         absolute = absolute_url(self.urljoin, canonical) if canonical else None
         url, ignored = article_url(absolute or canonical, self.response.url, self.base_url, self.other_pages)
         return url, (clean_text(canonical), ignored) if ignored else None
@@ -203,9 +220,9 @@ class ArticlePage:
         """Post id candidates, most specific first (the loader takes the first that is one)."""
         candidates = [self.find_first(query) for query in self.POST_IDS]
         candidates += [
-            _first_group(self.find('link[rel=alternate][type="application/json"]::attr(href)'), _JSON_POST_RE),
-            _first_group(self.find("link[rel=shortlink]::attr(href)"), _SHORTLINK_POST_RE),
-            _first_group(self.find("body::attr(class)"), _BODY_CLASS_POST_RE),
+            _first_group(self.find_in_head('link[rel=alternate][type="application/json"]::attr(href)'), _JSON_POST_RE),
+            _first_group(self.find_in_head("link[rel=shortlink]::attr(href)"), _SHORTLINK_POST_RE),
+            _first_group([self.body_class or ""], _BODY_CLASS_POST_RE),
         ]
         return [c for c in candidates if c]
 
@@ -214,9 +231,9 @@ class ArticlePage:
         for query in self.HEADLINES + self.GENERIC_HEADLINES:
             nodes = not_in_teaser(self.cuts.capped(self.find(query), "headlines", "candidates"), self.in_teaser)
             candidates += [node_text(node) for node in nodes]
-        candidates += self.find("meta[property='og:title']::attr(content)")
+        candidates += self.find_in_head("meta[property='og:title']::attr(content)")
         candidates.append(ld_text(self.ld.get("headline")))
-        candidates += self.find("title::text")
+        candidates += self.find_in_head("title::text")
         return [c for c in candidates if c is not None]
 
     def dek(self) -> list[str]:
@@ -239,7 +256,7 @@ class ArticlePage:
             for name in cuts.capped(byline_names(node_text(self.byline_node)), "authors"):
                 candidates.append({"name": name})
         # 2. Head meta and JSON-LD names.
-        metas = self.find("meta[name=author]::attr(content), meta[property='article:author']::attr(content)")
+        metas = self.find_in_head("meta[name=author]::attr(content), meta[property='article:author']::attr(content)")
         parts = [part for name in cuts.capped(metas, "authors") if not name.startswith("http")
                  for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name)]
         candidates += [{"name": part} for part in cuts.capped(parts, "authors")]
@@ -259,8 +276,8 @@ class ArticlePage:
     def published_at(self) -> list[str]:
         """Date candidates, most precise first; the date in the URL last."""
         candidates = [ld_text(self.ld.get("datePublished"))]
-        candidates += self.find("meta[property='article:published_time']::attr(content)")
-        candidates += self.find("meta[name=parsely-pub-date]::attr(content)")
+        candidates += self.find_in_head("meta[property='article:published_time']::attr(content)")
+        candidates += self.find_in_head("meta[name=parsely-pub-date]::attr(content)")
         times = not_in_teaser(self.cuts.capped(self.find("time[datetime]"), "dates", "candidates"), self.in_teaser)
         candidates += [attr(node, "datetime") for node in times]
         url_date = _URL_DATE_RE.search(self.response.url) or _URL_DATE_RE.search(self.chosen_url[0])
@@ -270,8 +287,8 @@ class ArticlePage:
 
     def modified_at(self) -> list[str]:
         candidates = [ld_text(self.ld.get("dateModified"))]
-        candidates += self.find("meta[property='article:modified_time']::attr(content)")
-        candidates += self.find("meta[property='og:updated_time']::attr(content)")
+        candidates += self.find_in_head("meta[property='article:modified_time']::attr(content)")
+        candidates += self.find_in_head("meta[property='og:updated_time']::attr(content)")
         return [c for c in candidates if c is not None]
 
     def lead_image(self) -> list[dict]:
@@ -279,7 +296,7 @@ class ArticlePage:
         (only an image the page shows: og:image alone is often the site's logo)."""
         if self.lead_figure is not None:
             return [self.lead_candidate] if self.lead_candidate else []
-        og_image = self.find_first("meta[property='og:image']::attr(content)")
+        og_image = self.find_first_in_head("meta[property='og:image']::attr(content)")
         if og_image:
             for candidate in self.image_candidates:
                 if candidate["url"] and candidate["url"].split("?")[0] == og_image.split("?")[0]:
@@ -301,7 +318,7 @@ class ArticlePage:
 
     def tags(self) -> list[str]:
         tags = [node_text(tag) for tag in self.cuts.capped(self.find(self.TAG_LINKS), "tags")]
-        return tags + self.cuts.capped(self.find("meta[property='article:tag']::attr(content)"), "tags")
+        return tags + self.cuts.capped(self.find_in_head("meta[property='article:tag']::attr(content)"), "tags")
 
     def related(self) -> list[dict]:
         """Teasers {'headline', 'url'} of the related-articles rails, in page order."""
@@ -327,5 +344,5 @@ class ArticlePage:
         real 2021 page: isAccessibleForFree "False" beside data-premium="no")."""
         return [{
             "premium": self.find_first(f"{self.PREMIUM_CONTAINER}::attr(data-premium)"),
-            "body_class": self.find_first("body::attr(class)"),
+            "body_class": self.body_class,
         }]
