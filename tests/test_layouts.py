@@ -249,7 +249,8 @@ def _layout_selectors() -> list[str]:
     found = {css for _, css in LAYOUT_MARKERS} | {_BODY_JUNK, *BODY_JUNK}
     # The literal queries of the page methods: self.find("..."), select(node, "...") and the like.
     source = (TESTS.parent / "cable_crawler" / "extraction" / "pages" / "layouts" / "base.py").read_text("utf-8")
-    literals = re.findall(r"""(?:find|find_first|find_in_head|find_first_in_head|select|select_first)\((?:[\w.]+, )?(?:f?)("[^"]+"|'[^']+')""", source)
+    calls = r"(?:find|find_first|find_in_head|find_first_in_head|select|select_first)\("
+    literals = re.findall(calls + r"""(?:[\w.]+, )?(?:f?)("[^"]+"|'[^']+')""", source)
     found |= {literal[1:-1] for literal in literals if "{" not in literal and re.search("[a-z]", literal)}
     assert len(literals) > 20
     found |= {"a.hed-heading, h3 a, a:has(h3)", "h3.hed", "span.attribution", "noscript img::attr(src)",
@@ -513,3 +514,42 @@ def test_a_query_of_other_elements_is_refused_in_the_head(css):
 
     with pytest.raises(ValueError, match="not a query of the head"):
         head_query(css)
+
+
+_BASE_PAGES = [
+    b"<html><head><title>T</title></head><body>x</body></html>",
+    b"<html><head><base href='/sub/'></head><body>x</body></html>",
+    b"<html><head><BASE\tHREF=\"https://other.example/a/\"></head></html>",
+    b"<html><head><base target=_blank></head></html>",
+    b"<!-- <base href='/commented/'> --><html></html>",
+    b"<html><head>" + b"<meta name=x content=y>" * 800 + b"<base href='/late/'></head></html>",  # past 4,096 characters
+    "<html><head><title>caf\u00e9 \u2019</title><base href='/utf8/'></head></html>".encode("utf-8"),
+    "<html><head><base\u00a0href='/nbsp/'></head></html>".encode("utf-8"),
+    b"<html><head>" + b"<meta name=x content=y>" * 100 + b"<base href='/mid/'></head></html>",  # 2,400 bytes in
+    "<html><head><base href='/wide/'></head></html>".encode("utf-16"),
+    "<html><head><base href='/wide-no-bom/'></head></html>".encode("utf-16-be"),
+]
+
+
+@pytest.mark.parametrize("body", _BASE_PAGES)
+@pytest.mark.parametrize("url, encoding", [
+    ("https://foreignpolicy.com/2023/03/01/post/", "utf-8"),
+    ("https://foreignpolicy.com/2023/03/01/post/", "cp1252"),
+    ("https://foreignpolicy.com/2023/03/01/post/", "utf-16"),
+    ("https://foreignpolicy.com/2023/03/01/caf%C3%A9 x/", "utf-8"),
+])
+def test_page_base_url_is_scrapys_base_url(body, url, encoding):
+    from scrapy.utils.response import get_base_url
+
+    from cable_crawler.extraction.pages.markup import page_base_url
+    page = HtmlResponse(url=url, body=body, encoding=encoding)
+    assert page_base_url(page) == get_base_url(HtmlResponse(url=url, body=body, encoding=encoding))
+
+
+def test_page_base_url_of_the_saved_pages_is_scrapys():
+    from scrapy.utils.response import get_base_url
+
+    from cable_crawler.extraction.pages.markup import page_base_url
+    from saved_pages import saved_pages
+    for page in saved_pages():
+        assert page_base_url(page.response()) == get_base_url(page.response()), page.url

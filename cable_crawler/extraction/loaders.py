@@ -49,7 +49,8 @@ def with_captions(candidate: dict, year: int | None, parsed: dict | None = None)
     parsed = {} if parsed is None else parsed
     renderings, known = [], {"caption": False, "credit": False, "dateline": False}
     for rendering in candidate.get("renderings") or []:
-        if known["caption"] and known["credit"] and (known["dateline"] or not may_start_with_dateline(rendering.get("text"))):
+        if known["caption"] and known["credit"] and (
+                known["dateline"] or not may_start_with_dateline(rendering.get("text"))):
             continue
         key = (rendering.get("text"), rendering.get("credit"), year)
         if key not in parsed:

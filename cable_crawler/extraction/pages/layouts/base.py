@@ -31,14 +31,13 @@ from __future__ import annotations
 import re
 from functools import cached_property, partial
 
-from scrapy.http import TextResponse
-from scrapy.utils.response import get_base_url
 
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
     PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, head_query, head_scope, join_url,
-    jsonld_article, ld_text, node_text, not_in_teaser, page_root, select, select_first, teaser_lookup,
+    jsonld_article, ld_text, node_text, not_in_teaser, page_base_url, page_root, select, select_first,
+    teaser_lookup,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -101,6 +100,7 @@ class ArticlePage:
         self.base_url = base_url
         self.other_pages = other_pages  # URLs of other pages of this crawl (see article_url)
         self.cuts = PageCuts() if cuts is None else cuts
+        self._image_candidates: dict = {}  # a container's mem_id -> its image_candidate()
 
     def find(self, css: str) -> list:
         """What `css` selects in the page (elements, or strings for ::text and ::attr())."""
@@ -144,8 +144,7 @@ class ArticlePage:
     @cached_property
     def urljoin(self):
         """response.urljoin with the page's base URL read once (Scrapy looks it up per call)."""
-        base = get_base_url(self.response) if isinstance(self.response, TextResponse) else self.response.url
-        return partial(join_url, base)
+        return partial(join_url, page_base_url(self.response))
 
     @cached_property
     def ld(self) -> dict:
@@ -193,7 +192,13 @@ class ArticlePage:
 
     def image_candidate(self, container) -> dict | None:
         """{'url', 'renderings': [{'text', 'credit'?}]}: the image's address and every
-        rendering of its caption (caption blocks, then img alt), raw."""
+        rendering of its caption (caption blocks, then img alt), raw. Read once per
+        container (the lead figure is among the image containers too)."""
+        if container.mem_id not in self._image_candidates:
+            self._image_candidates[container.mem_id] = self._read_image_candidate(container)
+        return self._image_candidates[container.mem_id]
+
+    def _read_image_candidate(self, container) -> dict | None:
         img = select_first(container, "img")
         if img is None:
             return None
