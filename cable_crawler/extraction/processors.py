@@ -75,6 +75,8 @@ def cached_for_short(maxsize: int, max_chars: int):
 
         @wraps(function)
         def call(value):
+            if type(value) is str:  # most calls: one test (lru_cache hashes the text itself)
+                return cached(value) if len(value) <= max_chars else function(value)
             if isinstance(value, str) and len(value) > max_chars:
                 return function(value)
             try:
@@ -136,6 +138,8 @@ def clean_text(value: str | None) -> str:
     embedding/override/isolate controls dropped, NFC-normalized, whitespace (including non-breaking spaces) collapsed, ends
     stripped. Repeated until nothing changes (double-escaped entities, twice
     mis-decoded text), so clean_text(clean_text(x)) == clean_text(x)."""
+    if type(value) is str:
+        return _clean_str(value)
     if value is None:
         return ""
     return _clean_str(str(value))

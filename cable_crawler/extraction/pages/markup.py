@@ -260,15 +260,18 @@ _TEASER_CLASS_PARTS = ("related-articles-carousel", "fp_choose_placement_related
                        "post-content--after", "related_posts")
 
 
+# The word or a part, in one search (each ancestor of every node read is asked).
+_TEASER_CLASS_RE = re.compile(
+    rf"(?:^|[ \t\n\f\r]){re.escape(_TEASER_CLASS_WORD)}(?:$|[ \t\n\f\r])|"
+    + "|".join(map(re.escape, _TEASER_CLASS_PARTS)))
+
+
 def is_teaser_block(node) -> bool:
     """Whether an element is a teaser block: its images, links and bylines belong to other articles."""
     if node.tag in _TEASER_TAGS:
         return True
     value = attr(node, "class")
-    if not value:
-        return False
-    return (_TEASER_CLASS_WORD in _HTML_WHITESPACE.split(value)
-            or any(part in value for part in _TEASER_CLASS_PARTS))
+    return bool(value) and _TEASER_CLASS_RE.search(value) is not None
 
 
 def ancestors(node):
