@@ -126,3 +126,59 @@ def test_renderings_left_unparsed_change_no_best_caption(renderings):
                  "renderings": [{"text": text, "credit": credit} for text, credit in renderings]}
     every = [p.parse_caption(r["text"], credit=r["credit"], fallback_year=2016) for r in candidate["renderings"]]
     assert p.best_caption(with_captions(candidate, 2016)["renderings"]) == p.best_caption(every)
+
+
+_INPUT_VALUES = ["  A  headline | Foreign Policy ", "2016-08-04T13:48:00Z", "not a date", "", "<b>Dek</b> &amp; more",
+                 "https://www.foreignpolicy.com/2016/08/04/slug/amp/?utm_source=x", None, 1622294284]
+
+
+@pytest.mark.parametrize("field", sorted({"url", "headline", "dek", "byline", "published_at", "modified_at", "body",
+                                          "tags", "column", "id"}))
+def test_each_value_processors_give_what_map_compose_gives(field):
+    from itemloaders.processors import MapCompose
+
+    from cable_crawler.extraction.loaders import EachValue
+    processor = ArticleLoader().get_input_processor(field)
+    assert isinstance(processor, EachValue)
+    for values in ([*_INPUT_VALUES[:7]], [*_INPUT_VALUES[7:]], _INPUT_VALUES[0], None, [], "iterator"):
+        def given():
+            return iter(_INPUT_VALUES[:3]) if values == "iterator" else values
+        try:
+            expected = MapCompose(processor.function)(given())
+        except ValueError:  # MapCompose wraps the function's error: EachValue lets it through, the loader wraps it
+            with pytest.raises(Exception):
+                processor(given())
+            continue
+        assert processor(given()) == expected
+
+
+def test_each_value_spreads_lists_and_drops_none_as_map_compose_does():
+    from itemloaders.processors import MapCompose
+
+    from cable_crawler.extraction.loaders import EachValue
+
+    def split_or_none(value):
+        return None if value == "x" else value.split() if " " in value else value
+    values = ["a b", "x", "c", ("t",)]
+    assert EachValue(split_or_none)(values[:3]) == MapCompose(split_or_none)(values[:3]) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("field", ["id", "published_at", "modified_at", "authors", "body", "tags", "related", "access"])
+def test_whole_processors_give_what_compose_gives(field):
+    from itemloaders.processors import Compose
+
+    from cable_crawler.extraction.loaders import Whole
+    processor = ArticleLoader().get_output_processor(field)
+    assert isinstance(processor, Whole)
+    samples = {"authors": [{"name": "By Colum Lynch"}, {"name": "colum lynch", "url": "https://foreignpolicy.com/author/colum-lynch/"}],
+               "related": [{"headline": "A | Foreign Policy", "url": "https://foreignpolicy.com/2021/01/01/a/"}],
+               "access": [{"premium": "yes", "body_class": None}]}
+    values = samples.get(field, _INPUT_VALUES[:4] + ["1234"])
+    assert processor(values) == Compose(processor.function)(values)
+
+
+def test_whole_refuses_a_function_that_takes_the_loader_context():
+    from cable_crawler.extraction.loaders import Whole, article_images
+
+    with pytest.raises(TypeError, match="use Compose"):
+        Whole(article_images)

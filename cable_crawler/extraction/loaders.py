@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from itemloaders.utils import arg_to_iter, get_func_args
 from scrapy.loader import ItemLoader
 
 from cable_crawler import SCHEMA_VERSION
@@ -73,34 +74,71 @@ def first_image(candidates: list[dict], loader_context: dict | None = None):
     return images[0] if images else None
 
 
+class EachValue(MapCompose):
+    """MapCompose(function) for one function of a value that takes no loader context: the
+    same values (a None result dropped, a list spread), without the set-up that MapCompose
+    does on every call for functions that may take one (a ChainMap, a partial for it and
+    for each function): ~1 µs a field. It takes no loader_context itself, so the loader
+    passes it none."""
+
+    def __init__(self, function):
+        super().__init__(function)
+        self.function = function
+
+    def __call__(self, value):  # type: ignore[override]
+        out: list = []
+        function = self.function
+        for each in arg_to_iter(value):
+            result = function(each)
+            if isinstance(result, str):
+                out.append(result)
+            else:
+                out += arg_to_iter(result)
+        return out
+
+
+class Whole(Compose):
+    """Compose(function) for one function of all of a field's values that takes no loader
+    context: function(values), without Compose's set-up per call (see EachValue)."""
+
+    def __init__(self, function):
+        if "loader_context" in get_func_args(function):
+            raise TypeError(f"{function!r} takes a loader_context: use Compose")
+        super().__init__(function)
+        self.function = function
+
+    def __call__(self, value):  # type: ignore[override]
+        return self.function(value)
+
+
 class ArticleLoader(ItemLoader):
     default_item_class = ArticleItem
-    default_input_processor = MapCompose(clean_text)
+    default_input_processor = EachValue(clean_text)
     default_output_processor = TakeFirst()
 
-    url_in = MapCompose(canonical_url)
-    id_out = Compose(first_post_id)
-    headline_in = MapCompose(headline_text)
-    dek_in = MapCompose(html_to_text)
-    byline_in = MapCompose(html_to_text)
-    published_at_in = MapCompose(iso_datetime)
-    published_at_out = Compose(first_plausible_date)  # a template's 0001-01-01 does not hide the real date
-    modified_at_in = MapCompose(iso_datetime)
-    modified_at_out = Compose(first_plausible_date)
+    url_in = EachValue(canonical_url)
+    id_out = Whole(first_post_id)
+    headline_in = EachValue(headline_text)
+    dek_in = EachValue(html_to_text)
+    byline_in = EachValue(html_to_text)
+    published_at_in = EachValue(iso_datetime)
+    published_at_out = Whole(first_plausible_date)  # a template's 0001-01-01 does not hide the real date
+    modified_at_in = EachValue(iso_datetime)
+    modified_at_out = Whole(first_plausible_date)
 
     authors_in = Identity()
-    authors_out = Compose(merge_authors)
+    authors_out = Whole(merge_authors)
     lead_image_in = Identity()
-    lead_image_out = Compose(first_image)
+    lead_image_out = Compose(first_image)  # (takes the loader context: the article's year)
     images_in = Identity()
     images_out = Compose(article_images)
-    body_in = MapCompose(clean_text)  # already text: stripping "tags" would cut literal <...> in prose
-    body_out = Compose(body_paragraphs)
-    tags_out = Compose(unique)
+    body_in = EachValue(clean_text)  # already text: stripping "tags" would cut literal <...> in prose
+    body_out = Whole(body_paragraphs)
+    tags_out = Whole(unique)
     related_in = Identity()
-    related_out = Compose(unique_related)
+    related_out = Whole(unique_related)
     access_in = Identity()
-    access_out = Compose(access_level)
+    access_out = Whole(access_level)
 
     # itemloaders looks a field's processor up on every add_value and output (getattr, the
     # item's field metadata, unbound_method): fixed per loader class, so looked up once,
