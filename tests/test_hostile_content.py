@@ -333,11 +333,19 @@ def test_node_text_of_a_node_inside_noscript_keeps_its_own_text():
     ("<blockquote>Said <div class='caption'><p>junk</p></div>so.</blockquote>", ["Said so."]),
     # <br> is a space, script is no text
     ("<p>Line<br>break<script>x()</script></p>", ["Line break"]),
+    ("<p>A<b>b<br></b>c</p><p>Plain <i>inline</i> text.</p><p>T<template>t</template><noscript>n</noscript>.</p>",
+     ["Ab c", "Plain inline text.", "T."]),
 ])
 def test_body_blocks_leave_out_junk_and_blocks_within_blocks(html, expected):
     container = markup.select(_root(f"<html><body><div class='entry-content'>{html}</div></body></html>"),
                               "div.entry-content")[0]
     assert markup.body_blocks(container) == expected
+
+
+def test_code_is_body_junk():
+    # body_blocks joins a block's text in C unless junk or a <br> lies below it: code must be junk.
+    from cable_crawler.extraction.processors import NON_TEXT_TAGS
+    assert set(NON_TEXT_TAGS) <= set(markup.BODY_JUNK)
 
 
 def test_body_blocks_of_a_junk_container_are_none():

@@ -301,6 +301,10 @@ def month_number(name: str) -> int | None:
     return _MONTHS.get(key) or _MONTH_ABBR.get(key)
 
 
+_EPOCH_RE = re.compile(r"\d{9,11}")
+_COMPACT_OFFSET_RE = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
 # A page's dates pass here again and again (input processors, the plausibility check,
 # load_item, the spider's window, validation): the answers for the last values are kept
 # (datetimes are immutable, so one can be handed out twice).
@@ -318,11 +322,12 @@ def parse_datetime(value) -> datetime | None:
         text = clean_text(str(value))
         if not text:
             return None
-        if re.fullmatch(r"\d{9,11}", text):
+        if _EPOCH_RE.fullmatch(text):
             return datetime.fromtimestamp(int(text), tz=timezone.utc)
-        text = re.sub(r"Z$", "+00:00", text)
+        if text.endswith("Z"):  # (a clean text ends in no newline, where re's "Z$" would also match)
+            text = text[:-1] + "+00:00"
         # "+0000" -> "+00:00" for fromisoformat on older Pythons.
-        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+        text = _COMPACT_OFFSET_RE.sub(r"\1:\2", text)
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:

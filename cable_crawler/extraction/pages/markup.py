@@ -435,11 +435,8 @@ def node_text(node) -> str:
 
 
 def attr(node, name: str) -> str | None:
-    attributes = node.attrs
-    if name not in attributes:
-        return None
-    value = attributes[name]
-    return "" if value is None else value
+    """An attribute's value: None without the attribute, "" for one without a value."""
+    return node.attrs.sget(name, None)
 
 
 # Encodings in which every ASCII character is its own byte and no other character holds one.
@@ -527,7 +524,7 @@ def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
             and not (node.tag == "blockquote" and node.mem_id in holds_paragraph)]
     # A block with no junk, <br> or code below it is all text: Lexbor joins it in C, without
     # visible_text's own query (asked once here for the container, not once per block).
-    needs_walk = holds_junk | _above(container.css(_SPACING_OR_NON_TEXT), container)
+    needs_walk = holds_junk | _above(container.css("br"), container)  # (script, style... are junk)
     return [clean_text(visible_text(node, junk_ids if node.mem_id in holds_junk else frozenset())
                        if node.mem_id in needs_walk else node.text(deep=True, separator=""))
             for node in cuts.capped(kept, "body_blocks")]
