@@ -452,3 +452,19 @@ def test_article_url_allows_the_page_itself_among_the_crawls_pages():
     pages = {f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/b/"}
     assert markup.article_url(f"{BASE}/2021/06/02/a/", f"{BASE}/2021/06/02/a/", BASE, pages) == (
         f"{BASE}/2021/06/02/a/", None)
+
+
+def test_holds_spacing_or_code_agrees_with_the_lexbor_query_on_every_element():
+    # Small nodes are looked at in Python, large ones asked of Lexbor: both must answer as the query.
+    from saved_pages import saved_pages
+    pages = [page.response() for page in saved_pages()] + [HtmlResponse(
+        url="https://foreignpolicy.com/", encoding="utf-8", body=(
+            "<div><p>a<!-- c --><b>b<br></b></p><svg><style>s</style><title>t</title></svg><template><br></template>"
+            "<noscript><img></noscript><p>" + "<i>x</i>" * 11 + "<br></p><p>" + "<i>x</i>" * 12 + "<br></p>"
+            "<p>" + "<i>x</i>" * 13 + "<br></p><p>" + "<i>x</i>" * 30 + "</p><SCRIPT>1</SCRIPT></div>").encode())]
+    looked_at = 0
+    for page in pages:
+        for node in markup.select(markup.page_root(page), "*"):
+            assert markup.holds_spacing_or_code(node) == (node.css_first(markup._SPACING_OR_NON_TEXT) is not None)
+            looked_at += 1
+    assert looked_at > 2000

@@ -199,17 +199,18 @@ class ArticlePage:
         return self._image_candidates[container.mem_id]
 
     def _read_image_candidate(self, container) -> dict | None:
-        img = select_first(container, "img")
-        if img is None:
+        images = select(container, "img")  # the first is the image; each one's alt is a rendering
+        if not images:
             return None
+        img = images[0]
         url = (select_first(container, "noscript img::attr(src)")
                or attr(img, "data-src") or attr(img, "src")
                or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
         renderings = []
         for caption_node in select(container, self.CAPTIONS):
-            credit = next((node_text(n) for n in select(caption_node, "span.attribution")), None)
-            renderings.append({"text": node_text(caption_node), "credit": credit})
-        renderings += [{"text": alt, "credit": None} for alt in select(container, "img::attr(alt)")]
+            credit = select_first(caption_node, "span.attribution")
+            renderings.append({"text": node_text(caption_node), "credit": None if credit is None else node_text(credit)})
+        renderings += [{"text": alt, "credit": None} for image in images if (alt := attr(image, "alt")) is not None]
         try:
             absolute = self.urljoin(url.strip()) if url and url.strip() else None
         except ValueError:
