@@ -469,7 +469,7 @@ def _head_queries() -> list[str]:
 
 
 def _found(nodes) -> list:
-    return [node if isinstance(node, str) else node.mem_id for node in nodes]  # the same element, not an equal one
+    return [node if isinstance(node, str) or node is None else node.mem_id for node in nodes]  # the same element
 
 
 HEAD_PAGES = {
@@ -553,3 +553,38 @@ def test_page_base_url_of_the_saved_pages_is_scrapys():
     from saved_pages import saved_pages
     for page in saved_pages():
         assert page_base_url(page.response()) == get_base_url(page.response()), page.url
+
+
+def test_noscript_src_is_what_the_noscript_query_finds():
+    from cable_crawler.extraction.pages.markup import select, select_first
+    from saved_pages import saved_pages
+
+    markup = ("<html><body><noscript><figure id=a><img src='/lazy.jpg'><img src='/in.jpg'></figure></noscript>"
+              "<figure id=b><img data-src='/d.jpg'><noscript><img alt='no src'><img src='/n.jpg'></noscript></figure>"
+              "<figure id=c><img src='/plain.jpg'></figure><div class='wp-caption'><noscript><img src=''></noscript>"
+              "</div></body></html>")
+    pages = [page.response() for page in saved_pages()] + [response(markup)]
+    with_src = 0
+    for page_response in pages:
+        page = LAYOUTS["unknown"](page_response)
+        for container in select(page.root, page.IMAGE_CONTAINERS):
+            expected = select_first(container, "noscript img::attr(src)")
+            assert page.noscript_src(select(container, "img")) == expected, page_response.url
+            with_src += expected is not None
+    assert with_src >= 4
+
+
+def test_find_keeps_a_query_s_elements_for_the_page_and_hands_out_copies():
+    from cable_crawler.extraction.pages.markup import first_node, select
+    from saved_pages import saved_pages
+
+    for saved in saved_pages():
+        page = LAYOUTS["unknown"](saved.response())
+        for queries in (page.IMAGE_SCOPES, page.GENERIC_BODY_CONTAINERS, page.GENERIC_BYLINES,
+                        LAYOUTS["current"].BODY_CONTAINERS, LAYOUTS["fp2017"].BYLINES):
+            assert _found([page.first_found(queries)]) == _found([first_node(page.root, queries, page.in_teaser)])
+        for query in page.IMAGE_SCOPES + LAYOUTS["fp2017"].POST_IDS + ("body::attr(class)", "title::text"):
+            assert _found(page.find(query)) == _found(select(page.root, query)), (query, saved.url)
+        found = page.find("div")
+        found.append("changed")
+        assert "changed" not in page.find("div") and len(page._found) >= 5

@@ -94,15 +94,29 @@ def select(node, css: str) -> list:
     """The nodes (or strings, for ::text and ::attr()) that `css` selects under `node`
     (itself included), in document order, each once."""
     group, alternatives, pseudo = _query(css)
+    return pseudo_values(elements(node, group, alternatives), pseudo)
+
+
+def elements(node, group: str, alternatives: int = 2) -> list:
+    """The elements a selector group without pseudo-element (query_parts) selects under `node`."""
     found = node.css(group)
     if alternatives > 1 and len(found) > 1:  # Lexbor gives an element once per alternative it matches
         seen = set()
         found = [n for n in found if not (n.mem_id in seen or seen.add(n.mem_id))]
+    return found
+
+
+def pseudo_values(found: list, pseudo: str | None) -> list:
+    """What a query's pseudo-element gives of the elements it found: the elements themselves
+    (None, a new list), their own texts ("::text"), or an attribute's values."""
     if pseudo is None:
-        return found
+        return list(found)
     if pseudo == "::text":
         return [text for n in found for text in _own_texts(n)]
     return [value for n in found if (value := attr(n, pseudo)) is not None]
+
+
+query_parts = _query  # (group, alternatives, pseudo-element) of a query, for callers that keep elements
 
 
 _HEAD_TAGS = ("meta", "link", "title")

@@ -31,13 +31,12 @@ from __future__ import annotations
 import re
 from functools import cached_property, partial
 
-
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, first_node, head_query, head_scope, join_url,
-    jsonld_article, ld_text, node_text, not_in_teaser, page_base_url, page_root, select, select_first,
-    teaser_lookup,
+    AncestorLookup, PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, elements, first_node,
+    head_query, head_scope, join_url, jsonld_article, ld_text, node_text, not_in_teaser, page_base_url, page_root,
+    pseudo_values, query_parts, select, select_first, teaser_lookup,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -97,17 +96,31 @@ class ArticlePage:
         # The root element of the page's HTML5 tree (markup.page_root): every query runs on its nodes.
         self.root = page_root(response) if root is None else root
         self.in_teaser = teaser_lookup()  # whether a node lies in a teaser block, each ancestor asked once
+        self.in_noscript = AncestorLookup(lambda node: node.tag == "noscript")
         self.base_url = base_url
         self.other_pages = other_pages  # URLs of other pages of this crawl (see article_url)
         self.cuts = PageCuts() if cuts is None else cuts
         self._image_candidates: dict = {}  # a container's mem_id -> its image_candidate()
+        self._found: dict = {}  # a selector group -> the elements it finds in the page (find)
 
     def find(self, css: str) -> list:
-        """What `css` selects in the page (elements, or strings for ::text and ::attr())."""
-        return select(self.root, css)
+        """What `css` selects in the page (elements, or strings for ::text and ::attr()). The
+        elements a selector group finds are kept for the page: several fields read the same
+        element (article.article holds the post id and the images, div.post-content the post
+        id and the subscriber marker), and a query of the whole page is its costliest part."""
+        group, alternatives, pseudo = query_parts(css)
+        if group not in self._found:
+            self._found[group] = elements(self.root, group, alternatives)
+        return pseudo_values(self._found[group], pseudo)
 
     def find_first(self, css: str):
-        return select_first(self.root, css)
+        found = self.find(css)
+        return found[0] if found else None
+
+    def first_found(self, queries):
+        """The first element outside teaser blocks that a query of the page finds, the queries
+        tried in order (markup.first_node, through find)."""
+        return next((node for query in queries for node in self.find(query) if not self.in_teaser(node)), None)
 
     @cached_property
     def head(self):
@@ -166,7 +179,7 @@ class ArticlePage:
 
     @cached_property
     def byline_node(self):
-        return first_node(self.root, self.BYLINES + self.GENERIC_BYLINES, self.in_teaser)
+        return self.first_found(self.BYLINES + self.GENERIC_BYLINES)
 
     @cached_property
     def lead_figure(self):
@@ -174,7 +187,7 @@ class ArticlePage:
 
     @cached_property
     def image_scope(self):
-        scope = first_node(self.root, self.IMAGE_SCOPES, self.in_teaser)
+        scope = self.first_found(self.IMAGE_SCOPES)
         return self.root if scope is None else scope
 
     @cached_property
@@ -203,7 +216,7 @@ class ArticlePage:
         if not images:
             return None
         img = images[0]
-        url = (select_first(container, "noscript img::attr(src)")
+        url = (self.noscript_src(images)
                or attr(img, "data-src") or attr(img, "src")
                or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
         renderings = []
@@ -216,6 +229,13 @@ class ArticlePage:
         except ValueError:
             absolute = None
         return {"url": absolute, "renderings": renderings}
+
+    def noscript_src(self, images) -> str | None:
+        """The src of the first of a container's <img> elements that lies in a <noscript> (the
+        real address of a lazy-loaded image), as select_first(container, "noscript img::attr(src)")
+        finds it, the noscript maybe above the container, without a query of its own."""
+        return next((src for image in images if (src := attr(image, "src")) is not None and self.in_noscript(image)),
+                    None)
 
     # ----------------------------------------------------------------- one method per field
 
@@ -315,7 +335,7 @@ class ArticlePage:
     def body(self) -> list[str]:
         """The body container's text blocks; when it has no text, the paragraphs of JSON-LD's
         Articlebody (Insider posts carry the full text only there)."""
-        container = first_node(self.root, self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS, self.in_teaser)
+        container = self.first_found(self.BODY_CONTAINERS + self.GENERIC_BODY_CONTAINERS)
         paragraphs = body_blocks(container, self.cuts) if container is not None else []
         ld_body = ld_text(self.ld.get("Articlebody")) or ld_text(self.ld.get("articleBody"))
         if not [p for p in paragraphs if p] and ld_body:
