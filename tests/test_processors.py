@@ -132,6 +132,8 @@ def test_body_paragraphs(paragraphs, expected):
     (["one two three", "four five"], 5),
     (["WASHINGTON — One & two.", "U.S.-Russia 2021"], 5),
     ([], 0),
+    # wordless tokens first, last, alone, of underscores; spaces doubled, other whitespace
+    (["— a", "a —", "—", "__ a _", "a  — b", " a ", "a\u00a0— b", "a\n—"], 9),
 ])
 def test_word_count(paragraphs, expected):
     assert p.word_count(paragraphs) == expected
@@ -731,6 +733,12 @@ _TOKEN_ALPHABET = st.sampled_from(list("a1 _-.&") + ["\u2014", "\u2019", "\u00e9
 def test_word_count_agrees_with_counting_token_by_token(paragraphs):
     by_token = sum(1 for text in paragraphs for token in text.split() if any(c.isalnum() for c in token))
     assert p.word_count(paragraphs) == by_token
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_TOKEN_ALPHABET, max_size=10).map("".join) | st.text(max_size=20))
+def test_token_count_is_the_length_of_the_split(text):
+    assert p.token_count(text) == len(text.split())
 
 
 @settings(max_examples=2000, deadline=None, derandomize=True, database=None)

@@ -233,12 +233,36 @@ def unique(values, key=comparison_key) -> list:
 # A whitespace-separated token without a letter or digit ([^\W_] is str.isalnum()), in a
 # text padded with a space at each end (a leading \s lets the regex engine skip ahead).
 _NO_WORD_TOKEN_RE = re.compile(r"\s(?:[^\w\s]|_)+(?=\s)")
+# The same in a text whose only whitespace is single spaces, as clean text is: a token after a
+# space (the regex engine jumps from space to space), and the first token.
+_NO_WORD_INNER_TOKEN_RE = re.compile(r" (?:[^\w ]|_)+(?= |$)")
+_NO_WORD_FIRST_TOKEN_RE = re.compile(r"(?:[^\w ]|_)+(?= |$)")
+
+
+def _spaced_once(text: str) -> bool:
+    """Whether the text's only whitespace is single spaces between other characters (clean
+    text's): str.isprintable() refuses every other whitespace character."""
+    return bool(text) and text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "
+
+
+def token_count(text: str) -> int:
+    """len(text.split()), counted without building the list where the text is spaced once."""
+    return text.count(" ") + 1 if _spaced_once(text) else len(text.split())
 
 
 def word_count(paragraphs: list[str]) -> int:
     """Words: whitespace-separated tokens with a letter or digit (a dash is no word).
-    Counted as all tokens less those without one: no Python loop over the words."""
-    return sum(len(p.split()) - len(_NO_WORD_TOKEN_RE.findall(f" {p} ")) for p in paragraphs)
+    Counted as all tokens less those without one: no Python loop over the words. In a
+    paragraph spaced once (every one of an item's body), the tokens are its spaces plus one,
+    and the search for wordless ones starts only at a space: 40 % of the time."""
+    words = 0
+    for text in paragraphs:
+        if _spaced_once(text):
+            words += (text.count(" ") + 1 - len(_NO_WORD_INNER_TOKEN_RE.findall(text))
+                      - (_NO_WORD_FIRST_TOKEN_RE.match(text) is not None))
+        else:
+            words += len(text.split()) - len(_NO_WORD_TOKEN_RE.findall(f" {text} "))
+    return words
 
 
 # --------------------------------------------------------------------------- places
@@ -994,7 +1018,7 @@ def drop_repeated_quotes(paragraphs: list[str], keys: list[str] | None = None) -
     drop, checked = set(), 0
     for index, key in enumerate(keys):
         quote = key.strip(_QUOTE_EDGES)
-        if not PULL_QUOTE_MIN_WORDS <= len(quote.split()) <= PULL_QUOTE_MAX_WORDS:
+        if not PULL_QUOTE_MIN_WORDS <= token_count(quote) <= PULL_QUOTE_MAX_WORDS:
             continue
         if checked >= PULL_QUOTE_MAX_CANDIDATES:
             break
