@@ -361,6 +361,7 @@ def parse_datetime(value) -> datetime | None:
     return parsed
 
 
+@cached_for_short(maxsize=256, max_chars=100)  # (a page gives one date in several places)
 def iso_datetime(value) -> str | None:
     """ISO 8601 string with offset, seconds precision, or None. An offset with
     seconds (not expressible as +HH:MM) is converted to UTC."""

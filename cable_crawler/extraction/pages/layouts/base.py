@@ -50,6 +50,8 @@ _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})/([01]\d)/([0-3]\d)/")
 _JSON_POST_RE = re.compile(r"/posts/(\d+)")
 _SHORTLINK_POST_RE = re.compile(r"[?&]p=(\d+)")
 _BODY_CLASS_POST_RE = re.compile(r"\bpostid-(\d+)")
+# The names in one meta author value: "X, Y and Z".
+_META_AUTHORS_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+")
 
 
 def _link_above(node) -> str | None:
@@ -284,7 +286,7 @@ class ArticlePage:
         # 2. Head meta and JSON-LD names.
         metas = self.find_in_head("meta[name=author]::attr(content), meta[property='article:author']::attr(content)")
         parts = [part for name in cuts.capped(metas, "authors") if not name.startswith("http")
-                 for part in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", name)]
+                 for part in _META_AUTHORS_SPLIT_RE.split(name)]
         candidates += [{"name": part} for part in cuts.capped(parts, "authors")]
         ld_authors = self.ld.get("author") or []
         for author in cuts.capped(ld_authors if isinstance(ld_authors, list) else [ld_authors], "authors"):
