@@ -163,8 +163,10 @@ class ArticleLoader(ItemLoader):
         self.context["article_year"] = published.year if published else None
         self.context["parsed_captions"] = {}  # each caption rendering parsed once per item (with_captions)
         item = super().load_item()
+        found = item.keys()  # (Item.setdefault is MutableMapping's: a KeyError raised per missing field)
         for field in ARTICLE_FIELDS:
-            item.setdefault(field, [] if field in LIST_FIELDS else None)
+            if field not in found:
+                item[field] = [] if field in LIST_FIELDS else None
         if item["access"] is None:
             item["access"] = access_level([])  # no markers given: nothing says subscribers only
         # Derived fields (DERIVED_FIELDS): computed from the normalized ones, never read from the page.
