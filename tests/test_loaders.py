@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from cable_crawler.extraction import processors as p
 from cable_crawler.extraction.loaders import ArticleLoader, first_image, unique_related
+from test_processors import CAPTION_PIECES  # captions on both sides of the caption rules
 
 
 @pytest.mark.parametrize("links, expected", [
@@ -86,39 +87,8 @@ def test_processors_looked_up_once_stay_each_loader_class_own():
         assert loader.get_output_value("headline") == expected
 
 
-_CAPTION_PIECES = st.sampled_from([
-    "ALEPPO, SYRIA - AUGUST 4: ", "KABUL \u2013 SEPT. 1, 2015: ", "WASHINGTON - ", "Smarch 3: ", "A", "a", " ",
-    "Smoke rises.", "(Photo by X/AFP/Getty Images)", "Getty Images", "SANDY HUFFAKER/AFP via Getty Images",
-    "\u00e2\u20ac\u201c", "\u2013", "&amp;", "&#58;", ":", "1", "12", ", 2016", "b.jpg", ". ", "\u00c3\u00a9",
-])
-
-
-@pytest.mark.parametrize("raw, may", [
-    ("ALEPPO, SYRIA - AUGUST 4: Smoke rises. (Photo by X/AFP/Getty Images)", True),
-    ("Gay pride flag at half-staff", False),
-    ("Smoke rises. (Photo by X/AFP/Getty Images)", False),
-    # Mojibake that only the part before the credit can repair (the credit holds a character
-    # no cp1252 reading gives): parse_caption reads "KABUL – SEPT. 1:" there.
-    ("KABUL \u00e2\u20ac\u201c SEPT. 1: Smoke. (Photo by X/AFP/Getty Images \u0661)", True),
-    ("KABUL &#8211; SEPT. 1: Smoke.", True),
-])
-def test_may_start_with_dateline(raw, may):
-    assert p.may_start_with_dateline(raw) is may
-    if not may:
-        assert p.parse_caption(raw, fallback_year=2016)["dateline"] is None
-
-
-@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
-@given(st.lists(_CAPTION_PIECES, max_size=7).map("".join), st.sampled_from([None, "X/AFP", "Getty Images"]))
-def test_a_caption_with_a_dateline_may_start_with_one(raw, credit):
-    # with_captions skips a rendering may_start_with_dateline says no to: it must never say
-    # no to one that parse_caption finds a dateline in.
-    if p.parse_caption(raw, credit=credit, fallback_year=2016)["dateline"] is not None:
-        assert p.may_start_with_dateline(raw)
-
-
 @settings(max_examples=1500, deadline=None, derandomize=True, database=None)
-@given(st.lists(st.tuples(st.lists(_CAPTION_PIECES, max_size=5).map("".join),
+@given(st.lists(st.tuples(st.lists(CAPTION_PIECES, max_size=5).map("".join),
                           st.sampled_from([None, "X/AFP", "Getty Images"])), max_size=4))
 def test_renderings_left_unparsed_change_no_best_caption(renderings):
     from cable_crawler.extraction.loaders import with_captions

@@ -898,3 +898,34 @@ def test_plain_urls_short_way_agrees_with_the_full_way():
 ])
 def test_plain_http_url(url, plain):
     assert (p.plain_http_url(url) is not None) is plain
+
+
+CAPTION_PIECES = st.sampled_from([
+    "ALEPPO, SYRIA - AUGUST 4: ", "KABUL \u2013 SEPT. 1, 2015: ", "WASHINGTON - ", "Smarch 3: ", "A", "a", " ",
+    "Smoke rises.", "(Photo by X/AFP/Getty Images)", "Getty Images", "SANDY HUFFAKER/AFP via Getty Images",
+    "\u00e2\u20ac\u201c", "\u2013", "&amp;", "&#58;", ":", "1", "12", ", 2016", "b.jpg", ". ", "\u00c3\u00a9",
+])
+
+
+@pytest.mark.parametrize("raw, may", [
+    ("ALEPPO, SYRIA - AUGUST 4: Smoke rises. (Photo by X/AFP/Getty Images)", True),
+    ("Gay pride flag at half-staff", False),
+    ("Smoke rises. (Photo by X/AFP/Getty Images)", False),
+    # Mojibake that only the part before the credit can repair (the credit holds a character
+    # no cp1252 reading gives): parse_caption reads "KABUL – SEPT. 1:" there.
+    ("KABUL \u00e2\u20ac\u201c SEPT. 1: Smoke. (Photo by X/AFP/Getty Images \u0661)", True),
+    ("KABUL &#8211; SEPT. 1: Smoke.", True),
+])
+def test_may_start_with_dateline(raw, may):
+    assert p.may_start_with_dateline(raw) is may
+    if not may:
+        assert p.parse_caption(raw, fallback_year=2016)["dateline"] is None
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.lists(CAPTION_PIECES, max_size=7).map("".join), st.sampled_from([None, "X/AFP", "Getty Images"]))
+def test_a_caption_with_a_dateline_may_start_with_one(raw, credit):
+    # with_captions skips a rendering may_start_with_dateline says no to: it must never say
+    # no to one that parse_caption finds a dateline in.
+    if p.parse_caption(raw, credit=credit, fallback_year=2016)["dateline"] is not None:
+        assert p.may_start_with_dateline(raw)
