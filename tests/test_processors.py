@@ -929,3 +929,24 @@ def test_a_caption_with_a_dateline_may_start_with_one(raw, credit):
     # no to one that parse_caption finds a dateline in.
     if p.parse_caption(raw, credit=credit, fallback_year=2016)["dateline"] is not None:
         assert p.may_start_with_dateline(raw)
+
+
+_SENTENCE_PIECES = st.sampled_from(["a", "Ab", ".", "!", "?", "\u201d", '"', " ", "  ", "\n", "\u00a0", "x. ", "AFP"])
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_SENTENCE_PIECES, max_size=14).map("".join), st.integers(min_value=0, max_value=12))
+def test_sentence_starts_are_the_look_behind_rule_s(text, within):
+    # The rule as first written: spaces preceded by a sentence's end (looked behind for, also
+    # before the window), followed by a character, searched in the last `within` characters.
+    written = re.compile(r"(?<=[.!?\u201d\"])\s+(?=\S)")
+    assert p.sentence_starts(text, within) == [m.end() for m in written.finditer(text, max(0, len(text) - within))]
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(CAPTION_PIECES | st.sampled_from([")", "]", " (AFP)", "[Photo: X]", ") ", "(Photo by A/B)."]),
+                max_size=6).map("".join))
+def test_split_credit_searches_the_parenthesized_tail_only_where_it_can_match(raw):
+    text = p.clean_text(raw)
+    match = p._CREDIT_TAIL_RE.search(text, max(0, len(text) - 400))
+    assert match is None or text.endswith((")", "]"))

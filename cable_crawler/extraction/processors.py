@@ -737,8 +737,9 @@ _CREDIT_AGENCY_END_RE = re.compile(rf"(?:/|\bvia\s+|\billustration\s+(?:for|by)\
                                    rf"|^foreign\s+policy\s+illustration\b", re.IGNORECASE)
 # Credits are short: a longer segment is a sentence that happens to name an agency.
 _CREDIT_MAX_WORDS = 12
-# Where a caption's last sentence may begin: after ". ", "? ", "! " or a closing quote.
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?\u201d\"])\s+(?=\S)")
+# Where a caption's last sentence may begin: after ". ", "? ", "! " or a closing quote (the
+# mark is matched, not looked behind for: a look-behind is tried at every position).
+_SENTENCE_END_RE = re.compile(r"[.!?\u201d\"]\s+(?=\S)")
 _FILENAME_RE = re.compile(r"^[\w.\-]+\.(?:jpe?g|png|gif|webp|tiff?|bmp|svg)$", re.IGNORECASE)
 # "ALEPPO, SYRIA - AUGUST 4:" / "WASHINGTON, DC - MARCH 3, 2017:" / "KABUL, AFGHANISTAN — SEPT. 1:"
 _CAPTION_DATELINE_RE = re.compile(
@@ -786,11 +787,20 @@ def is_credit_only(text: str | None) -> bool:
                 or _CREDIT_AGENCY_END_RE.search(text))
 
 
+def sentence_starts(text: str, within: int) -> list[int]:
+    """Where a sentence may begin in the last `within` characters of `text` (after the spaces
+    that follow a sentence's end), in order."""
+    if len(text) <= within:
+        return [m.end() for m in _SENTENCE_END_RE.finditer(text)]
+    # The mark may stand just before the window: the spaces after it are in it.
+    return [m.end() for m in _SENTENCE_END_RE.finditer(text, len(text) - within - 1)]
+
+
 def _trailing_credit(text: str) -> tuple[str, str] | None:
     """(text before, credit) when the caption's last sentence or two are a bare credit:
     'Putin speaks. Mikhail Svetlov/AFP via Getty Images'. Tried from the shortest tail
     ('U.S. Army' must not end the search at 'Army')."""
-    starts = [m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, len(text) - 200))]
+    starts = sentence_starts(text, 200)
     for start in reversed(starts[-4:]):
         if is_credit_only(text[start:]):
             return text[:start].strip(), text[start:]
@@ -805,8 +815,9 @@ def split_credit(caption: str | None) -> tuple[str, str | None]:
     text = clean_text(caption)
     credit = None
     for _ in range(2):
-        # A credit is short and at the end: searching only the tail keeps the regex linear.
-        match = _CREDIT_TAIL_RE.search(text, max(0, len(text) - 400))
+        # A credit is short and at the end: searching only the tail keeps the regex linear. It
+        # ends in ")" or "]", the text's last character (the text is stripped): else no search.
+        match = _CREDIT_TAIL_RE.search(text, max(0, len(text) - 400)) if text.endswith((")", "]")) else None
         if match:
             text, found = text[: match.start()].strip(), match.group("credit")
         else:
