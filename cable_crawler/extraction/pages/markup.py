@@ -543,7 +543,8 @@ def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
     in_junk = AncestorLookup(lambda node: node.mem_id in junk_ids, top=container)
     holds_junk = _above(junk, container)  # their text skips the junk
     blocks = [node for node in container.css(_BLOCK_KINDS) if node.mem_id not in junk_ids and not in_junk(node)]
-    holds_paragraph = _above((node for node in blocks if node.tag == "p"), container)
+    has_quote = any(node.tag == "blockquote" for node in blocks)  # (else nobody asks what holds a <p>)
+    holds_paragraph = _above((node for node in blocks if node.tag == "p"), container) if has_quote else set()
     if len(blocks) > _BLOCK_SCAN:
         cuts["body_blocks"] += len(blocks) - _BLOCK_SCAN
         blocks = blocks[:_BLOCK_SCAN]
