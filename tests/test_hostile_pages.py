@@ -385,6 +385,9 @@ def test_page_bounds_cut_and_count(what, html):
     (['{"@graph": {"@type": "NewsArticle"}}'], {"@type": "NewsArticle"}, {}),
     (['{"@type": [{"x": 1}, "Article"]}'], {"@type": [{"x": 1}, "Article"]}, {}),
     (["not json", '{"@type": "BlogPosting"}'], {"@type": "BlogPosting"}, {}),
+    # as json.loads(strict=False): a control character in a string is read, a BOM refused
+    (['{"@type": "Article", "headline": "A\tB"}'], {"@type": "Article", "headline": "A\tB"}, {}),
+    (['\ufeff{"@type": "Article"}', '{"@type": "BlogPosting"}'], {"@type": "BlogPosting"}, {}),
 ])
 def test_jsonld_article(blocks, expected, cut):
     scripts = "".join(f'<script type="application/ld+json">{block}</script>' for block in blocks)

@@ -350,8 +350,9 @@ def parse_datetime(value) -> datetime | None:
             return datetime.fromtimestamp(int(text), tz=timezone.utc)
         if text.endswith("Z"):  # (a clean text ends in no newline, where re's "Z$" would also match)
             text = text[:-1] + "+00:00"
-        # "+0000" -> "+00:00" for fromisoformat on older Pythons.
-        text = _COMPACT_OFFSET_RE.sub(r"\1:\2", text)
+        # "+0000" -> "+00:00" for fromisoformat on older Pythons (a sign five from the end first).
+        if text[-5:-4] in ("+", "-"):
+            text = _COMPACT_OFFSET_RE.sub(r"\1:\2", text)
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:

@@ -364,6 +364,9 @@ class PageCuts(Counter):
 
 
 ARTICLE_TYPES = ("NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle")
+# json.loads(raw, strict=False), its decoder built once (json.loads builds one per call when
+# given an option): control characters are allowed inside strings, as WordPress writes them.
+_JSON_LD_DECODER = json.JSONDecoder(strict=False)
 
 
 def jsonld_article(sel, cuts: PageCuts | None = None) -> dict:
@@ -374,7 +377,9 @@ def jsonld_article(sel, cuts: PageCuts | None = None) -> dict:
     budget = PAGE_LIMITS["jsonld_nodes"]
     for raw in cuts.capped(select(sel, 'script[type="application/ld+json"]::text'), "jsonld_blocks"):
         try:
-            data = json.loads(raw, strict=False)
+            if raw.startswith("\ufeff"):
+                raise ValueError("a BOM before JSON")  # (as json.loads refuses one)
+            data = _JSON_LD_DECODER.decode(raw)
         except ValueError:
             continue
         except RecursionError:
