@@ -588,3 +588,28 @@ def test_find_keeps_a_query_s_elements_for_the_page_and_hands_out_copies():
         found = page.find("div")
         found.append("changed")
         assert "changed" not in page.find("div") and len(page._found) >= 5
+
+
+def test_teaser_links_and_headings_are_told_apart_by_tag():
+    # related() runs the two queries as one and splits the answer by tag: each must select its
+    # own tag only, and the split must give what the two queries give.
+    from cable_crawler.extraction.pages.markup import select
+    from saved_pages import saved_pages
+
+    rail = ("<div class='related_posts'><a class='hed-heading' href='/a'><h3>A</h3></a><h3 class='hed'><a href='/b'>B"
+            "</a></h3><h3 class='hed'>C<a class='hed-heading' href='/c'>c</a></h3><a href='/d'><span><h3 class='hed'>"
+            "D</h3></span></a><svg><a href='/e'><h3>E</h3></a></svg></div>")
+    pages = [page.response() for page in saved_pages()] + [response(f"<html><body>{rail}</body></html>")]
+    page_object = LAYOUTS["unknown"]
+    split = 0
+    for page in pages:
+        root = page_root(page)
+        for block in select(root, page_object.RELATED_BLOCKS):
+            links = select(block, page_object.TEASER_LINKS)
+            headings = select(block, page_object.TEASER_HEADINGS)
+            assert {node.tag for node in links} <= {"a"} and {node.tag for node in headings} <= {"h3"}
+            both = select(block, f"{page_object.TEASER_LINKS}, {page_object.TEASER_HEADINGS}")
+            assert _found([n for n in both if n.tag != "h3"]) == _found(links)
+            assert _found([n for n in both if n.tag == "h3"]) == _found(headings)
+            split += len(links) + len(headings)
+    assert split > 20

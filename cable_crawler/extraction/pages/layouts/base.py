@@ -90,6 +90,8 @@ class ArticlePage:
     TAG_LINKS = "div.the-tags a.tag"
     RELATED_BLOCKS = (".fp_choose_placement_related_posts, .related-articles, .related-articles-carousel,"
                       " .post-content--after, .related_posts")
+    TEASER_LINKS = "a.hed-heading, h3 a, a:has(h3)"  # in a related block: a teaser's link...
+    TEASER_HEADINGS = "h3.hed"                        # ...or its heading (the link around or in it)
     PREMIUM_CONTAINER = "div.post-content"  # its data-premium says whether the post is for subscribers
 
     def __init__(self, response, base_url: str | None = None, other_pages=frozenset(),
@@ -352,8 +354,10 @@ class ArticlePage:
         """Teasers {'headline', 'url'} of the related-articles rails, in page order."""
         teasers = []  # (node, is a heading), all rails together: one bound for the page
         for block in self.find(self.RELATED_BLOCKS):
-            teasers += [(link, False) for link in select(block, "a.hed-heading, h3 a, a:has(h3)")]
-            teasers += [(heading, True) for heading in select(block, "h3.hed")]
+            # One query for both: its link alternatives select only <a>, "h3.hed" only <h3>.
+            found = select(block, f"{self.TEASER_LINKS}, {self.TEASER_HEADINGS}")
+            teasers += [(link, False) for link in found if link.tag != "h3"]
+            teasers += [(heading, True) for heading in found if heading.tag == "h3"]
         related = []
         for node, is_heading in self.cuts.capped(teasers, "related"):
             if is_heading:
