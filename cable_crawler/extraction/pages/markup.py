@@ -73,7 +73,7 @@ def _split_group(css: str) -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def _query(css: str) -> tuple[str, int, str | None]:
+def query_parts(css: str) -> tuple[str, int, str | None]:
     """(the group without its pseudo-element, how many alternatives, None | "::text" | the attribute)."""
     alternatives, pseudos = [], set()
     for part in _split_group(css):
@@ -93,7 +93,7 @@ def _own_texts(node) -> list[str]:
 def select(node, css: str) -> list:
     """The nodes (or strings, for ::text and ::attr()) that `css` selects under `node`
     (itself included), in document order, each once."""
-    group, alternatives, pseudo = _query(css)
+    group, alternatives, pseudo = query_parts(css)
     return pseudo_values(elements(node, group, alternatives), pseudo)
 
 
@@ -114,9 +114,6 @@ def pseudo_values(found: list, pseudo: str | None) -> list:
     if pseudo == "::text":
         return [text for n in found for text in _own_texts(n)]
     return [value for n in found if (value := attr(n, pseudo)) is not None]
-
-
-query_parts = _query  # (group, alternatives, pseudo-element) of a query, for callers that keep elements
 
 
 _HEAD_TAGS = ("meta", "link", "title")
@@ -148,7 +145,7 @@ def head_scope(root):
 
 def select_first(node, css: str):
     """The first result of `css` under `node`, or None."""
-    group, _, pseudo = _query(css)
+    group, _, pseudo = query_parts(css)
     if pseudo is None:
         return node.css_first(group)
     found = select(node, css)
@@ -267,7 +264,6 @@ def check_parse_work(markup: bytes | str) -> None:
 # Teaser blocks: their images, links and bylines belong to other articles. A tag name, a word of
 # the class value (split where HTML splits it: space, tab, newline, form feed, return), or a part
 # of the value anywhere.
-_HTML_WHITESPACE = re.compile(r"[ \t\n\f\r]+")
 _TEASER_TAGS = ("nav", "footer", "header")
 _TEASER_CLASS_WORD = "related-articles"
 _TEASER_CLASS_PARTS = ("related-articles-carousel", "fp_choose_placement_related_posts", "excerpt-content",
