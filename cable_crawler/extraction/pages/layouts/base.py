@@ -225,8 +225,9 @@ class ArticlePage:
                or (attr(img, "srcset") or attr(img, "data-srcset") or "").split(" ")[0])
         renderings = []
         for caption_node in select(container, self.CAPTIONS):
-            credit = select_first(caption_node, "span.attribution")
-            renderings.append({"text": node_text(caption_node), "credit": None if credit is None else node_text(credit)})
+            credit_node = select_first(caption_node, "span.attribution")
+            credit = None if credit_node is None else node_text(credit_node)
+            renderings.append({"text": node_text(caption_node), "credit": credit})
         renderings += [{"text": alt, "credit": None} for image in images if (alt := attr(image, "alt")) is not None]
         try:
             absolute = self.urljoin(url.strip()) if url and url.strip() else None
