@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -135,13 +135,12 @@ def children_peaks(pid: int, peaks: dict[int, int], done) -> None:
         time.sleep(0.05)
 
 
-def run_process(command: list[str], cwd: Path, site: BenchSite,
-                children_rss: bool = False) -> tuple[float, int, float, dict, float, float, float, float]:
-    """(seconds, exit status, peak RSS in MiB of that process alone, the site's requests by kind,
-    CPU seconds of that process and its children, the sum of its children's peak RSS in MiB when
-    `children_rss`, else 0: the sampler reads /proc every 50 ms, ~1 ms each time, in the process
-    that also serves the site, so the timed runs go without it), and time.time() at the start
-    and the end."""
+def run_process(command: list[str], cwd: Path, site: BenchSite, children_rss: bool = False) -> Run:
+    """The process's Run, its items not yet counted (0): seconds, exit status, peak RSS in MiB of
+    that process alone, the site's requests by kind, CPU seconds of that process and its
+    children, the sum of its children's peak RSS in MiB when `children_rss` (else 0: the sampler
+    reads /proc every 50 ms, ~1 ms each time, in the process that also serves the site, so the
+    timed runs go without it), and time.time() at the start and the end."""
     before = len(site.requests)
     started = time.time()
     start = time.perf_counter()
@@ -168,8 +167,9 @@ def run_process(command: list[str], cwd: Path, site: BenchSite,
     if process.returncode not in (0,):
         tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
         print(f"    (exit status {process.returncode}: {' | '.join(tail)})", flush=True)
-    return (elapsed, process.returncode, usage.ru_maxrss / 1024, kinds(site.requests[before:]),
-            usage.ru_utime + usage.ru_stime, sum(peaks.values()) / 1024, started, ended)
+    return Run(seconds=elapsed, items=0, rc=process.returncode, rss_mib=usage.ru_maxrss / 1024,
+               requests=kinds(site.requests[before:]), cpu=usage.ru_utime + usage.ru_stime,
+               readers_rss_mib=sum(peaks.values()) / 1024, started=started, ended=ended)
 
 
 def jsonl_lines(files) -> int:
@@ -192,8 +192,7 @@ def run_bare(site: BenchSite, work: Path, timeline: Path | None = None) -> Run:
     command = [sys.executable, "-m", "scrapy", "runspider", str(BENCH_DIR / "bare_spider.py"),
                "-a", f"base_url={site.url}", "-O", str(out / "bare.jsonl"), *COMMON, *with_timeline({}, timeline)]
     # Run outside the project (cwd=out): none of cable_crawler's settings apply.
-    seconds, rc, rss, requests, cpu, _, started, ended = run_process(command, out, site)
-    return Run(seconds, jsonl_lines(out.glob("bare.jsonl")), rc, rss, requests, cpu, 0.0, started, ended)
+    return replace(run_process(command, out, site), items=jsonl_lines(out.glob("bare.jsonl")))
 
 
 def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None, children_rss: bool = False,
@@ -205,9 +204,8 @@ def run_ours(site: BenchSite, work: Path, *args: str, state: Path | None = None,
     command = [sys.executable, "-m", "scrapy", "crawl", "cable", "-a", f"base_url={site.url}", *args,
                "-s", f"CABLE_OUTPUT_DIR={out}", "-s", f"CABLE_STATE_DIR={state}", *COMMON,
                *with_timeline(project.EXTENSIONS, timeline)]
-    seconds, rc, rss, requests, cpu, readers_rss, started, ended = run_process(command, REPO, site, children_rss)
-    return Run(seconds, jsonl_lines(out.glob("the-cable-*.jsonl")), rc, rss, requests, cpu, readers_rss,
-               started, ended)
+    run = run_process(command, REPO, site, children_rss)
+    return replace(run, items=jsonl_lines(out.glob("the-cable-*.jsonl")))
 
 
 def fmt_runs(runs: list[Run]) -> str:
