@@ -14,7 +14,7 @@ import codecs
 import json
 import re
 from collections import Counter, deque
-from functools import lru_cache
+from functools import lru_cache, partial
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import TextResponse
@@ -405,10 +405,13 @@ def not_in_teaser(nodes, in_teaser) -> list:
     return [n for n in nodes if not in_teaser(n)]
 
 
-def first_node(node, queries, in_teaser):
-    """The first node that a query finds outside teaser blocks, the queries tried in order."""
+def first_node(node, queries, in_teaser, find=None):
+    """The first node that a query finds under `node` outside teaser blocks, the queries tried
+    in order. `find(query)`: how a query is asked, if not select(node, query) (a page object
+    passes its find, which keeps what each query found)."""
+    find = partial(select, node) if find is None else find
     # Stops at the first hit: a hostile page can repeat a selector's match 100,000 times.
-    return next((found for query in queries for found in select(node, query) if not in_teaser(found)), None)
+    return next((found for query in queries for found in find(query) if not in_teaser(found)), None)
 
 
 _NON_TEXT = frozenset(NON_TEXT_TAGS)
@@ -486,11 +489,13 @@ def page_base_url(response) -> str:
     its URL. Scrapy decodes the whole page for it (response.text; 34 µs on the real 2021
     page, which Lexbor reads as bytes) to search the first 4,096 characters: where those
     characters' bytes (at most 16,384) hold no "<base", there is no base to find."""
-    if (isinstance(response, TextResponse) and _codec_name(response.encoding) in _ASCII_BYTE_ENCODINGS
+    if not isinstance(response, TextResponse):
+        return response.url
+    if (_codec_name(response.encoding) in _ASCII_BYTE_ENCODINGS
             and read_bom(response.body)[0] in (None, "utf-8")  # (a UTF-16/32 BOM decides response.text's codec)
             and not _BASE_TAG_RE.search(response.body, 0, 16_384) and plain_http_url(response.url)):
         return response.url  # (get_base_url gives safe_url_string(url): a plain URL is its own)
-    return get_base_url(response) if isinstance(response, TextResponse) else response.url
+    return get_base_url(response)
 
 
 def join_url(base: str, href: str) -> str:

@@ -123,8 +123,8 @@ class ArticlePage:
 
     def first_found(self, queries):
         """The first element outside teaser blocks that a query of the page finds, the queries
-        tried in order (markup.first_node, through find)."""
-        return next((node for query in queries for node in self.find(query) if not self.in_teaser(node)), None)
+        tried in order (markup.first_node, asked through find)."""
+        return first_node(self.root, queries, self.in_teaser, find=self.find)
 
     @cached_property
     def head(self):
