@@ -796,10 +796,8 @@ def is_credit_only(text: str | None) -> bool:
 def sentence_starts(text: str, within: int) -> list[int]:
     """Where a sentence may begin in the last `within` characters of `text` (after the spaces
     that follow a sentence's end), in order."""
-    if len(text) <= within:
-        return [m.end() for m in _SENTENCE_END_RE.finditer(text)]
-    # The mark may stand just before the window: the spaces after it are in it.
-    return [m.end() for m in _SENTENCE_END_RE.finditer(text, len(text) - within - 1)]
+    # From one character before the window: the mark may stand there, the spaces after it in it.
+    return [m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, len(text) - within - 1))]
 
 
 def _trailing_credit(text: str) -> tuple[str, str] | None:
