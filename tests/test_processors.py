@@ -748,6 +748,37 @@ def test_comparison_key_agrees_with_one_translation(raw):
     assert p.comparison_key(raw) == p.clean_text(raw).translate(str.maketrans(p._QUOTES)).casefold()
 
 
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.lists(_CLEANING_ALPHABET | _TOKEN_ALPHABET, max_size=10).map("".join), max_size=4))
+def test_word_count_of_clean_paragraphs_agrees_with_counting_token_by_token(raws):
+    # An item's body paragraphs are clean texts that clean_text's cache holds: word_count asks
+    # the cache whether a paragraph is spaced once, and leaves "_" out of the wordless-token
+    # search where a paragraph has none.
+    paragraphs = [p.clean_text(raw) for raw in raws]
+    by_token = sum(1 for text in paragraphs for token in text.split() if any(c.isalnum() for c in token))
+    assert p.word_count(paragraphs) == by_token
+
+
+def test_word_count_asks_the_cache_only_of_texts_it_gives_back_as_they_are():
+    p.clear_caches()
+    assert p.clean_text("a\n\u2014 b") == "a \u2014 b"  # cached: raw -> clean
+    assert p.word_count(["a\n\u2014 b", "a \u2014 b", "\u2014 __ a_ \u2014"]) == 2 + 2 + 1
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.lists(_CLEANING_ALPHABET | st.sampled_from(list(p._QUOTES) + ["\u2026\u2026", "A\u201cB", "\u0130", "\u00df"]),
+                max_size=10).map("".join) | st.text(max_size=20))
+def test_a_comparison_key_is_spaced_once(raw):
+    # drop_repeated_quotes counts a key's tokens as its spaces plus one.
+    for key in (p.comparison_key(raw), p.comparison_key(raw).strip(p._QUOTE_EDGES)):
+        assert key.count(" ") + 1 == len(key.split()) or key == ""
+
+
+def test_no_step_of_a_comparison_key_adds_whitespace():
+    assert not [c for c in map(chr, range(0x110000)) if not c.isspace() and any(x.isspace() for x in c.casefold())]
+    assert not [plain for plain in p._QUOTES.values() if any(x.isspace() for x in plain)]
+
+
 @pytest.mark.parametrize("url, expected", [
     ("https://foreignpolicy.com/2021/06/02/a b/", "https://foreignpolicy.com/2021/06/02/a%20b/"),
     ("http://www.www.foreignpolicy.com/x", "http://foreignpolicy.com/x/"),
