@@ -526,6 +526,10 @@ _BASE_PAGES = [
     "<html><head><title>caf\u00e9 \u2019</title><base href='/utf8/'></head></html>".encode("utf-8"),
     "<html><head><base\u00a0href='/nbsp/'></head></html>".encode("utf-8"),
     b"<html><head>" + b"<meta name=x content=y>" * 100 + b"<base href='/mid/'></head></html>",  # 2,400 bytes in
+    b"<html><head>" + b"x" * 4_069 + b"<base href='/cut/'></head></html>",  # starts before 4,096, ends after
+    b"<html><head>" + b"x" * 4_084 + b"<base href='/at-the-end/'></head></html>",  # starts at 4,096
+    # 4,200 bytes but 2,100 characters in: found in the first 4,096 characters
+    ("<html><head><title>" + "\u00e9" * 2_100 + "</title><base href='/after-accents/'></head></html>").encode("utf-8"),
     "<html><head><base href='/wide/'></head></html>".encode("utf-16"),
     "<html><head><base href='/wide-no-bom/'></head></html>".encode("utf-16-be"),
 ]
@@ -588,6 +592,29 @@ def test_find_keeps_a_query_s_elements_for_the_page_and_hands_out_copies():
         found = page.find("div")
         found.append("changed")
         assert "changed" not in page.find("div") and len(page._found) >= 5
+
+
+@pytest.mark.parametrize("markup", [
+    "<html><body class='single-post postid-7'><p>x</p></body></html>",
+    "<p>no html, head or body tags</p>",
+    "<body><p>x</p><body class='second postid-9'><p>y</p>",  # a second <body> adds its attributes
+    "<html><body class='a'><svg><body class='in-svg'></body></svg><math><body class='m'></body></math></body></html>",
+    "<html><body class='b'><template><body class='in-template'></body></template>"
+    "<noscript><body class='in-noscript'></body></noscript><table><body class='t'></table></body></html>",
+    "<!-- c --><html><head><body class='in-head'></head><body class='late'></body></html>",
+    "<html><frameset><frame src=a></frameset><body class='after-frameset'></html>",
+    "<html><body></body></html>",
+    "",
+    "<html><body class></body></html>",
+])
+def test_body_class_is_what_the_body_query_finds(markup):
+    from cable_crawler.extraction.pages.markup import select
+    from saved_pages import saved_pages
+
+    for page_response in [saved.response() for saved in saved_pages()] + [response(markup)]:
+        page = LAYOUTS["unknown"](page_response)
+        expected = select(page.root, "body::attr(class)")
+        assert page.body_class == (expected[0] if expected else None), markup
 
 
 def test_teaser_links_and_headings_are_told_apart_by_tag():

@@ -140,8 +140,11 @@ class ArticlePage:
 
     @cached_property
     def body_class(self) -> str | None:
-        """The <body>'s class attribute (the post id and the subscriber marker are in it)."""
-        return self.find_first("body::attr(class)")
+        """The <body>'s class attribute (the post id and the subscriber marker are in it). The
+        HTML5 parser puts the one <body> among <html>'s children and nowhere else (a second
+        <body> tag only adds its attributes): found there, without a query of the page."""
+        body = next((child for child in self.root.iter() if child.tag == "body"), None)
+        return None if body is None else attr(body, "class")
 
     # ----------------------------------------------------------------- the item
 
