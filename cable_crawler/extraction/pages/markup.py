@@ -530,14 +530,17 @@ _BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>
 def _above(nodes, top) -> set:
     """The mem_ids of the elements between each node and `top` (top included, the nodes not):
     each element is visited once, however many of the nodes lie below it."""
-    found = set()
+    found, top_id = set(), top.mem_id
     for node in nodes:
-        for ancestor in ancestors(node):
-            if ancestor.mem_id in found:
+        ancestor = node.parent  # (ancestors() inlined, as in AncestorLookup: ~150 steps on the real page)
+        while ancestor is not None and ancestor.is_element_node:
+            key = ancestor.mem_id
+            if key in found:
                 break
-            found.add(ancestor.mem_id)
-            if ancestor.mem_id == top.mem_id:
+            found.add(key)
+            if key == top_id:
                 break
+            ancestor = ancestor.parent
     return found
 
 
