@@ -445,6 +445,23 @@ def test_readable_drops_control_bytes_and_corrects_as_the_byte_by_byte_rules(see
         assert fixed.encoding == expected
 
 
+@pytest.mark.parametrize("byte", range(0x80))
+def test_readable_looks_for_every_control_byte_alone(byte):
+    # readable() asks whether each control byte is there (memchr) before translate() removes them.
+    import re
+
+    body = b"<html><body><p>a" + bytes([byte]) + b"b</p></body></html>"
+    page = HtmlResponse("https://foreignpolicy.com/x/", body=body, encoding="utf-8")
+    fixed = readable(page)
+    assert fixed.body == re.sub(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", b"", body)
+    assert (fixed is page) == (fixed.body == body)  # nothing removed: the response itself
+
+
+@pytest.mark.parametrize("markup_bytes", [b"", b"<", b"<<", b"a<b", b"<p>" * 5_001, "<p>\u00e9</p>".encode()])
+def test_less_than_signs_counts_as_bytes_count(markup_bytes):
+    assert markup.less_than_signs(markup_bytes) == markup_bytes.count(b"<")
+
+
 def test_readable_decodes_a_utf8_page_declared_utf16():
     fixed = readable(response(META_UTF8, "text/html; charset=utf-16"))
     assert fixed.encoding == "utf-8"
