@@ -254,10 +254,10 @@ def _spaced_once(text: str) -> bool:
 
 
 def _clean_and_spaced_once(text: str) -> bool:
-    """_spaced_once(text) for a text clean_text gives back as it is, asked of clean_text's cache
-    first: clean text is spaced once (clean_text's last step joins the split text with single
-    spaces), and an item's body paragraphs are clean texts it has just seen: a look-up, where
-    isprintable() reads every character (~2.4 ns each)."""
+    """_spaced_once(text), asked of clean_text first: a text clean_text gives back as it is, is
+    spaced once (its last step joins the split text with single spaces). An item's body
+    paragraphs are clean texts that its cache has just seen: a look-up, where isprintable()
+    reads every character (~2.4 ns each). (A text it has not seen is cleaned to find out.)"""
     if text and type(text) is str and len(text) <= _CLEAN_MAX_CHARS and _CLEAN_CACHED(text) == text:
         return True
     return _spaced_once(text)

@@ -74,8 +74,10 @@ def readable(response):
     its bytes show; the response itself when nothing needs changing."""
     encoding = corrected_encoding(response.body, response.encoding) or response.encoding
     body = response.body
+    # In an ASCII-compatible encoding a control byte is a control character: deleted by a C
+    # loop (five times faster than a regex), on the pages that hold one.
     if not encoding.lower().startswith(("utf-16", "utf-32")) and holds_control_bytes(body):
-        body = body.translate(None, _CONTROL_BYTES)  # (ASCII-compatible: a byte is a character) a C loop, five times a regex
+        body = body.translate(None, _CONTROL_BYTES)
     if body == response.body and encoding == response.encoding:
         return response
     return response.replace(body=body, encoding=encoding)
