@@ -263,11 +263,6 @@ def _clean_and_spaced_once(text: str) -> bool:
     return _spaced_once(text)
 
 
-def token_count(text: str) -> int:
-    """len(text.split()), counted without building the list where the text is spaced once."""
-    return text.count(" ") + 1 if _spaced_once(text) else len(text.split())
-
-
 def word_count(paragraphs: list[str]) -> int:
     """Words: whitespace-separated tokens with a letter or digit (a dash is no word).
     Counted as all tokens less those without one: no Python loop over the words. In a
