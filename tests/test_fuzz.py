@@ -35,6 +35,7 @@ from scrapy.utils.test import get_crawler
 from conftest import INCREMENTAL, collect
 
 from cable_crawler.extraction import processors as p
+from cable_crawler.extraction.pages import markup
 from cable_crawler.extraction.boundary import same_site
 from cable_crawler.items import ArticleItem, PageFailure
 from cable_crawler.spiders.cable import CableSpider
@@ -787,6 +788,26 @@ def mutated(draw, fixtures: list[str]):
         data = apply_edit(data, edit)
         edits.append(edit)
     return Page(FIXTURE_URLS[fixture], data, fixture, tuple(edits))
+
+
+# Class values as HTML leaves them to the reader: junk words in any case, other words, split by
+# what HTML splits at and by what it does not (vertical tab, no-break space), in either mode.
+JUNK_WORDS = [name[1:] for name in markup.BODY_JUNK if re.fullmatch(r"\.[\w-]+", name)]
+CLASS_WORD = st.one_of(pick(JUNK_WORDS), pick(JUNK_WORDS).map(str.upper), pick(JUNK_WORDS).map(str.title),
+                       pick(CLASSES), st.sampled_from(["sidebar-big-box-ad-1", "x", "\u212aaption", "captions"]))
+CLASS_SEPARATOR = st.sampled_from([" ", "  ", "\t", "\n", "&#12;", "&#13;", "&#11;", "&#xa0;", "\u2003", ""])
+CLASS_VALUE = st.lists(st.tuples(CLASS_WORD, CLASS_SEPARATOR), max_size=4).map(
+    lambda parts: "".join(word + sep for word, sep in parts))
+
+
+@FAST
+@given(st.sampled_from(["<!DOCTYPE html>", ""]), st.lists(st.tuples(pick(TAGS), CLASS_VALUE), max_size=6))
+def test_junk_elements_find_what_lexbor_finds(mode, elements):
+    html = mode + "<div id=c>" + "".join(f'<{tag} class="{value}">t</{tag}>' for tag, value in elements) + "</div>"
+    root = markup.page_root(HtmlResponse(url="https://foreignpolicy.com/", body=html.encode(), encoding="utf-8"))
+    container = markup.select(root, "#c")[0]
+    assert ({node.mem_id for node in markup.junk_elements(container)}
+            == {node.mem_id for node in markup.select(container, markup._BODY_JUNK)})
 
 
 # =========================================================================== 2./3. page properties

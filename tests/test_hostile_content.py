@@ -353,6 +353,53 @@ def test_body_blocks_of_a_junk_container_are_none():
     assert markup.body_blocks(container) == []
 
 
+# junk_elements finds BODY_JUNK's class alternatives with one [class] query and a set: it must
+# find what Lexbor's query of the whole group finds, where HTML's rules for class words differ
+# from Python's (only ASCII whitespace splits them; quirks mode compares them without case).
+_STANDARDS, _QUIRKS = "<!DOCTYPE html>", ""
+
+
+@pytest.mark.parametrize("mode, value, is_junk", [
+    (_STANDARDS, "caption", True),
+    (_STANDARDS, "x caption y", True),
+    (_STANDARDS, "Caption", False),              # standards mode: class words compare with case
+    (_QUIRKS, "Caption", True),                  # quirks mode (no doctype): without
+    (_QUIRKS, "CAPTION x", True),
+    (_STANDARDS, "FP-paywall--login", True),     # a BODY_JUNK class written with capitals
+    (_STANDARDS, "fp-paywall--login", False),
+    (_QUIRKS, "fp-paywall--login", True),
+    (_STANDARDS, "x&#12;caption", True),         # form feed and carriage return split words...
+    (_STANDARDS, "x&#13;caption", True),
+    (_STANDARDS, "x\tcaption\ny", True),
+    (_STANDARDS, "x&#11;caption", False),        # ...a vertical tab, a no-break space do not
+    (_QUIRKS, "x&#11;Caption", False),
+    (_STANDARDS, "x&#xa0;caption", False),
+    (_STANDARDS, "captions", False),
+    (_STANDARDS, "wp-caption-text", True),
+    (_STANDARDS, "sidebar-big-box-ad-3", True),  # [class*=sidebar-big-box-ad]: a part of the value
+    (_STANDARDS, "", False),
+])
+def test_junk_elements_match_lexbor_on_class_words(mode, value, is_junk):
+    root = _root(f"{mode}<html><body><div class='entry-content'><p>Kept.</p><p class=\"{value}\">J</p></div></body></html>")
+    container = markup.select(root, "div.entry-content")[0]
+    expected = {node.mem_id for node in markup.select(container, markup._BODY_JUNK)}
+    found = [node.mem_id for node in markup.junk_elements(container)]
+    assert set(found) == expected
+    assert bool(found) is is_junk
+
+
+def test_junk_elements_match_lexbor_on_every_saved_page():
+    from cable_crawler.extraction.pages.layouts import article_page
+
+    pages = sorted((REPO / "tests" / "pages").glob("*/*/page.html")) + sorted((REPO / "tests" / "site").glob("[12]*/**/index.html"))
+    assert len(pages) > 20
+    for path in pages:
+        page = article_page(HtmlResponse(url="https://foreignpolicy.com/", body=path.read_bytes(), encoding="utf-8"))
+        for container in (page.root, *markup.select(page.root, "div, article, section")):
+            found = [node.mem_id for node in markup.junk_elements(container)]
+            assert set(found) == {node.mem_id for node in markup.select(container, markup._BODY_JUNK)}, path
+
+
 def _root(html: str):
     """The reader's tree of a page (markup.page_root)."""
     return markup.page_root(HtmlResponse(url="https://foreignpolicy.com/", body=html.encode("utf-8"), encoding="utf-8"))

@@ -529,6 +529,49 @@ def ld_text(value) -> str | None:
 
 
 _BODY_JUNK = ", ".join(BODY_JUNK)
+# Lexbor walks the container once per alternative (~1.6 µs each on a fixture page, ~5 µs on the
+# real 2021 page): the 38 plain class alternatives are found with one [class] query instead,
+# each element's words looked up in a set; the tags, ids and attribute tests stay Lexbor's.
+_JUNK_CLASSES = frozenset(junk[1:] for junk in BODY_JUNK if re.fullmatch(r"\.[\w-]+", junk))
+_JUNK_CLASSES_LOWER = frozenset(name.lower() for name in _JUNK_CLASSES)
+_JUNK_NOT_CLASSES = ", ".join(junk for junk in BODY_JUNK if junk[1:] not in _JUNK_CLASSES)
+_CLASS_WORD_RE = re.compile(r"[^ \t\n\f\r]+")  # HTML splits a class value at ASCII whitespace only
+
+
+def junk_elements(container) -> list:
+    """The elements under `container` (itself included) that BODY_JUNK selects: what
+    select(container, _BODY_JUNK) finds, in three Lexbor walks instead of 57. A class word
+    that is junk only when the page is in quirks mode (where Lexbor compares classes without
+    case: "Caption" for .caption) has the whole group asked of Lexbor, which knows the mode."""
+    found = elements(container, _JUNK_NOT_CLASSES)
+    verdicts: dict = {}  # a class value -> whether it makes junk (elements share a few values)
+    for node in container.css("[class]"):
+        value = node.attrs.sget("class", "")
+        junk = verdicts.get(value)
+        if junk is None:
+            junk = verdicts[value] = _junk_class_value(value)
+        if junk:
+            if junk is _BY_MODE:
+                return select(container, _BODY_JUNK)
+            found.append(node)
+    return found
+
+
+_BY_MODE = "by the document's mode"
+
+
+def _junk_class_value(value: str):
+    """Whether a class value holds a junk class word (True, False), or _BY_MODE: only if the
+    page is in quirks mode."""
+    # Every HTML word of the value is a word of str.split's, so a miss here is a miss there.
+    if _JUNK_CLASSES_LOWER.isdisjoint(value.lower().split()):
+        return False
+    words = _CLASS_WORD_RE.findall(value)
+    if not _JUNK_CLASSES.isdisjoint(words):
+        return True
+    return _BY_MODE if not _JUNK_CLASSES_LOWER.isdisjoint(word.lower() for word in words) else False
+
+
 _BLOCK_KINDS = "p, h2, h3, h4, li, blockquote"
 _BLOCK_SCAN = 10 * PAGE_LIMITS["body_blocks"]  # nested blocks (a <p> in an <li>) are found, then dropped
 
@@ -555,10 +598,10 @@ def body_blocks(container, cuts: PageCuts | None = None) -> list[str]:
     are not inside another block, a blockquote only when it holds no paragraph, with the
     junk (BODY_JUNK) and all it holds left out, its tail text kept."""
     cuts = PageCuts() if cuts is None else cuts
-    junk = select(container, _BODY_JUNK)
-    if junk and junk[0].mem_id == container.mem_id:
-        return []  # the container itself is junk
+    junk = junk_elements(container)
     junk_ids = {node.mem_id for node in junk}
+    if container.mem_id in junk_ids:
+        return []  # the container itself is junk
     in_junk = AncestorLookup(lambda node: node.mem_id in junk_ids, top=container)
     holds_junk = _above(junk, container)  # their text skips the junk
     blocks = [node for node in container.css(_BLOCK_KINDS) if node.mem_id not in junk_ids and not in_junk(node)]
