@@ -431,6 +431,15 @@ def test_teaser_lookup_agrees_with_the_teaser_ancestor_query():
 
 
 
+def test_every_teaser_class_holds_a_hint():
+    # is_teaser_block searches a class value only when it holds a hint: a teaser class without
+    # one would never be found.
+    from cable_crawler.extraction.pages import markup
+
+    for name in (markup._TEASER_CLASS_WORD, *markup._TEASER_CLASS_PARTS):
+        assert any(hint in name for hint in markup._TEASER_CLASS_HINTS), name
+
+
 @pytest.mark.parametrize("css, expected", [
     (".caption", ["1", "2", "3"]),  # class words split at HTML whitespace (form feed too; not a no-break space)
     (".Caption", ["6"]),            # a page with a doctype: class names match case-sensitively

@@ -280,6 +280,10 @@ _TEASER_CLASS_PARTS = ("related-articles-carousel", "fp_choose_placement_related
 _TEASER_CLASS_RE = re.compile(
     rf"(?:^|[ \t\n\f\r]){re.escape(_TEASER_CLASS_WORD)}(?:$|[ \t\n\f\r])|"
     + "|".join(map(re.escape, _TEASER_CLASS_PARTS)))
+# A piece that the word and every part hold: a value without any of them is no teaser's. The
+# search tries its alternatives at every character (2 µs on a 90-character <body> class, ~10
+# ancestors a page); a substring test costs 0.1 µs.
+_TEASER_CLASS_HINTS = ("related", "excerpt-content", "post-content--after")
 
 
 def is_teaser_block(node) -> bool:
@@ -287,7 +291,8 @@ def is_teaser_block(node) -> bool:
     if node.tag in _TEASER_TAGS:
         return True
     value = attr(node, "class")
-    return bool(value) and _TEASER_CLASS_RE.search(value) is not None
+    return (bool(value) and any(hint in value for hint in _TEASER_CLASS_HINTS)
+            and _TEASER_CLASS_RE.search(value) is not None)
 
 
 def ancestors(node):
@@ -479,7 +484,6 @@ def attr(node, name: str) -> str | None:
 
 # Encodings in which every ASCII character is its own byte and no other character holds one.
 _ASCII_BYTE_ENCODINGS = frozenset({"utf-8", "cp1252", "iso8859-1", "ascii"})
-_BASE_TAG_RE = re.compile(rb"<base", re.IGNORECASE)
 _BASE_SCAN = 4_096  # characters of the page get_base_url reads
 
 
@@ -489,6 +493,13 @@ def _codec_name(encoding: str) -> str | None:
         return codecs.lookup(encoding).name
     except LookupError:
         return None
+
+
+def _may_hold_base(body: bytes) -> bool:
+    """Whether the bytes of a page's first 4,096 characters hold "<base", in any case (bytes.lower
+    changes ASCII letters only: a C pass over a copy, a quarter of an IGNORECASE search's time)."""
+    scan = body[:_BASE_SCAN]
+    return b"<base" in (scan if scan.isascii() else body[:4 * _BASE_SCAN]).lower()
 
 
 def page_base_url(response) -> str:
@@ -502,7 +513,7 @@ def page_base_url(response) -> str:
     body = response.body
     if (_codec_name(response.encoding) in _ASCII_BYTE_ENCODINGS
             and read_bom(body)[0] in (None, "utf-8")  # (a UTF-16/32 BOM decides response.text's codec)
-            and not _BASE_TAG_RE.search(body, 0, _BASE_SCAN if body[:_BASE_SCAN].isascii() else 4 * _BASE_SCAN)
+            and not _may_hold_base(body)
             and plain_http_url(response.url)):
         return response.url  # (get_base_url gives safe_url_string(url): a plain URL is its own)
     return get_base_url(response)
