@@ -790,6 +790,14 @@ def mutated(draw, fixtures: list[str]):
     return Page(FIXTURE_URLS[fixture], data, fixture, tuple(edits))
 
 
+@FAST
+@given(TEXT, st.sampled_from(["", " | Foreign Policy", " - FOREIGN POLICY ", "–Foreign Policy\n", " Foreign Policy",
+                              "Foreign PolicY", " | Foreign Polic", "y", "Y "]))
+def test_headline_text_drops_what_the_site_suffix_pattern_drops(text, suffix):
+    # headline_text skips the search for a text that cannot end in the suffix: the same result.
+    assert p.headline_text(text + suffix) == p._SITE_SUFFIX_RE.sub("", p.html_to_text(text + suffix))
+
+
 # Class values as HTML leaves them to the reader: junk words in any case, other words, split by
 # what HTML splits at and by what it does not (vertical tab, no-break space), in either mode.
 JUNK_WORDS = [name[1:] for name in markup.BODY_JUNK if re.fullmatch(r"\.[\w-]+", name)]

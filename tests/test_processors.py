@@ -563,6 +563,11 @@ def test_articlebody_paragraphs(raw, expected):
     ("Gay Reparations Are Past Due \u2013 Foreign Policy", "Gay Reparations Are Past Due"),
     ("UN Nears Deal | Foreign Policy", "UN Nears Deal"),
     ("<h1 class='hed'> Haley: Vote With U.S. </h1>", "Haley: Vote With U.S."),
+    ("UN Nears Deal | FOREIGN POLICY", "UN Nears Deal"),          # any case
+    ("Policy Matters — foreign policy  ", "Policy Matters"),
+    ("A Column About Foreign Policy", "A Column About Foreign Policy"),  # no separator: part of the headline
+    ("Foreign Policy - Foreign Policy", "Foreign Policy"),
+    ("The Foreign Policy Quiz", "The Foreign Policy Quiz"),
 ])
 def test_headline_text(raw, expected):
     assert p.headline_text(raw) == expected
