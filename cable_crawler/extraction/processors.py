@@ -525,6 +525,9 @@ PLAIN_HTTP_URL_RE = re.compile(
     rf"(https?://({_LABEL}(?:\.{_LABEL})*)(?::([1-9][0-9]{{0,4}}))?/[A-Za-z0-9._~/-]*)(?:\?[A-Za-z0-9._~=&+,-]+)?")
 
 
+# Cached: one URL is asked again and again (the canonical link by the page, by its loader and
+# by the spider; an image's address when it is made absolute, then twice in merge_images).
+@cached_for_short(maxsize=1024, max_chars=2048)
 def plain_http_url(url) -> re.Match | None:
     """The match of PLAIN_HTTP_URL_RE for the whole of `url` (a valid port), else None."""
     if type(url) is not str or len(url) > 2048:
