@@ -128,7 +128,7 @@ def is_clean(text: str) -> bool:
     if text.isascii():
         return text.isprintable() or not _NEEDS_CLEANING_RE.search(text)
     if text.isprintable():
-        needs_cleaning = any(lead in text for lead in _MOJIBAKE_LEADS)
+        needs_cleaning = any(map(text.__contains__, _MOJIBAKE_LEADS))
     else:
         needs_cleaning = _NEEDS_CLEANING_RE.search(text) is not None
     return not needs_cleaning and unicodedata.is_normalized("NFC", text)

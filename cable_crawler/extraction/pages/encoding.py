@@ -66,7 +66,7 @@ def holds_control_bytes(body: bytes) -> bool:
     """Whether any of _CONTROL_BYTES is in `body`: 27 memchr scans, half the time of the one
     translate() pass that removes them (26 against 48 µs on the real 2021 page), which only a
     page that holds one then needs."""
-    return any(byte in body for byte in _EACH_CONTROL_BYTE)
+    return any(map(body.__contains__, _EACH_CONTROL_BYTE))  # (map: no generator frame a step)
 
 
 def readable(response):

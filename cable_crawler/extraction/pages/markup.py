@@ -291,7 +291,7 @@ def is_teaser_block(node) -> bool:
     if node.tag in _TEASER_TAGS:
         return True
     value = attr(node, "class")
-    return (bool(value) and any(hint in value for hint in _TEASER_CLASS_HINTS)
+    return (bool(value) and any(map(value.__contains__, _TEASER_CLASS_HINTS))
             and _TEASER_CLASS_RE.search(value) is not None)
 
 
