@@ -587,6 +587,52 @@ def test_noscript_src_is_what_the_noscript_query_finds():
     assert with_src >= 4
 
 
+_PROPERTIES_ASKED = ("og:title", "og:url", "og:image", "article:published_time", "article:modified_time",
+                     "og:updated_time", "article:tag", "article:author")
+
+
+@pytest.mark.parametrize("doctype", ["<!DOCTYPE html>", ""])
+def test_head_properties_answer_as_lexbor_s_query(doctype):
+    """find_in_head answers meta[property='X']::attr(content) from one query of the head's
+    meta[property] elements: the same values, in the same order, as Lexbor's query of each, on
+    every saved page and on markup where the value differs in case or spacing, repeats, has no
+    content, or stands outside the head."""
+    from cable_crawler.extraction.pages.markup import head_query, select
+    from saved_pages import saved_pages
+
+    tricky = (f"{doctype}<html><head><meta property='og:title' content='One'><meta property='OG:TITLE' content='Case'>"
+              "<meta property=' og:title' content='Space'><meta property='og:title' content=''>"
+              "<meta property='og:title'><meta property='og:title' property='og:url' content='Twice'>"
+              "<meta PROPERTY='article:tag' content='Tag'><meta property='og:image' content='/a.jpg'></head>"
+              "<body><meta property='og:url' content='/in-body/'><meta property='article:tag' content='Late'></body></html>")
+    pages = [saved.response() for saved in saved_pages()] + [response(tricky), response(tricky.replace("<body>", "<body><p>"))]
+    asked = 0
+    for page_response in pages:
+        page = LAYOUTS["unknown"](page_response)
+        for name in _PROPERTIES_ASKED:
+            css = f"meta[property='{name}']::attr(content)"
+            expected = select(page.head, head_query(css))
+            assert page.find_in_head(css) == expected, (name, page_response.url)
+            assert page.find_first_in_head(css) == (expected[0] if expected else None)
+            asked += bool(expected)
+    assert asked > 40
+    tricky_page = LAYOUTS["unknown"](response(tricky))
+    assert tricky_page.find_in_head("meta[property='og:title']::attr(content)") == ["One", "", "Twice"]
+
+
+@pytest.mark.parametrize("css, name", [
+    ("meta[property='og:title']::attr(content)", "og:title"),
+    ("meta[property=og:title]::attr(content)", None),  # other spellings: Lexbor's query
+    ("meta[property='og:title']::attr(href)", None),
+    ("meta[property='og:title']", None),
+    ("meta[name=author]::attr(content), meta[property='article:author']::attr(content)", None),
+])
+def test_content_of_property_names_only_its_one_form(css, name):
+    from cable_crawler.extraction.pages.markup import content_of_property
+
+    assert content_of_property(css) == name
+
+
 def test_find_keeps_a_query_s_elements_for_the_page_and_hands_out_copies():
     from cable_crawler.extraction.pages.markup import first_node, select
     from saved_pages import saved_pages

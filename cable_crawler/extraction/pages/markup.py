@@ -130,6 +130,17 @@ def head_query(css: str) -> str:
     return css
 
 
+_PROPERTY_CONTENT_RE = re.compile(r"meta\[property='([^'\\]+)'\]::attr\(content\)")
+
+
+@lru_cache(maxsize=None)
+def content_of_property(css: str) -> str | None:
+    """X when `css` is `meta[property='X']::attr(content)` (a query a page object answers from
+    its head_properties), else None."""
+    match = _PROPERTY_CONTENT_RE.fullmatch(css)
+    return None if match is None else match[1]
+
+
 def head_scope(root):
     """Where a page's meta, link and title elements are: its <head> when no element outside
     it is one, else the whole page (`root`: page_root). Real pages keep them all in the head,

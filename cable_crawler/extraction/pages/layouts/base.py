@@ -34,9 +34,9 @@ from functools import cached_property, partial
 from cable_crawler.extraction.loaders import ArticleLoader
 from cable_crawler.extraction.processors import articlebody_paragraphs, byline_names, clean_text
 from cable_crawler.extraction.pages.markup import (
-    AncestorLookup, PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, elements, first_node,
-    head_query, head_scope, join_url, jsonld_article, ld_text, node_text, not_in_teaser, page_base_url, page_root,
-    pseudo_values, query_parts, select, select_first, teaser_lookup,
+    AncestorLookup, PageCuts, absolute_url, ancestors, article_url, attr, body_blocks, content_of_property, elements,
+    first_node, head_query, head_scope, join_url, jsonld_article, ld_text, node_text, not_in_teaser, page_base_url,
+    page_root, pseudo_values, query_parts, select, select_first, teaser_lookup,
 )
 
 # The item fields a page finds, in the order the page object reads them. The loader adds
@@ -133,10 +133,27 @@ class ArticlePage:
 
     def find_in_head(self, css: str) -> list:
         """What `css`, a query of meta, link or title elements only, selects (as find)."""
+        meta_property = content_of_property(css)
+        if meta_property is not None:
+            return list(self.head_properties.get(meta_property, ()))
         return select(self.head, head_query(css))
 
     def find_first_in_head(self, css: str):
+        if content_of_property(css) is not None:
+            return next(iter(self.find_in_head(css)), None)
         return select_first(self.head, head_query(css))
+
+    @cached_property
+    def head_properties(self) -> dict[str, list[str]]:
+        """A <meta property>'s value -> the content of each such element that has one, in page
+        order: what `meta[property='…']::attr(content)` finds (Lexbor compares the value as it
+        is, case included), for the five to eight a page asks, from one query (~2.5 µs each)."""
+        found: dict[str, list[str]] = {}
+        for meta in select(self.head, "meta[property]"):
+            content = attr(meta, "content")
+            if content is not None:
+                found.setdefault(attr(meta, "property"), []).append(content)
+        return found
 
     @cached_property
     def body_class(self) -> str | None:
