@@ -560,26 +560,7 @@ _JUNK_NOT_CLASSES = ", ".join(junk for junk in BODY_JUNK if junk[1:] not in _JUN
 _CLASS_WORD_RE = re.compile(r"[^ \t\n\f\r]+")  # HTML splits a class value at ASCII whitespace only
 
 
-def junk_elements(container) -> list:
-    """The elements under `container` (itself included) that BODY_JUNK selects: what
-    select(container, _BODY_JUNK) finds, in three Lexbor walks instead of 57. A class word
-    that is junk only when the page is in quirks mode (where Lexbor compares classes without
-    case: "Caption" for .caption) has the whole group asked of Lexbor, which knows the mode."""
-    found = elements(container, _JUNK_NOT_CLASSES)
-    verdicts: dict = {}  # a class value -> whether it makes junk (elements share a few values)
-    for node in container.css("[class]"):
-        value = node.attrs.sget("class", "")
-        junk = verdicts.get(value)
-        if junk is None:
-            junk = verdicts[value] = _junk_class_value(value)
-        if junk:
-            if junk is _BY_MODE:
-                return select(container, _BODY_JUNK)
-            found.append(node)
-    return found
-
-
-_BY_MODE = "by the document's mode"
+_BY_MODE = "by the document's mode"  # (_junk_class_value's third answer)
 
 
 def _junk_class_value(value: str):
@@ -592,6 +573,26 @@ def _junk_class_value(value: str):
     if not _JUNK_CLASSES.isdisjoint(words):
         return True
     return _BY_MODE if not _JUNK_CLASSES_LOWER.isdisjoint(word.lower() for word in words) else False
+
+
+def junk_elements(container) -> list:
+    """The elements under `container` (itself included) that BODY_JUNK selects: what
+    select(container, _BODY_JUNK) finds, in 20 Lexbor walks of the container instead of 57 (the
+    19 other alternatives, and one [class] query for the 38 classes). A class word that is junk
+    only when the page is in quirks mode (where Lexbor compares classes without case: "Caption"
+    for .caption) has the whole group asked of Lexbor, which knows the mode."""
+    found = elements(container, _JUNK_NOT_CLASSES)
+    verdicts: dict = {}  # a class value -> whether it makes junk (elements share a few values)
+    for node in container.css("[class]"):
+        value = node.attrs.sget("class", "")
+        junk = verdicts.get(value)
+        if junk is None:
+            junk = verdicts[value] = _junk_class_value(value)
+        if junk:
+            if junk is _BY_MODE:
+                return select(container, _BODY_JUNK)
+            found.append(node)
+    return found
 
 
 _BLOCK_KINDS = "p, h2, h3, h4, li, blockquote"
