@@ -584,7 +584,7 @@ def junk_elements(container) -> list:
     found = elements(container, _JUNK_NOT_CLASSES)
     verdicts: dict = {}  # a class value -> whether it makes junk (elements share a few values)
     for node in container.css("[class]"):
-        value = node.attrs.sget("class", "")
+        value = attr(node, "class")
         junk = verdicts.get(value)
         if junk is None:
             junk = verdicts[value] = _junk_class_value(value)

@@ -139,8 +139,9 @@ class ArticlePage:
         return select(self.head, head_query(css))
 
     def find_first_in_head(self, css: str):
-        if content_of_property(css) is not None:
-            return next(iter(self.find_in_head(css)), None)
+        meta_property = content_of_property(css)
+        if meta_property is not None:
+            return next(iter(self.head_properties.get(meta_property, ())), None)
         return select_first(self.head, head_query(css))
 
     @cached_property
