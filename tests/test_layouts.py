@@ -529,6 +529,7 @@ _BASE_PAGES = [
     b"<html><head><title>T</title></head><body>x</body></html>",
     b"<html><head><base href='/sub/'></head><body>x</body></html>",
     b"<html><head><BASE\tHREF=\"https://other.example/a/\"></head></html>",
+    b"<html><head><bAsE href='/mixed-case/'></head></html>",
     b"<html><head><base target=_blank></head></html>",
     b"<!-- <base href='/commented/'> --><html></html>",
     b"<html><head>" + b"<meta name=x content=y>" * 800 + b"<base href='/late/'></head></html>",  # past 4,096 characters

@@ -506,11 +506,14 @@ def _codec_name(encoding: str) -> str | None:
         return None
 
 
+# "<base" in any case, searched for "<" by "<" (bytes.lower() on a copy, then a search, costs twice as much).
+_BASE_TAG_RE = re.compile(rb"<[bB][aA][sS][eE]")
+
+
 def _may_hold_base(body: bytes) -> bool:
-    """Whether the bytes of a page's first 4,096 characters hold "<base", in any case (bytes.lower
-    changes ASCII letters only: a C pass over a copy, a quarter of an IGNORECASE search's time)."""
+    """Whether the bytes of a page's first 4,096 characters hold "<base", in any case."""
     scan = body[:_BASE_SCAN]
-    return b"<base" in (scan if scan.isascii() else body[:4 * _BASE_SCAN]).lower()
+    return _BASE_TAG_RE.search(scan if scan.isascii() else body[:4 * _BASE_SCAN]) is not None
 
 
 def page_base_url(response) -> str:
