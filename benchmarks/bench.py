@@ -13,7 +13,9 @@ extractors, in one run. Prints figures; asserts nothing about time.
    a naive 7-field parsel read, our read_article(), trafilatura's bare_extraction(with_metadata=True)
    and newspaper4k (image fetching off, the HTML handed over: no network). The two peers are
    the optional extra `bench` (pip install -e '.[bench]'); "not installed" when absent. Then
-   read_article() stage by stage: encoding repair, parse, layout, finding, the processors.
+   read_article() stage by stage: encoding repair, parse, layout, finding, the processors; and
+   its floor: the steps it cannot leave out (those stages but the finding, and the Lexbor
+   queries the page methods ask, replayed), each timed alone, in lxml parses.
 3. memory: peak RSS of a `scrapy crawl cable -a mode=full` of --memory sizes (1,000 and
    10,000 articles): the crawl process with its state, ledger, dupefilter and stats (goal:
    large <= 1.2x small).
@@ -403,6 +405,7 @@ def bench_pages(rounds: int) -> dict:
         else:
             print(f"{peer} / ours: not installed")
     print_reader_stages(pages, rounds)
+    print_reader_floor(rounds, lxml_ms, ours_ms)
     return results
 
 
@@ -451,6 +454,101 @@ def print_reader_stages(pages: list[tuple[str, bytes]], rounds: int) -> None:
     print(f"ours, stage by stage (median per page, mean over the pages; {total:.2f} ms in all):")
     for stage, ms in means.items():
         print(f"  {stage:42} {ms:6.3f} ms {ms / total * 100:5.1f} %")
+
+
+FLOOR_STEPS = ("encoding repair (readable)", "parse (page_root)", "layout (detect_layout)",
+               "the page methods' Lexbor queries, replayed", "the processors, fed what the page methods found")
+
+
+def reader_floor(rounds: int) -> list[list[float]]:
+    """Per page, the best of `rounds` ms of each of FLOOR_STEPS, each step timed alone: what
+    read_article() would cost if no Python ran between the steps it cannot leave out without
+    giving another item. The queries are those the page methods send through markup.elements
+    and markup.select_first, recorded during one read and then asked again of the same nodes
+    with nothing around them; the few that body_blocks and head_scope ask of Lexbor directly
+    are left out, so the floor is if anything too low."""
+    import copy
+
+    from scrapy.http import HtmlResponse
+
+    from cable_crawler.extraction.loaders import ArticleLoader
+    from cable_crawler.extraction.pages import markup
+    from cable_crawler.extraction.pages.encoding import readable
+    from cable_crawler.extraction.pages.layouts import LAYOUTS, PAGE_FIELDS, base, detect_layout
+    from cable_crawler.extraction.processors import clear_caches
+
+    asked: list[tuple] = []  # (node, selector group, whether only the first element is asked for)
+    elements, select_first = markup.elements, markup.select_first
+
+    def recording_elements(node, group, alternatives=2):
+        asked.append((node, group, False))
+        return elements(node, group, alternatives)
+
+    def recording_select_first(node, css):
+        group, _, pseudo = markup.query_parts(css)
+        if pseudo is None:  # (with a pseudo-element it asks select(), which asks elements())
+            asked.append((node, group, True))
+        return select_first(node, css)
+
+    def best(step, inputs=lambda: None) -> float:
+        timings = []
+        for _ in range(rounds):
+            clear_caches()
+            given = inputs()
+            start = time.perf_counter()
+            step(given)
+            timings.append(time.perf_counter() - start)
+        return min(timings) * 1000
+
+    floors = []
+    for url, body in bench_page_list():
+        response = readable(HtmlResponse(url=url, body=body, encoding="utf-8"))
+        root = markup.page_root(response)
+        page = LAYOUTS[detect_layout(root)](response, root=root)
+        asked.clear()
+        # The page methods reach Lexbor through these two names, in markup and in base (which imports them).
+        for module in (markup, base):
+            module.elements, module.select_first = recording_elements, recording_select_first
+        try:
+            found = {field: getattr(page, field)() for field in PAGE_FIELDS}
+        finally:
+            for module in (markup, base):
+                module.elements, module.select_first = elements, select_first
+        queries = list(asked)
+
+        def replay(_):
+            for node, group, only_first in queries:
+                node.css_first(group) if only_first else node.css(group)
+
+        def process(values):
+            loader = ArticleLoader()
+            loader.add_value(None, {**values, "column": "The Cable"})
+            loader.load_item()
+        floors.append([
+            best(lambda _: readable(HtmlResponse(url=url, body=body, encoding="utf-8"))),
+            best(lambda _: markup.page_root(response)),
+            best(lambda _: detect_layout(root)),
+            best(replay),
+            best(process, lambda: copy.deepcopy(found)),  # (copied outside the timer: a processor may change what it is given)
+        ])
+    return floors
+
+
+def print_reader_floor(rounds: int, lxml_ms: tuple[float, float], ours_ms: tuple[float, float]) -> None:
+    """reader_floor() in a process of its own, set against the lxml parse (the goal: a read <= 3x it)."""
+    output = subprocess.run([sys.executable, __file__, "--reader-floor", "--page-rounds", str(rounds)],
+                            capture_output=True, text=True, check=True).stdout
+    floors = json.loads(output.strip().splitlines()[-1])
+    means = [sum(page[i] for page in floors) / len(floors) for i in range(len(FLOOR_STEPS))]
+    print("ours, its floor: the steps a read cannot leave out, each timed alone with no Python between them"
+          f" (best of {rounds} per page, mean over the pages), in lxml parses:")
+    for step, ms in zip(FLOOR_STEPS, means):
+        print(f"  {step:50} {ms:6.3f} ms {ms / lxml_ms[0]:5.2f}x")
+    floor, real_floor = sum(means), sum(floors[-1])
+    print(f"  {'the floor':50} {floor:6.3f} ms {floor / lxml_ms[0]:5.2f}x   (real page {real_floor / lxml_ms[1]:.2f}x;"
+          f" the read itself: {ours_ms[0] / lxml_ms[0]:.2f}x, real page {ours_ms[1] / lxml_ms[1]:.2f}x; goal <= 3x)")
+    print(f"  left of 3x for everything else (reading the nodes found, building the candidates): "
+          f"{3 * lxml_ms[0] - floor:.3f} ms a page; the read spends {ours_ms[0] - floor:.3f} ms there")
 
 
 # ------------------------------------------------------------------------------ memory and the re-crawl
@@ -526,9 +624,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="crawl,pages,memory,incremental",
                         help="comma-separated sections to run (crawl, pages, memory, incremental)")
     parser.add_argument("--page-engine", choices=PAGE_ENGINES, help=argparse.SUPPRESS)  # (bench_pages' children)
+    parser.add_argument("--reader-floor", action="store_true", help=argparse.SUPPRESS)  # (print_reader_floor's child)
     options = parser.parse_args(argv)
     if options.page_engine:
         print(json.dumps(time_page_engine(options.page_engine, options.page_rounds or 20)))
+        return
+    if options.reader_floor:
+        print(json.dumps(reader_floor(options.page_rounds or 20)))
         return
     quick = options.quick
     rounds = options.rounds or (1 if quick else 3)

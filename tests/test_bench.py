@@ -37,6 +37,13 @@ def test_bench_prints_every_section_with_numbers():
         assert re.search(rf"^{name}.*?\s{NUMBER}\s+{NUMBER}$", out, re.M), (name, out)
     for stage in (r"parse \(page_root\)", "finding: the page methods", "output processors, derived fields"):
         assert re.search(rf"^  {stage}\s+{NUMBER} ms\s+{NUMBER} %$", out, re.M), (stage, out)
+    # its floor: each step it cannot leave out, in ms and in lxml parses, and their sum against the goal
+    for step in (r"parse \(page_root\)", "the page methods' Lexbor queries, replayed",
+                 "the processors, fed what the page methods found"):
+        assert re.search(rf"^  {step}\s+{NUMBER} ms\s+{NUMBER}x$", out, re.M), (step, out)
+    assert re.search(rf"^  the floor\s+{NUMBER} ms\s+{NUMBER}x   \(real page {NUMBER}x; the read itself: {NUMBER}x,"
+                     rf" real page {NUMBER}x; goal <= 3x\)$", out, re.M), out
+    assert re.search(rf"left of 3x for everything else .*: -?{NUMBER} ms a page; the read spends -?{NUMBER} ms there", out)
     for peer in ("trafilatura", "newspaper4k"):
         assert re.search(rf"^{peer}.*?(\s{NUMBER}\s+{NUMBER}|not installed.*)$", out, re.M), (peer, out)
         assert re.search(rf"^{peer} / ours: (all pages {NUMBER}x, real page {NUMBER}x|not installed)", out, re.M)
