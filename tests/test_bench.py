@@ -44,6 +44,7 @@ def test_bench_prints_every_section_with_numbers():
     assert re.search(rf"^  the floor\s+{NUMBER} ms\s+{NUMBER}x   \(real page {NUMBER}x; the read itself: {NUMBER}x,"
                      rf" real page {NUMBER}x; goal <= 3x\)$", out, re.M), out
     assert re.search(rf"left of 3x for everything else .*: -?{NUMBER} ms a page; the read spends -?{NUMBER} ms there", out)
+    assert re.search(rf"the floor of each page, in its lxml parses: (?:{NUMBER} ){{11}}{NUMBER} \(\d+ of 12 over 3x\)", out)
     for peer in ("trafilatura", "newspaper4k"):
         assert re.search(rf"^{peer}.*?(\s{NUMBER}\s+{NUMBER}|not installed.*)$", out, re.M), (peer, out)
         assert re.search(rf"^{peer} / ours: (all pages {NUMBER}x, real page {NUMBER}x|not installed)", out, re.M)
